@@ -1,0 +1,305 @@
+"""Turning pandas columns into arrays the core can count, and fitting bins on them.
+
+This is the only module that touches rows; everything above it works on count vectors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ._core.bins import (
+    BinSpec,
+    CategoricalBins,
+    NumericBins,
+    count_numeric,
+    count_sorted,
+    fit_numeric,
+    sorted_values,
+)
+
+# Beyond this many reference categories the pooled ones are not listed in the profile:
+# values outside the kept categories then count as "(other)" and "(unseen)" stays empty.
+MAX_LISTED_OTHER_VALUES = 10_000
+
+_NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
+
+
+class ColumnProblem(Exception):
+    """A column cannot be binned or counted; `status` says how the report shows it."""
+
+    def __init__(self, reason: str, status: str = "skipped") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What fitting one reference column produces."""
+
+    kind: str
+    dtype: str
+    spec: BinSpec
+    counts: NDArray[np.int64]
+    n_inf: int
+
+
+def _type_names(series: pd.Series) -> str:
+    names = sorted({type(v).__name__ for v in itertools.islice(series.dropna(), 10_000)})
+    return ", ".join(names)
+
+
+def classify(series: pd.Series) -> str:
+    """Kind of a column: "numeric", "datetime", "boolean" or "categorical".
+
+    Raises ColumnProblem for columns that cannot be binned (mixed or unhashable values).
+    """
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        raise ColumnProblem("timedelta columns are not supported; convert them to numbers (e.g. seconds)")
+    inferred = pd.api.types.infer_dtype(series, skipna=True)
+    if inferred in ("string", "empty"):
+        return "categorical"
+    if inferred == "boolean":
+        return "boolean"
+    if inferred in _NUMERIC_INFERRED:
+        return "numeric"
+    if inferred in ("datetime64", "datetime"):
+        return "datetime"
+    unhashable = next((v for v in series if isinstance(v, (list, dict, set, np.ndarray))), None)
+    if unhashable is not None:
+        raise ColumnProblem(f"unhashable values of type {type(unhashable).__name__} (e.g. {unhashable!r:.60})")
+    raise ColumnProblem(f"mixed value types ({_type_names(series)}); cast the column to one type")
+
+
+def numeric_values(series: pd.Series) -> NDArray[Any]:
+    """float64 with NaN for missing, or int64 when there is nothing missing."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind in "iu":
+            if dtype.kind == "u" and dtype.itemsize == 8:
+                return series.to_numpy(dtype=np.float64)
+            return series.to_numpy(dtype=np.int64, copy=False)
+        if dtype.kind == "f":
+            return series.to_numpy(dtype=np.float64, copy=False)
+    if dtype == object:
+        series = pd.to_numeric(series)
+    if series.hasnans:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.is_integer_dtype(series.dtype):
+        return series.to_numpy(dtype=np.int64)
+    return series.to_numpy(dtype=np.float64)
+
+
+def datetime_values(series: pd.Series) -> tuple[NDArray[np.int64], int, str | None]:
+    """UTC nanoseconds since the epoch of the non-missing values, the missing count, and the tz."""
+    if not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        series = pd.to_datetime(series)
+    tz = getattr(series.dt, "tz", None)
+    values = np.asarray(series.dt.as_unit("ns").array.asi8, dtype=np.int64)
+    missing = series.isna().to_numpy()
+    n_missing = int(np.count_nonzero(missing))
+    if n_missing:
+        values = values[~missing]
+    return values, n_missing, (str(tz) if tz is not None else None)
+
+
+def _json_scalar(value: Any, value_type: str) -> Any:
+    if value_type == "string":
+        return str(value)
+    if value_type == "bool":
+        return bool(value)
+    number = value.item() if isinstance(value, np.generic) else value
+    if isinstance(number, float) and number.is_integer() and abs(number) < 2**53:
+        return number
+    return number
+
+
+def _value_type(kind: str, series: pd.Series) -> str:
+    if kind == "boolean":
+        return "bool"
+    if kind == "numeric":
+        return "number"
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        cats = series.dtype.categories
+        if pd.api.types.is_bool_dtype(cats.dtype):
+            return "bool"
+        if pd.api.types.is_numeric_dtype(cats.dtype):
+            return "number"
+        inferred = pd.api.types.infer_dtype(cats, skipna=True)
+        if inferred not in ("string", "empty"):
+            raise ColumnProblem(f"categories of mixed types ({inferred}); cast them to one type")
+    return "string"
+
+
+def _factorize(series: pd.Series) -> tuple[NDArray[np.intp], Any]:
+    try:
+        return pd.factorize(series, use_na_sentinel=True)
+    except TypeError as exc:
+        raise ColumnProblem(f"values cannot be hashed ({exc})") from None
+
+
+def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted:
+    """Top `max_categories` reference values by frequency (ties by value), the rest pooled."""
+    value_type = _value_type(kind, series)
+    codes, uniques = _factorize(series)
+    per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
+    values = np.asarray(uniques, dtype=object)
+    freq = per_code[1:]
+    order = np.lexsort((np.array([str(v) for v in values], dtype=object), -freq))
+    ranked = [_json_scalar(values[i], value_type) for i in order]
+    kept, pooled = ranked[:max_categories], ranked[max_categories:]
+    complete = len(pooled) <= MAX_LISTED_OTHER_VALUES
+    spec = CategoricalBins(
+        categories=tuple(kept),
+        value_type=value_type,  # type: ignore[arg-type]
+        other_values=tuple(pooled) if complete else (),
+        other_complete=complete,
+    )
+    return Fitted(kind, str(series.dtype), spec, count_categorical(series, spec), 0)
+
+
+def _lookup_index(values: list[Any], value_type: str) -> pd.Index:
+    if value_type == "number":
+        return pd.Index(np.asarray(values, dtype=np.float64))
+    return pd.Index(values, dtype=object)
+
+
+def count_categorical(series: pd.Series, spec: CategoricalBins) -> NDArray[np.int64]:
+    """Counts of a column into categorical bins, via one hash factorisation of the column."""
+    codes, uniques = _factorize(series)
+    per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
+    targets = np.full(len(uniques), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
+    if len(uniques):
+        if spec.value_type == "number":
+            try:
+                keys = np.asarray(pd.to_numeric(np.asarray(uniques, dtype=object)), dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ColumnProblem("the reference is numeric but the current values are not", "type_mismatch") from None
+            lookup_keys: Any = pd.Index(keys)
+        else:
+            lookup_keys = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+        if spec.categories:
+            hit = _lookup_index(list(spec.categories), spec.value_type).get_indexer(lookup_keys)
+            targets = np.where(hit >= 0, hit, targets)
+        if spec.other_values:
+            pooled = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(lookup_keys)
+            targets = np.where(pooled >= 0, spec.other_index, targets)
+    counts = np.bincount(targets, weights=per_code[1:], minlength=spec.n_bins).astype(np.int64)
+    counts[-1] += per_code[0]
+    return counts
+
+
+def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
+    """Raise ColumnProblem("type_mismatch") when the current column cannot share the reference's bins."""
+    dtype = series.dtype
+    if series.isna().all():
+        return
+    try:
+        current_kind = classify(series)
+    except ColumnProblem as problem:
+        raise ColumnProblem(problem.reason, "type_mismatch") from None
+    if isinstance(spec, NumericBins):
+        expected = "datetime" if spec.datetime else "numeric"
+        if current_kind != expected:
+            raise ColumnProblem(
+                f"the reference is {expected} but the current column is {current_kind} (dtype {dtype})",
+                "type_mismatch",
+            )
+        if spec.datetime:
+            tz = getattr(pd.to_datetime(series).dt, "tz", None)
+            if (tz is None) != (spec.tz is None):
+                ref = f"tz-aware ({spec.tz})" if spec.tz else "tz-naive"
+                cur = f"tz-aware ({tz})" if tz is not None else "tz-naive"
+                raise ColumnProblem(f"the reference datetimes are {ref} but the current ones are {cur}", "type_mismatch")
+        return
+    wanted = {"string": "categorical", "number": "numeric", "bool": "boolean"}[spec.value_type]
+    if current_kind == "categorical" and isinstance(dtype, pd.CategoricalDtype):
+        current_kind = {"bool": "boolean", "number": "numeric", "string": "categorical"}[_value_type(current_kind, series)]
+    if current_kind != wanted:
+        raise ColumnProblem(
+            f"the reference holds {spec.value_type} values but the current column is {current_kind} (dtype {dtype})",
+            "type_mismatch",
+        )
+
+
+def fit_column(
+    series: pd.Series,
+    *,
+    bins: int,
+    strategy: str,
+    edges: Any,
+    force_categorical: bool,
+    max_categories: int,
+    discrete_threshold: int,
+) -> Fitted:
+    """Fit bins on one reference column and count it."""
+    kind = classify(series)
+    if force_categorical or kind in ("categorical", "boolean"):
+        return fit_categorical(series, kind, max_categories)
+    if kind == "datetime":
+        values, n_missing, tz = datetime_values(series)
+        s = np.sort(values)
+        n_inf = 0
+        fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=True, datetime=True)
+        spec: BinSpec = NumericBins(fitted_edges, datetime=True, tz=tz)
+        return Fitted(kind, str(series.dtype), spec, count_sorted(s, fitted_edges, n_missing), n_inf)
+    x = numeric_values(series)
+    s, n_missing, n_inf = sorted_values(x)
+    user_binned = edges is not None
+    if not user_binned and n_inf == 0 and s.size:
+        n_distinct = int(np.count_nonzero(np.diff(s))) + 1
+        if n_distinct <= discrete_threshold:
+            return fit_categorical(series, "numeric", max_categories)
+    fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=x.dtype.kind in "iu", datetime=False)
+    return Fitted(kind, str(series.dtype), NumericBins(fitted_edges), count_sorted(s, fitted_edges, n_missing), n_inf)
+
+
+def _resolve_edges(
+    edges: Any, bins: int, strategy: str, s: NDArray[Any], *, integer: bool, datetime: bool
+) -> tuple[Any, ...]:
+    if edges is None:
+        return fit_numeric(s, bins=bins, strategy=strategy, integer=integer)
+    if datetime:
+        stamps = pd.to_datetime(pd.Series(list(edges)))
+        if getattr(stamps.dt, "tz", None) is not None:
+            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
+        return tuple(int(v) for v in stamps.dt.as_unit("ns").array.asi8)
+    values = [float(e) for e in edges]
+    if any(not math.isfinite(v) for v in values):
+        raise ColumnProblem(f"`edges` must be finite numbers, got {list(edges)!r}", "error")
+    if any(b <= a for a, b in zip(values, values[1:])):
+        raise ColumnProblem(f"`edges` must be strictly increasing, got {list(edges)!r}", "error")
+    return tuple(values)
+
+
+def count_column(series: pd.Series, kind: str, spec: BinSpec) -> tuple[NDArray[np.int64], int]:
+    """Count a current column into a reference spec; returns counts and the number of ±inf."""
+    check_current_type(kind, spec, series)
+    if isinstance(spec, CategoricalBins):
+        return count_categorical(series, spec), 0
+    if spec.datetime:
+        values, n_missing, _ = datetime_values(series)
+        counts, _ = count_numeric(values, spec.edges)
+        counts[-1] += n_missing
+        return counts, 0
+    try:
+        x = numeric_values(series)
+    except (TypeError, ValueError) as exc:
+        raise ColumnProblem(f"values are not numeric ({exc})", "type_mismatch") from None
+    return count_numeric(x, spec.edges)

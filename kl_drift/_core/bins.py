@@ -1,0 +1,275 @@
+"""Bin specifications fitted on a reference, and counting numeric arrays into them.
+
+A column's count vector always has the layout of its spec's :attr:`labels`:
+
+* numeric: ``(-inf, e1], (e1, e2], ..., (ek, +inf)``, then ``(missing)``;
+* categorical: the kept categories, ``(other)`` if the reference had more categories than
+  were kept, ``(unseen)``, then ``(missing)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "NumericBins",
+    "CategoricalBins",
+    "BinSpec",
+    "MISSING",
+    "OTHER",
+    "UNSEEN",
+    "bin_spec_from_dict",
+    "count_numeric",
+    "count_sorted",
+    "fit_numeric",
+    "sorted_values",
+]
+
+MISSING = "(missing)"
+OTHER = "(other)"
+UNSEEN = "(unseen)"
+
+Scalar = Union[str, int, float, bool]
+ValueType = Literal["string", "number", "bool"]
+
+# Past this many edges one searchsorted + bincount pass beats one comparison pass per edge.
+_COMPARE_PASS_MAX_EDGES = 24
+
+
+def _format_number(value: float, precision: int) -> str:
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{value:.{precision}g}"
+
+
+def _edge_texts(edges: tuple[Any, ...], datetime_tz: str | None, is_datetime: bool) -> list[str]:
+    if is_datetime:
+        stamps = np.asarray(edges, dtype=np.int64).astype("datetime64[ns]")
+        texts = [str(t) for t in np.datetime_as_string(stamps, unit="auto")]
+        return [t + "Z" if datetime_tz else t for t in texts]
+    for precision in (6, 10, 17):
+        texts = [_format_number(e, precision) for e in edges]
+        if len(set(texts)) == len(texts):
+            return texts
+    return texts
+
+
+@dataclass(frozen=True)
+class NumericBins:
+    """Right-closed numeric bins with open tails, fitted on a reference.
+
+    Attributes
+    ----------
+    edges : tuple
+        Strictly increasing finite interior edges ``e1 < ... < ek``; the bins are
+        ``(-inf, e1], (e1, e2], ..., (ek, +inf)``. Integers for integer and datetime data.
+    datetime : bool
+        The values are datetimes, binned as nanoseconds since the epoch.
+    tz : str or None
+        Time zone of tz-aware datetime data (edges are UTC nanoseconds).
+    """
+
+    edges: tuple[Any, ...]
+    datetime: bool = False
+    tz: str | None = None
+    kind: str = field(default="numeric", init=False)
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.edges, dtype=np.float64)
+        if arr.ndim != 1 or not np.all(np.isfinite(arr)):
+            raise ValueError(f"`edges` must be finite numbers, got {list(self.edges)!r}")
+        if arr.size > 1 and not np.all(np.diff(arr) > 0):
+            raise ValueError(f"`edges` must be strictly increasing, got {list(self.edges)!r}")
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins, the missing bucket included."""
+        return len(self.edges) + 2
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Readable bin labels, in count-vector order."""
+        texts = _edge_texts(self.edges, self.tz, self.datetime)
+        lows = ["-inf", *texts]
+        highs = [*texts, "+inf"]
+        value_bins = [
+            f"({lo}, {hi}]" if hi != "+inf" else f"({lo}, {hi})" for lo, hi in zip(lows, highs)
+        ]
+        return (*value_bins, MISSING)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; exact round trip through :func:`bin_spec_from_dict`."""
+        return {"type": "numeric", "edges": list(self.edges), "datetime": self.datetime, "tz": self.tz}
+
+
+@dataclass(frozen=True)
+class CategoricalBins:
+    """The reference's categories plus "other", "unseen" and "missing" buckets.
+
+    Attributes
+    ----------
+    categories : tuple
+        Kept categories, most frequent first.
+    value_type : {"string", "number", "bool"}
+        How current values are matched: as strings, numerically (1 == 1.0) or as booleans.
+    other_values : tuple
+        Reference categories pooled into "(other)" because only the top ones were kept.
+    other_complete : bool
+        False when the reference had too many categories to list them all; then values
+        outside `categories` all count as "(other)" and "(unseen)" stays empty.
+    """
+
+    categories: tuple[Scalar, ...]
+    value_type: ValueType = "string"
+    other_values: tuple[Scalar, ...] = ()
+    other_complete: bool = True
+    kind: str = field(default="categorical", init=False)
+
+    def __post_init__(self) -> None:
+        if self.value_type not in ("string", "number", "bool"):
+            raise ValueError(f"`value_type` must be 'string', 'number' or 'bool', got {self.value_type!r}")
+        listed = [*self.categories, *self.other_values]
+        if len(set(listed)) != len(listed):
+            raise ValueError("categories must be distinct")
+
+    @property
+    def has_other(self) -> bool:
+        """Whether the spec has an "(other)" bucket."""
+        return bool(self.other_values) or not self.other_complete
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins, the "(other)", "(unseen)" and "(missing)" buckets included."""
+        return len(self.categories) + int(self.has_other) + 2
+
+    @property
+    def other_index(self) -> int | None:
+        """Index of the "(other)" bucket, or None."""
+        return len(self.categories) if self.has_other else None
+
+    @property
+    def unseen_index(self) -> int:
+        """Index of the "(unseen)" bucket."""
+        return self.n_bins - 2
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Readable bin labels, in count-vector order."""
+        names = [str(c) for c in self.categories]
+        if self.has_other:
+            names.append(OTHER)
+        return (*names, UNSEEN, MISSING)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form; exact round trip through :func:`bin_spec_from_dict`."""
+        return {
+            "type": "categorical",
+            "value_type": self.value_type,
+            "categories": list(self.categories),
+            "other_values": list(self.other_values),
+            "other_complete": self.other_complete,
+        }
+
+
+BinSpec = Union[NumericBins, CategoricalBins]
+
+
+def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
+    """Rebuild a spec from :meth:`NumericBins.to_dict` / :meth:`CategoricalBins.to_dict` output."""
+    kind = data.get("type")
+    if kind == "numeric":
+        return NumericBins(edges=tuple(data["edges"]), datetime=bool(data["datetime"]), tz=data["tz"])
+    if kind == "categorical":
+        return CategoricalBins(
+            categories=tuple(data["categories"]),
+            value_type=data["value_type"],
+            other_values=tuple(data["other_values"]),
+            other_complete=bool(data["other_complete"]),
+        )
+    raise ValueError(f"unknown bin type {kind!r}; expected 'numeric' or 'categorical'")
+
+
+def sorted_values(x: NDArray[Any]) -> tuple[NDArray[Any], int, int]:
+    """Sort the non-missing values of a numeric array once.
+
+    Returns the sorted finite-or-infinite values, the number of missing (NaN) entries and
+    the number of infinite entries. Everything the reference needs falls out of this array.
+    """
+    if x.dtype.kind == "f":
+        missing = np.isnan(x)
+        n_missing = int(np.count_nonzero(missing))
+        values = np.sort(x[~missing]) if n_missing else np.sort(x)
+        n_inf = int(np.count_nonzero(np.isinf(values[:1]))) + int(np.count_nonzero(np.isinf(values[-1:])))
+        if n_inf:
+            n_inf = int(np.count_nonzero(np.isinf(values)))
+        return values, n_missing, n_inf
+    return np.sort(x), 0, 0
+
+
+def fit_numeric(
+    s: NDArray[Any], *, bins: int, strategy: str, integer: bool
+) -> tuple[Any, ...]:
+    """Interior edges for sorted non-missing values `s`.
+
+    ``"quantile"`` takes order statistics (inverted-CDF quantiles: the value at rank
+    ``ceil(q * n)``), so edges are values that occur in the data and are exact for integers
+    and datetimes; ``"uniform"`` takes equal-width edges between the finite min and max.
+    Duplicate edges collapse.
+    """
+    finite = s[np.isfinite(s)] if s.dtype.kind == "f" else s
+    if finite.size == 0 or bins < 2:
+        return ()
+    if strategy == "quantile":
+        n = finite.size
+        ranks = np.ceil(np.arange(1, bins) / bins * n).astype(np.int64) - 1
+        raw = finite[np.clip(ranks, 0, n - 1)]
+    elif strategy == "uniform":
+        lo, hi = finite[0], finite[-1]
+        raw = np.linspace(float(lo), float(hi), bins + 1)[1:-1]
+        if integer:
+            raw = np.floor(raw).astype(np.int64)
+    else:
+        raise ValueError(f"`strategy` must be 'quantile' or 'uniform', got {strategy!r}")
+    edges = np.unique(raw)
+    if integer:
+        return tuple(int(e) for e in edges)
+    return tuple(float(e) for e in edges)
+
+
+def count_sorted(s: NDArray[Any], edges: tuple[Any, ...], n_missing: int) -> NDArray[np.int64]:
+    """Counts of already-sorted non-missing values `s` into numeric bins (+ missing)."""
+    edge_arr = np.asarray(edges, dtype=s.dtype if s.dtype.kind in "iu" else np.float64)
+    cum = np.searchsorted(s, edge_arr, side="right") if len(edges) else np.zeros(0, dtype=np.int64)
+    value_counts = np.diff(np.concatenate(([0], cum, [s.size])))
+    return np.concatenate((value_counts, [n_missing])).astype(np.int64)
+
+
+def count_numeric(x: NDArray[Any], edges: tuple[Any, ...]) -> tuple[NDArray[np.int64], int]:
+    """Count a numeric array into right-closed bins with open tails, NaN as missing.
+
+    Returns the count vector (value bins, then missing) and the number of infinite values,
+    which are counted in the tails.
+    """
+    n = x.size
+    is_float = x.dtype.kind == "f"
+    n_missing = n - int(np.count_nonzero(x == x)) if is_float else 0
+    n_inf = int(np.count_nonzero(np.isinf(x))) if is_float else 0
+    if not edges:
+        return np.array([n - n_missing, n_missing], dtype=np.int64), n_inf
+    edge_arr = np.asarray(edges, dtype=x.dtype if x.dtype.kind in "iu" else np.float64)
+    if len(edges) <= _COMPARE_PASS_MAX_EDGES:
+        # One vectorised comparison per edge streams the array at memory speed; NaN compares
+        # False, so it falls out of every cumulative count.
+        cum = np.fromiter((np.count_nonzero(x <= e) for e in edge_arr), dtype=np.int64, count=len(edges))
+    else:
+        idx = np.searchsorted(edge_arr, x, side="left")
+        per_bin = np.bincount(idx, minlength=len(edges) + 1)
+        per_bin[-1] -= n_missing
+        cum = np.cumsum(per_bin[:-1])
+    value_counts = np.diff(np.concatenate(([0], cum, [n - n_missing])))
+    return np.concatenate((value_counts, [n_missing])).astype(np.int64), n_inf

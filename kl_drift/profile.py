@@ -1,0 +1,506 @@
+"""Reference profiles: the bins and counts of a reference dataset, saved as versioned JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._columns import ColumnProblem, count_column, fit_column
+from ._core.bins import BinSpec, CategoricalBins, NumericBins, bin_spec_from_dict
+from ._io import atomic_write_text
+from ._version import __version__
+from .errors import (
+    AllMissingWarning,
+    ColumnError,
+    ConstantInputWarning,
+    EmptyDataError,
+    IncompatibleProfilesError,
+    ProfileFormatError,
+    SkippedColumnWarning,
+    SmallSampleWarning,
+)
+
+__all__ = ["ColumnProfile", "ReferenceProfile", "profile", "SCHEMA_VERSION"]
+
+SCHEMA_VERSION = 1
+FORMAT_NAME = "kl_drift.profile"
+# Below this many rows a thread pool costs more than it saves.
+_PARALLEL_MIN_ROWS = 200_000
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """Bins and reference counts of one column.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    kind : {"numeric", "datetime", "categorical", "boolean", "skipped"}
+        What the column holds; "skipped" columns could not be profiled (see `reason`).
+    dtype : str
+        The reference column's pandas dtype.
+    bins : NumericBins or CategoricalBins or None
+        The bin specification fitted on the reference (None when skipped).
+    counts : tuple of int
+        Reference counts per bin, in the order of ``bins.labels``.
+    n_inf : int
+        Number of ±inf values (counted in the tail bins).
+    reason : str or None
+        Why the column was skipped.
+    """
+
+    name: str
+    kind: str
+    dtype: str
+    bins: BinSpec | None
+    counts: tuple[int, ...]
+    n_inf: int = 0
+    reason: str | None = None
+
+    @property
+    def n_rows(self) -> int:
+        """Rows counted, missing values included."""
+        return int(sum(self.counts))
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Bin labels (empty for a skipped column)."""
+        return self.bins.labels if self.bins is not None else ()
+
+    def count(self, data: pd.Series) -> ColumnProfile:
+        """Count `data` into this column's bins; returns a profile with the same bins.
+
+        Examples
+        --------
+        >>> import pandas as pd, kl_drift as kd
+        >>> col = kd.profile(pd.DataFrame({"x": ["a", "b", "a"]}))["x"]
+        >>> col.count(pd.Series(["a", "c", None])).counts
+        (1, 0, 1, 1)
+        """
+        if self.bins is None:
+            raise ColumnError(self.name, f"was skipped when profiled: {self.reason}")
+        try:
+            counts, n_inf = count_column(data, self.kind, self.bins)
+        except ColumnProblem as problem:
+            raise ColumnError(self.name, problem.reason) from None
+        return replace(self, counts=tuple(int(c) for c in counts), n_inf=int(n_inf))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as stored in a saved profile."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "dtype": self.dtype,
+            "bins": self.bins.to_dict() if self.bins is not None else None,
+            "counts": list(self.counts),
+            "n_inf": self.n_inf,
+            "reason": self.reason,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
+        """Rebuild (and validate) a column profile from :meth:`to_dict` output."""
+        from ._schema import validate_column
+
+        return validate_column(data, "<dict>")
+
+
+def _checksum(columns: Sequence[Mapping[str, Any]], n_rows: int) -> str:
+    canonical = json.dumps({"columns": list(columns), "n_rows": n_rows}, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReferenceProfile:
+    """Bins and counts of a reference dataset: all a later comparison needs.
+
+    Build one with :func:`profile`; save it with :meth:`save` and read it back with
+    :meth:`load`. Profiles with the same bins merge by adding counts, so chunks or
+    partitions can be counted separately.
+
+    Attributes
+    ----------
+    columns : tuple of ColumnProfile
+        One entry per profiled column, in data order.
+    n_rows : int
+        Rows in the reference.
+    created_at : str
+        ISO 8601 creation time (UTC).
+    kl_drift_version : str
+        Version of kl_drift that wrote the profile.
+    settings : dict
+        The binning options used.
+
+    Examples
+    --------
+    >>> import pandas as pd, kl_drift as kd
+    >>> prof = kd.profile(pd.DataFrame({"x": range(100)}), bins=4)
+    >>> prof["x"].labels
+    ('(-inf, 24]', '(24, 49]', '(49, 74]', '(74, +inf)', '(missing)')
+    >>> prof["x"].counts
+    (25, 25, 25, 25, 0)
+    """
+
+    columns: tuple[ColumnProfile, ...]
+    n_rows: int
+    created_at: str = field(default_factory=_now, compare=False)
+    kl_drift_version: str = field(default=__version__, compare=False)
+    settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            raise ColumnError(dupes[0], "appears more than once in the profile")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Profiled column names."""
+        return tuple(c.name for c in self.columns)
+
+    def __getitem__(self, name: str) -> ColumnProfile:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"column {name!r} is not in the profile; profiled columns: {list(self.names)}")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def __iter__(self) -> Iterator[ColumnProfile]:
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.columns)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{c.name}:{c.kind}" for c in self.columns[:8])
+        more = f", … {len(self.columns) - 8} more" if len(self.columns) > 8 else ""
+        return f"ReferenceProfile(n_rows={self.n_rows}, columns=[{shown}{more}])"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form with schema version, package version, time and a checksum."""
+        columns = [c.to_dict() for c in self.columns]
+        return {
+            "format": FORMAT_NAME,
+            "schema_version": SCHEMA_VERSION,
+            "kl_drift_version": self.kl_drift_version,
+            "created_at": self.created_at,
+            "settings": dict(self.settings),
+            "n_rows": self.n_rows,
+            "columns": columns,
+            "checksum": _checksum(columns, self.n_rows),
+        }
+
+    def to_json(self, *, indent: int | None = 1) -> str:
+        """Strict JSON text (no NaN or Infinity literals)."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, ensure_ascii=False)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the profile as JSON, atomically: a failed write leaves any old file intact."""
+        atomic_write_text(path, self.to_json() + "\n")
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "<dict>") -> ReferenceProfile:
+        """Validate and rebuild a profile from :meth:`to_dict` output.
+
+        Raises
+        ------
+        ProfileFormatError
+            Naming the problem: wrong format or version, missing or extra fields, counts
+            that do not match the bins, or a checksum mismatch (the file was edited).
+        """
+        from ._schema import validate_profile
+
+        return validate_profile(data, source)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:
+        """Read a profile written by :meth:`save`, validating it strictly.
+
+        Examples
+        --------
+        >>> import pandas as pd, kl_drift as kd, tempfile, os
+        >>> prof = kd.profile(pd.DataFrame({"x": [1.5, 2.5, 3.5] * 10}))
+        >>> path = os.path.join(tempfile.mkdtemp(), "ref.json")
+        >>> prof.save(path)
+        >>> kd.ReferenceProfile.load(path) == prof
+        True
+        """
+        source = os.fspath(path)
+        try:
+            with open(source, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise ProfileFormatError(source, f"cannot be read ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:
+            raise ProfileFormatError(source, "is not UTF-8 text (is it a profile JSON file?)") from None
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+            raise ProfileFormatError(source, f"is not valid JSON: {exc.msg} at line {exc.lineno}{hint}") from None
+        except ValueError as exc:
+            raise ProfileFormatError(source, str(exc)) from None
+        return cls.from_dict(data, source=source)
+
+    def merge(self, other: ReferenceProfile) -> ReferenceProfile:
+        """Add the counts of a profile with the same columns and bins.
+
+        Raises
+        ------
+        IncompatibleProfilesError
+            If the columns, their order, kinds or bins differ.
+
+        Examples
+        --------
+        >>> import pandas as pd, kl_drift as kd
+        >>> prof = kd.profile(pd.DataFrame({"x": ["a", "b"]}))
+        >>> prof.merge(prof)["x"].counts
+        (2, 2, 0, 0)
+        """
+        if not isinstance(other, ReferenceProfile):
+            raise TypeError(f"can only merge a ReferenceProfile, got {type(other).__name__}")
+        if self.names != other.names:
+            raise IncompatibleProfilesError(
+                f"profiles have different columns: {list(self.names)} and {list(other.names)}"
+            )
+        merged = []
+        for mine, theirs in zip(self.columns, other.columns):
+            if (mine.kind, mine.bins) != (theirs.kind, theirs.bins):
+                raise IncompatibleProfilesError(
+                    f"column {mine.name!r} has different bins in the two profiles; count chunks with "
+                    "`profile.count(chunk)` so they share one set of bins"
+                )
+            counts = tuple(a + b for a, b in zip(mine.counts, theirs.counts))
+            merged.append(replace(mine, counts=counts, n_inf=mine.n_inf + theirs.n_inf))
+        return ReferenceProfile(tuple(merged), self.n_rows + other.n_rows, settings=self.settings)
+
+    def count(self, data: pd.DataFrame) -> ReferenceProfile:
+        """Count `data` into this profile's bins: a profile of the chunk that merges with this one.
+
+        Examples
+        --------
+        >>> import pandas as pd, kl_drift as kd
+        >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0] * 5})
+        >>> prof = kd.profile(df.iloc[:8], bins=2)
+        >>> whole = prof.count(df.iloc[:8]).merge(prof.count(df.iloc[8:]))
+        >>> whole == prof.count(df)
+        True
+        """
+        frame = _check_frame(data, "data")
+        columns = []
+        for column in self.columns:
+            if column.bins is None:
+                columns.append(column)
+                continue
+            if column.name not in frame.columns:
+                raise ColumnError(column.name, "is in the profile but not in the data")
+            columns.append(column.count(frame[column.name]))
+        return ReferenceProfile(tuple(columns), len(frame), settings=self.settings)
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"holds the non-standard JSON constant {token}")
+
+
+def _check_frame(data: Any, what: str) -> pd.DataFrame:
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`{what}` must be a pandas DataFrame, got {type(data).__name__}")
+    duplicated = data.columns[data.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ColumnError(duplicated[0], f"appears more than once in the {what} columns; column names must be unique")
+    bad = [c for c in data.columns if not isinstance(c, str)]
+    if bad:
+        raise ColumnError(bad[0], "column names must be strings (rename with df.columns = df.columns.astype(str))")
+    return data
+
+
+def _per_column(option: Any, name: str, columns: Sequence[str], check: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """Validate a scalar-or-mapping option; returns the per-column mapping of overrides."""
+    if not isinstance(option, Mapping):
+        return {}
+    unknown = [c for c in option if c not in columns]
+    if unknown:
+        raise ColumnError(unknown[0], f"is named in `{name}` but is not a column of the data")
+    return {c: check(f"{name}[{c!r}]", v) for c, v in option.items()}
+
+
+def _check_bins(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_strategy(name: str, value: Any) -> str:
+    if value not in ("quantile", "uniform"):
+        raise ValueError(f"`{name}` must be 'quantile' or 'uniform', got {value!r}")
+    return str(value)
+
+
+def _check_edges(name: str, value: Any) -> list[Any]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ValueError(f"`{name}` must be a sequence of increasing edges, got {value!r}")
+    return list(value)
+
+
+def profile(
+    data: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    bins: int | Mapping[str, int] = 10,
+    strategy: str | Mapping[str, str] = "quantile",
+    edges: Mapping[str, Sequence[Any]] | None = None,
+    categorical: Sequence[str] = (),
+    max_categories: int = 50,
+    discrete_threshold: int = 20,
+) -> ReferenceProfile:
+    """Fit bins on a reference DataFrame and count it.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The reference data.
+    columns : sequence of str, optional
+        Columns to profile (default: all).
+    bins : int or mapping, default 10
+        Bins per numeric column, or ``{column: bins}`` overrides (others keep 10).
+    strategy : {"quantile", "uniform"} or mapping, default "quantile"
+        Numeric edges from reference quantiles (order statistics) or equal widths.
+    edges : mapping, optional
+        ``{column: [e1, e2, ...]}`` explicit interior edges (datetimes accepted for
+        datetime columns); tails stay open.
+    categorical : sequence of str, optional
+        Columns to bin by exact value even if numeric.
+    max_categories : int, default 50
+        Most frequent categories kept per column; the rest are pooled into "(other)".
+    discrete_threshold : int, default 20
+        Numeric columns with at most this many distinct values (and no ±inf) are binned by
+        exact value, unless `bins` or `edges` name them.
+
+    Returns
+    -------
+    ReferenceProfile
+
+    Raises
+    ------
+    EmptyDataError
+        If `data` has no rows.
+    ColumnError
+        For duplicate or non-string column names, or an option naming an unknown column.
+
+    Warns
+    -----
+    ConstantInputWarning, AllMissingWarning, SmallSampleWarning
+        For degenerate but usable columns.
+    SkippedColumnWarning
+        For a column that cannot be binned (mixed or unhashable values); it is kept in the
+        profile as ``kind="skipped"`` with the reason.
+
+    Examples
+    --------
+    >>> import pandas as pd, kl_drift as kd
+    >>> df = pd.DataFrame({"age": [23.0, 35.0, 41.0, 52.0, 67.0] * 20, "plan": ["a", "b"] * 50})
+    >>> prof = kd.profile(df, bins={"age": 2}, discrete_threshold=0)
+    >>> prof["age"].labels
+    ('(-inf, 41]', '(41, +inf)', '(missing)')
+    >>> prof["plan"].counts
+    (50, 50, 0, 0)
+    """
+    frame = _check_frame(data, "reference")
+    if len(frame) == 0:
+        raise EmptyDataError("the reference data has no rows")
+    names = list(frame.columns)
+    if columns is not None:
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise ColumnError(missing[0], "is in `columns` but not in the reference data")
+        names = list(dict.fromkeys(columns))
+    if not names:
+        raise EmptyDataError("the reference data has no columns to profile")
+    default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
+    default_strategy = _check_strategy("strategy", strategy) if not isinstance(strategy, Mapping) else "quantile"
+    bins_for = _per_column(bins, "bins", names, _check_bins)
+    strategy_for = _per_column(strategy, "strategy", names, _check_strategy)
+    edges_for = _per_column(edges or {}, "edges", names, _check_edges)
+    forced = set(_per_column({c: True for c in categorical}, "categorical", names, lambda n, v: v))
+    max_categories = _check_bins("max_categories", max_categories)
+    if isinstance(discrete_threshold, bool) or not isinstance(discrete_threshold, (int, np.integer)) or discrete_threshold < 0:
+        raise ValueError(f"`discrete_threshold` must be a non-negative integer, got {discrete_threshold!r}")
+
+    def fit(name: str) -> tuple[ColumnProfile, list[tuple[type[Warning], str]]]:
+        series = frame[name]
+        try:
+            fitted = fit_column(
+                series,
+                bins=bins_for.get(name, default_bins),
+                strategy=strategy_for.get(name, default_strategy),
+                edges=edges_for.get(name),
+                force_categorical=name in forced,
+                max_categories=max_categories,
+                discrete_threshold=0 if (name in bins_for or name in strategy_for) else int(discrete_threshold),
+            )
+        except ColumnProblem as problem:
+            if problem.status == "error":
+                raise ColumnError(name, problem.reason) from None
+            note = (SkippedColumnWarning, f"column {name!r} skipped: {problem.reason}")
+            return ColumnProfile(name, "skipped", str(series.dtype), None, (), 0, problem.reason), [note]
+        col = ColumnProfile(name, fitted.kind, fitted.dtype, fitted.spec, tuple(int(c) for c in fitted.counts), fitted.n_inf)
+        return col, _degeneracy_notes(col, bins_for.get(name, default_bins))
+
+    if len(frame) >= _PARALLEL_MIN_ROWS and len(names) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+            results = list(pool.map(fit, names))
+    else:
+        results = [fit(n) for n in names]
+    for _, notes in results:
+        for category, message in notes:
+            warnings.warn(message, category, stacklevel=2)
+    settings = {
+        "bins": dict(bins) if isinstance(bins, Mapping) else int(bins),
+        "strategy": dict(strategy) if isinstance(strategy, Mapping) else str(strategy),
+        "edges": {k: [str(e) for e in v] for k, v in edges_for.items()},
+        "categorical": sorted(forced),
+        "max_categories": int(max_categories),
+        "discrete_threshold": int(discrete_threshold),
+    }
+    return ReferenceProfile(tuple(col for col, _ in results), len(frame), settings=settings)
+
+
+def _degeneracy_notes(col: ColumnProfile, requested_bins: int) -> list[tuple[type[Warning], str]]:
+    counts = np.asarray(col.counts)
+    n_missing = int(counts[-1])
+    n_values = int(counts.sum()) - n_missing
+    notes: list[tuple[type[Warning], str]] = []
+    if n_values == 0:
+        notes.append((AllMissingWarning, f"column {col.name!r}: all {n_missing} reference values are missing"))
+        return notes
+    distinct = (
+        len(col.bins.categories) + len(col.bins.other_values)
+        if isinstance(col.bins, CategoricalBins)
+        else None
+    )
+    if distinct == 1 or (isinstance(col.bins, NumericBins) and np.count_nonzero(counts[:-1]) == 1):
+        notes.append((ConstantInputWarning, f"column {col.name!r}: the reference holds a single distinct value"))
+    elif isinstance(col.bins, NumericBins) and n_values < requested_bins:
+        notes.append(
+            (SmallSampleWarning, f"column {col.name!r}: {n_values} non-missing reference values for {requested_bins} bins")
+        )
+    return notes
