@@ -25,7 +25,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --quiet --site-dir $(VENV)/site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
