@@ -182,6 +182,17 @@ def _lookup_index(values: list[Any], value_type: str) -> pd.Index:
 
 def count_categorical(series: pd.Series, spec: CategoricalBins) -> NDArray[np.int64]:
     """Counts of a column into categorical bins, via one hash factorisation of the column."""
+    return count_categorical_with_examples(series, spec)[0]
+
+
+# How many values that landed in "(unseen)" a report names as examples.
+UNSEEN_EXAMPLES = 5
+
+
+def count_categorical_with_examples(
+    series: pd.Series, spec: CategoricalBins
+) -> tuple[NDArray[np.int64], tuple[tuple[Any, int], ...]]:
+    """Counts into categorical bins, plus the most frequent values that were unseen."""
     codes, uniques = _factorize(series)
     per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
     targets = np.full(len(uniques), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
@@ -202,7 +213,11 @@ def count_categorical(series: pd.Series, spec: CategoricalBins) -> NDArray[np.in
             targets = np.where(pooled >= 0, spec.other_index, targets)
     counts = np.bincount(targets, weights=per_code[1:], minlength=spec.n_bins).astype(np.int64)
     counts[-1] += per_code[0]
-    return counts
+    unseen = np.flatnonzero(targets == spec.unseen_index)
+    top = unseen[np.argsort(-per_code[1:][unseen], kind="stable")[:UNSEEN_EXAMPLES]]
+    values = np.asarray(uniques, dtype=object)
+    examples = tuple((_json_scalar(values[i], spec.value_type), int(per_code[i + 1])) for i in top)
+    return counts, examples
 
 
 def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
@@ -288,18 +303,29 @@ def _resolve_edges(
     return tuple(values)
 
 
-def count_column(series: pd.Series, kind: str, spec: BinSpec) -> tuple[NDArray[np.int64], int]:
-    """Count a current column into a reference spec; returns counts and the number of ±inf."""
+@dataclass(frozen=True)
+class Counted:
+    """A current column counted into reference bins."""
+
+    counts: NDArray[np.int64]
+    n_inf: int = 0
+    unseen_examples: tuple[tuple[Any, int], ...] = ()
+
+
+def count_column(series: pd.Series, kind: str, spec: BinSpec) -> Counted:
+    """Count a current column into a reference spec (counts, ±inf, examples of unseen values)."""
     check_current_type(kind, spec, series)
     if isinstance(spec, CategoricalBins):
-        return count_categorical(series, spec), 0
+        counts, examples = count_categorical_with_examples(series, spec)
+        return Counted(counts, 0, examples)
     if spec.datetime:
         values, n_missing, _ = datetime_values(series)
         counts, _ = count_numeric(values, spec.edges)
         counts[-1] += n_missing
-        return counts, 0
+        return Counted(counts)
     try:
         x = numeric_values(series)
     except (TypeError, ValueError) as exc:
         raise ColumnProblem(f"values are not numeric ({exc})", "type_mismatch") from None
-    return count_numeric(x, spec.edges)
+    counts, n_inf = count_numeric(x, spec.edges)
+    return Counted(counts, n_inf)

@@ -95,10 +95,10 @@ class ColumnProfile:
         if self.bins is None:
             raise ColumnError(self.name, f"was skipped when profiled: {self.reason}")
         try:
-            counts, n_inf = count_column(data, self.kind, self.bins)
+            counted = count_column(data, self.kind, self.bins)
         except ColumnProblem as problem:
             raise ColumnError(self.name, problem.reason) from None
-        return replace(self, counts=tuple(int(c) for c in counts), n_inf=int(n_inf))
+        return replace(self, counts=tuple(int(c) for c in counted.counts), n_inf=int(counted.n_inf))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as stored in a saved profile."""

@@ -87,6 +87,14 @@ class ColumnDrift:
         Per-bin terms of the smoothed divergence; they sum to `statistic`.
     reason : str or None
         Why a column was skipped, missing or mismatched, or a note on the data.
+    pvalue_method : str or None
+        "asymptotic" (G-test, chi-square) or "permutation" (exact, on the counts).
+    pvalue_adjusted : float or None
+        `pvalue` adjusted for the number of columns tested (the report's `correction`).
+    explanations : tuple of str
+        Sentences on the bins that moved most, e.g. "missing rate rose from 1.0% to 12.0%".
+    unseen_examples : tuple of (value, count)
+        The most frequent current values the reference never had.
     """
 
     column: str
@@ -117,6 +125,10 @@ class ColumnDrift:
     current_proportions: tuple[float, ...]
     contributions: tuple[float, ...]
     reason: str | None = None
+    pvalue_method: str | None = None
+    pvalue_adjusted: float | None = None
+    explanations: tuple[str, ...] = ()
+    unseen_examples: tuple[tuple[Any, int], ...] = ()
 
     def __repr__(self) -> str:
         parts = [
@@ -170,6 +182,7 @@ _FRAME_COLUMNS = (
     "threshold",
     "warn_threshold",
     "pvalue",
+    "pvalue_adjusted",
     "expected_statistic",
     "n_reference",
     "n_current",
@@ -200,6 +213,12 @@ class DriftReport:
         Rows on each side.
     created_at : str
         ISO 8601 time of the comparison (UTC).
+    threshold_mode : {"fixed", "auto"}
+        Fixed score thresholds, or significance plus minimum effect (``threshold="auto"``).
+    alpha : float
+        Significance level used by ``threshold="auto"``.
+    correction : str
+        Multiple-testing adjustment behind each column's `pvalue_adjusted`.
     """
 
     columns: tuple[ColumnDrift, ...]
@@ -211,6 +230,9 @@ class DriftReport:
     n_reference: int
     n_current: int
     created_at: str
+    threshold_mode: str = "fixed"
+    alpha: float = 0.05
+    correction: str = "holm"
 
     def __getitem__(self, name: str) -> ColumnDrift:
         for column in self.columns:
@@ -261,7 +283,7 @@ class DriftReport:
 
         rows = {c.column: {name: getattr(c, name) for name in _FRAME_COLUMNS} for c in self.columns}
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=list(_FRAME_COLUMNS))
-        for name in ("statistic", "threshold", "warn_threshold", "pvalue", "expected_statistic"):
+        for name in ("statistic", "threshold", "warn_threshold", "pvalue", "pvalue_adjusted", "expected_statistic"):
             frame[name] = frame[name].astype("float64")
         frame.index.name = "column"
         return frame
@@ -280,6 +302,9 @@ class DriftReport:
                 "n_reference": self.n_reference,
                 "n_current": self.n_current,
                 "created_at": self.created_at,
+                "threshold_mode": self.threshold_mode,
+                "alpha": self.alpha,
+                "correction": self.correction,
                 "columns": [c.to_dict() for c in self.columns],
             }
         )

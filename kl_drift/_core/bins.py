@@ -92,9 +92,14 @@ class NumericBins:
         return len(self.edges) + 2
 
     @property
+    def edge_labels(self) -> tuple[str, ...]:
+        """Readable edges (ISO 8601 for datetimes), as used in the labels."""
+        return tuple(_edge_texts(self.edges, self.tz, self.datetime))
+
+    @property
     def labels(self) -> tuple[str, ...]:
         """Readable bin labels, in count-vector order."""
-        texts = _edge_texts(self.edges, self.tz, self.datetime)
+        texts = list(self.edge_labels)
         lows = ["-inf", *texts]
         highs = [*texts, "+inf"]
         value_bins = [
