@@ -191,8 +191,8 @@ UNSEEN_EXAMPLES = 5
 
 def count_categorical_with_examples(
     series: pd.Series, spec: CategoricalBins
-) -> tuple[NDArray[np.int64], tuple[tuple[Any, int], ...]]:
-    """Counts into categorical bins, plus the most frequent values that were unseen."""
+) -> tuple[NDArray[np.int64], tuple[tuple[Any, int], ...], NDArray[np.int64]]:
+    """Counts into categorical bins, the most frequent unseen values, and every unseen value's count."""
     codes, uniques = _factorize(series)
     per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
     targets = np.full(len(uniques), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
@@ -214,10 +214,11 @@ def count_categorical_with_examples(
     counts = np.bincount(targets, weights=per_code[1:], minlength=spec.n_bins).astype(np.int64)
     counts[-1] += per_code[0]
     unseen = np.flatnonzero(targets == spec.unseen_index)
-    top = unseen[np.argsort(-per_code[1:][unseen], kind="stable")[:UNSEEN_EXAMPLES]]
+    unseen_counts = per_code[1:][unseen]
+    top = unseen[np.argsort(-unseen_counts, kind="stable")[:UNSEEN_EXAMPLES]]
     values = np.asarray(uniques, dtype=object)
     examples = tuple((_json_scalar(values[i], spec.value_type), int(per_code[i + 1])) for i in top)
-    return counts, examples
+    return counts, examples, unseen_counts.astype(np.int64)
 
 
 def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
@@ -272,7 +273,7 @@ def fit_column(
         s = np.sort(values)
         n_inf = 0
         fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=True, datetime=True)
-        spec: BinSpec = NumericBins(fitted_edges, datetime=True, tz=tz)
+        spec: BinSpec = NumericBins(fitted_edges, datetime=True, tz=tz, strategy=_strategy_name(edges, strategy))
         return Fitted(kind, str(series.dtype), spec, count_sorted(s, fitted_edges, n_missing), n_inf)
     x = numeric_values(series)
     s, n_missing, n_inf = sorted_values(x)
@@ -282,7 +283,12 @@ def fit_column(
         if n_distinct <= discrete_threshold:
             return fit_categorical(series, "numeric", max_categories)
     fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=x.dtype.kind in "iu", datetime=False)
-    return Fitted(kind, str(series.dtype), NumericBins(fitted_edges), count_sorted(s, fitted_edges, n_missing), n_inf)
+    spec = NumericBins(fitted_edges, strategy=_strategy_name(edges, strategy))
+    return Fitted(kind, str(series.dtype), spec, count_sorted(s, fitted_edges, n_missing), n_inf)
+
+
+def _strategy_name(edges: Any, strategy: str) -> str:
+    return "fixed" if edges is not None else strategy
 
 
 def _resolve_edges(
@@ -310,14 +316,17 @@ class Counted:
     counts: NDArray[np.int64]
     n_inf: int = 0
     unseen_examples: tuple[tuple[Any, int], ...] = ()
+    # Count of each distinct unseen value: they are separate categories to a significance
+    # test, even though the score pools them in one bucket. None when not known.
+    unseen_counts: NDArray[np.int64] | None = None
 
 
 def count_column(series: pd.Series, kind: str, spec: BinSpec) -> Counted:
     """Count a current column into a reference spec (counts, ±inf, examples of unseen values)."""
     check_current_type(kind, spec, series)
     if isinstance(spec, CategoricalBins):
-        counts, examples = count_categorical_with_examples(series, spec)
-        return Counted(counts, 0, examples)
+        counts, examples, unseen_counts = count_categorical_with_examples(series, spec)
+        return Counted(counts, 0, examples, unseen_counts)
     if spec.datetime:
         values, n_missing, _ = datetime_values(series)
         counts, _ = count_numeric(values, spec.edges)

@@ -25,6 +25,7 @@ class _NumericModel(_Strict):
     edges: list[Number]
     datetime: bool
     tz: Union[str, None]
+    strategy: Literal["quantile", "uniform", "fixed"]
 
 
 class _CategoricalModel(_Strict):
@@ -73,7 +74,9 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
         raise ProfileFormatError(source, f"column {name!r}: bins are missing")
     try:
         if isinstance(model.bins, _NumericModel):
-            spec: NumericBins | CategoricalBins = NumericBins(tuple(model.bins.edges), model.bins.datetime, model.bins.tz)
+            spec: NumericBins | CategoricalBins = NumericBins(
+                tuple(model.bins.edges), model.bins.datetime, model.bins.tz, model.bins.strategy
+            )
         else:
             spec = CategoricalBins(
                 tuple(model.bins.categories),

@@ -22,7 +22,8 @@ from ._core.divergence import (
     divergence_terms,
     expected_statistic,
 )
-from ._core.stats import CORRECTIONS, PVALUE_METHODS, adjust_pvalues, drift_pvalue
+from ._core.bins import CategoricalBins, NumericBins
+from ._core.stats import CORRECTIONS, PVALUE_METHODS, adjust_pvalues, drift_pvalue, expand_unseen
 from ._explain import explain
 from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError
 from .profile import _PARALLEL_MIN_ROWS, ColumnProfile, ReferenceProfile, _check_frame, profile
@@ -127,8 +128,14 @@ def _scored(col: ColumnProfile, counted: Counted, levels: tuple[float, float], o
     statistic, contributions = divergence_terms(
         current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
     )
+    spec = col.bins
+    test_cur, test_ref = current, ref
+    if isinstance(spec, CategoricalBins):
+        test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, counted.unseen_counts)
+    null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
     pvalue, method = drift_pvalue(
-        current, ref, method=opts.pvalue_method, n_permutations=opts.n_permutations, random_state=opts.random_state
+        test_cur, test_ref, method=opts.pvalue_method, null=null,
+        n_permutations=opts.n_permutations, random_state=opts.random_state,
     )
     dof = max(int(np.count_nonzero(current + ref)) - 1, 0)
     expected = expected_statistic(dof + 1, n_cur, n_ref, direction=opts.direction, base=opts.base)

@@ -72,14 +72,20 @@ class NumericBins:
         The values are datetimes, binned as nanoseconds since the epoch.
     tz : str or None
         Time zone of tz-aware datetime data (edges are UTC nanoseconds).
+    strategy : {"quantile", "uniform", "fixed"}
+        How the edges were chosen. Quantile edges are reference order statistics, which
+        the exact p-value takes into account.
     """
 
     edges: tuple[Any, ...]
     datetime: bool = False
     tz: str | None = None
+    strategy: str = "fixed"
     kind: str = field(default="numeric", init=False)
 
     def __post_init__(self) -> None:
+        if self.strategy not in ("quantile", "uniform", "fixed"):
+            raise ValueError(f"`strategy` must be 'quantile', 'uniform' or 'fixed', got {self.strategy!r}")
         arr = np.asarray(self.edges, dtype=np.float64)
         if arr.ndim != 1 or not np.all(np.isfinite(arr)):
             raise ValueError(f"`edges` must be finite numbers, got {list(self.edges)!r}")
@@ -109,7 +115,13 @@ class NumericBins:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form; exact round trip through :func:`bin_spec_from_dict`."""
-        return {"type": "numeric", "edges": list(self.edges), "datetime": self.datetime, "tz": self.tz}
+        return {
+            "type": "numeric",
+            "edges": list(self.edges),
+            "datetime": self.datetime,
+            "tz": self.tz,
+            "strategy": self.strategy,
+        }
 
 
 @dataclass(frozen=True)
@@ -188,7 +200,9 @@ def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
     """Rebuild a spec from :meth:`NumericBins.to_dict` / :meth:`CategoricalBins.to_dict` output."""
     kind = data.get("type")
     if kind == "numeric":
-        return NumericBins(edges=tuple(data["edges"]), datetime=bool(data["datetime"]), tz=data["tz"])
+        return NumericBins(
+            edges=tuple(data["edges"]), datetime=bool(data["datetime"]), tz=data["tz"], strategy=data["strategy"]
+        )
     if kind == "categorical":
         return CategoricalBins(
             categories=tuple(data["categories"]),

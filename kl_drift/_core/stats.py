@@ -21,6 +21,7 @@ __all__ = [
     "MIN_EXPECTED_COUNT",
     "drift_pvalue",
     "permutation_pvalue",
+    "expand_unseen",
     "adjust_pvalues",
 ]
 
@@ -38,34 +39,68 @@ def _kept(cur: NDArray[np.float64], ref: NDArray[np.float64]) -> tuple[NDArray[n
     return cur[keep], ref[keep]
 
 
-def _g_statistics(current: NDArray[np.float64], expected_cur: NDArray[np.float64],
-                  reference: NDArray[np.float64], expected_ref: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Row-wise G statistics for stacked count vectors (last axis = bins)."""
-    from scipy.special import xlogy
+def _resample_hypergeometric(
+    rng: np.random.Generator, cur: NDArray[np.float64], ref: NDArray[np.float64], size: int
+) -> NDArray[np.float64]:
+    """Current counts under H0 when bins do not depend on the data: relabel the pooled rows."""
+    pooled = (cur + ref).astype(np.int64)
+    return rng.multivariate_hypergeometric(pooled, int(cur.sum()), size=size).astype(np.float64)
 
-    g = xlogy(current, current / expected_cur) + xlogy(reference, reference / expected_ref)
-    return 2.0 * g.sum(axis=-1)
+
+def _resample_ranks(
+    rng: np.random.Generator, cur: NDArray[np.float64], ref: NDArray[np.float64], size: int
+) -> NDArray[np.float64]:
+    """Current counts under H0 when numeric edges are reference order statistics.
+
+    Under H0 every interleaving of current and reference values is equally likely, so the
+    current values spread over the gaps between consecutive reference values uniformly over
+    compositions: Dirichlet-multinomial with one unit of weight per gap. A bin ending at a
+    reference value spans as many gaps as it holds reference values; the open upper tail
+    one more. The missing bucket is relabelled like any pooled count.
+    """
+    n_cur = int(cur.sum())
+    missing_pooled = int(cur[-1] + ref[-1])
+    present_pooled = int((cur + ref).sum()) - missing_pooled
+    missing = rng.hypergeometric(missing_pooled, present_pooled, n_cur, size=size) if missing_pooled else np.zeros(size, np.int64)
+    weights = ref[:-1].copy()
+    weights[-1] += 1
+    shares = rng.standard_gamma(weights, size=(size, weights.size))
+    shares /= shares.sum(axis=1, keepdims=True)
+    values = rng.multinomial(n_cur - missing, shares)
+    return np.column_stack([values, missing]).astype(np.float64)
 
 
 def permutation_pvalue(
     current_counts: ArrayLike,
     reference_counts: ArrayLike,
     *,
+    null: str = "hypergeometric",
     n_permutations: int = 2000,
     random_state: int | np.random.Generator | None = 0,
 ) -> float:
-    """Exact-in-distribution p-value of the G statistic by permuting the pooled rows.
+    """p-value of the G statistic from its exact permutation distribution, by simulation.
 
-    Permuting which rows are "current" and which "reference" is, on counts, a multivariate
-    hypergeometric draw of ``n_current`` rows out of the pooled counts; all draws are made
-    in one vectorised call.
+    Under "same distribution" the rows of both samples are exchangeable, so the null
+    distribution is that of randomly relabelling rows as current or reference:
+
+    * ``null="hypergeometric"``: for bins that do not depend on the data (categories, fixed
+      or uniform edges) a relabelling draws the current counts out of the pooled counts,
+      a multivariate hypergeometric draw;
+    * ``null="ranks"``: for numeric bins whose edges are reference order statistics
+      (quantile strategy, column layout ``value bins..., missing``), a relabelling spreads
+      the current values over the gaps between reference values (Dirichlet-multinomial),
+      with the reference counts fixed.
+
+    All draws are made in one vectorised call.
 
     Parameters
     ----------
     current_counts, reference_counts : array_like
         Counts of the same bins.
+    null : {"hypergeometric", "ranks"}, default "hypergeometric"
+        How the bins were made (see above).
     n_permutations : int, default 2000
-        Number of random permutations; the p-value's resolution is ``1 / (n + 1)``.
+        Number of random relabellings; the p-value's resolution is ``1 / (n + 1)``.
     random_state : int, Generator or None, default 0
         Seed, so a report is reproducible.
 
@@ -83,22 +118,66 @@ def permutation_pvalue(
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"`n_permutations` must be a positive integer, got {n_permutations!r}")
-    cur, ref = _kept(np.asarray(current_counts, dtype=np.float64), np.asarray(reference_counts, dtype=np.float64))
+    if null not in ("hypergeometric", "ranks"):
+        raise ValueError(f"`null` must be 'hypergeometric' or 'ranks', got {null!r}")
+    cur = np.asarray(current_counts, dtype=np.float64)
+    ref = np.asarray(reference_counts, dtype=np.float64)
+    if null == "hypergeometric":
+        cur, ref = _kept(cur, ref)
     n_cur, n_ref = cur.sum(), ref.sum()
-    if cur.size <= 1 or n_cur == 0 or n_ref == 0:
+    if np.count_nonzero(cur + ref) <= 1 or n_cur == 0 or n_ref == 0:
         return 1.0
-    pooled = cur + ref
-    share = pooled / pooled.sum()
-    expected_cur, expected_ref = n_cur * share, n_ref * share
-    observed = _g_statistics(cur, expected_cur, ref, expected_ref)
     rng = np.random.default_rng(random_state)
-    draws = rng.multivariate_hypergeometric(pooled.astype(np.int64), int(n_cur), size=int(n_permutations))
-    draws = draws.astype(np.float64)
-    simulated = _g_statistics(draws, expected_cur, pooled - draws, expected_ref)
-    # A relative tolerance keeps permutations that tie with the observed table from being
+    if null == "hypergeometric":
+        draws = _resample_hypergeometric(rng, cur, ref, int(n_permutations))
+    else:
+        draws = _resample_ranks(rng, cur, ref, int(n_permutations))
+    observed = _g_rows(cur[None, :], ref)[0]
+    simulated = _g_rows(draws, ref if null == "ranks" else (cur + ref) - draws)
+    # A relative tolerance keeps relabellings that tie with the observed table from being
     # lost to floating-point noise.
     exceed = np.count_nonzero(simulated >= observed * (1 - 1e-12) - 1e-12)
     return float((1 + exceed) / (1 + n_permutations))
+
+
+def _g_rows(current: NDArray[np.float64], reference: NDArray[np.float64]) -> NDArray[np.float64]:
+    """G statistic of each row of `current` against `reference` (broadcast), pooled expectation."""
+    from scipy.special import xlogy
+
+    reference = np.broadcast_to(reference, current.shape)
+    pooled = current + reference
+    n_cur = current.sum(axis=-1, keepdims=True)
+    n_ref = reference.sum(axis=-1, keepdims=True)
+    share = pooled / (n_cur + n_ref)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = xlogy(current, current / (n_cur * share)) + xlogy(reference, reference / (n_ref * share))
+    return 2.0 * np.nan_to_num(g, nan=0.0).sum(axis=-1)
+
+
+def expand_unseen(
+    current_counts: ArrayLike, reference_counts: ArrayLike, unseen_index: int, unseen_counts: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Split the pooled "(unseen)" bin into one bin per distinct unseen value, for testing.
+
+    Which values are "unseen" is decided by the reference sample itself (rare categories it
+    happened to miss), so testing the pooled bin as one category over-rejects under H0; as
+    separate categories the table is that of the full data, where the test is exact.
+
+    Examples
+    --------
+    >>> [a.tolist() for a in expand_unseen([5, 3, 4, 0], [6, 2, 0, 0], 2, [3, 1])]
+    [[5.0, 3.0, 0.0, 0.0, 3.0, 1.0], [6.0, 2.0, 0.0, 0.0, 0.0, 0.0]]
+    """
+    cur = np.asarray(current_counts, dtype=np.float64)
+    ref = np.asarray(reference_counts, dtype=np.float64)
+    if unseen_counts is None:
+        return cur, ref
+    split = np.asarray(unseen_counts, dtype=np.float64)
+    if ref[unseen_index] != 0 or split.sum() != cur[unseen_index] or split.size <= 1:
+        return cur, ref
+    cur = np.concatenate([np.where(np.arange(cur.size) == unseen_index, 0.0, cur), split])
+    ref = np.concatenate([ref, np.zeros(split.size)])
+    return cur, ref
 
 
 def drift_pvalue(
@@ -106,15 +185,16 @@ def drift_pvalue(
     reference_counts: ArrayLike,
     *,
     method: str = "auto",
+    null: str = "hypergeometric",
     n_permutations: int = 2000,
     random_state: int | np.random.Generator | None = 0,
 ) -> tuple[float, str]:
     """p-value of "current and reference come from the same distribution", and the method used.
 
-    ``"asymptotic"`` is the G-test's chi-square approximation; ``"permutation"`` the exact
-    permutation test; ``"auto"`` uses the permutation test where Cochran's rule says the
-    approximation is poor: some expected count (pooled share times the smaller sample) below
-    1, or more than 20% of them below 5.
+    ``"asymptotic"`` is the G-test with Williams' correction and its chi-square tail;
+    ``"permutation"`` the permutation test of :func:`permutation_pvalue`; ``"auto"`` uses
+    the permutation test where Cochran's rule says the approximation is poor: some expected
+    count (pooled share times the smaller sample) below 1, or more than 20% of them below 5.
 
     Examples
     --------
@@ -125,15 +205,18 @@ def drift_pvalue(
     """
     if method not in PVALUE_METHODS:
         raise ValueError(f"`pvalue_method` must be one of {', '.join(map(repr, PVALUE_METHODS))}, got {method!r}")
-    cur, ref = _kept(np.asarray(current_counts, dtype=np.float64), np.asarray(reference_counts, dtype=np.float64))
+    cur = np.asarray(current_counts, dtype=np.float64)
+    ref = np.asarray(reference_counts, dtype=np.float64)
     if method == "auto":
-        pooled = cur + ref
-        expected = pooled / pooled.sum() * min(cur.sum(), ref.sum()) if pooled.size else np.zeros(1)
+        kept_cur, kept_ref = _kept(cur, ref)
+        pooled = kept_cur + kept_ref
+        expected = pooled / pooled.sum() * min(kept_cur.sum(), kept_ref.sum()) if pooled.size else np.zeros(1)
         poor = expected.min() < 1 or np.mean(expected < MIN_EXPECTED_COUNT) > MAX_SHARE_BELOW_MIN
         method = "permutation" if poor else "asymptotic"
     if method == "permutation":
-        return permutation_pvalue(cur, ref, n_permutations=n_permutations, random_state=random_state), method
-    return g_test(cur, ref)[2], method
+        pvalue = permutation_pvalue(cur, ref, null=null, n_permutations=n_permutations, random_state=random_state)
+        return pvalue, method
+    return g_test(cur, ref, williams=True)[2], method
 
 
 def adjust_pvalues(pvalues: ArrayLike, method: str = "holm") -> NDArray[np.float64]:
