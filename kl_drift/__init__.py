@@ -11,7 +11,7 @@ from ._core.bins import CategoricalBins, NumericBins
 from ._core.divergence import DIRECTIONS, js_divergence, kl_divergence
 from ._version import __version__
 from .accessor import DataFrameDriftAccessor, SeriesDriftAccessor
-from .compare import DEFAULT_THRESHOLDS, compare, score
+from .compare import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS, compare, score
 from .errors import (
     AllMissingWarning,
     ColumnError,
@@ -46,6 +46,7 @@ __all__ = [
     "js_divergence",
     "DIRECTIONS",
     "DEFAULT_THRESHOLDS",
+    "DEFAULT_MIN_EFFECT",
     # accessors
     "DataFrameDriftAccessor",
     "SeriesDriftAccessor",
