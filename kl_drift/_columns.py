@@ -111,7 +111,7 @@ def datetime_values(series: pd.Series) -> tuple[NDArray[np.int64], int, str | No
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         series = pd.to_datetime(series)
     tz = getattr(series.dt, "tz", None)
-    values = np.asarray(series.dt.as_unit("ns").array.asi8, dtype=np.int64)
+    values = np.asarray(series.dt.as_unit("ns").array.asi8, dtype=np.int64)  # type: ignore[attr-defined]
     missing = series.isna().to_numpy()
     n_missing = int(np.count_nonzero(missing))
     if n_missing:
@@ -210,7 +210,7 @@ def count_categorical_with_examples(
             targets = np.where(hit >= 0, hit, targets)
         if spec.other_values:
             pooled = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(lookup_keys)
-            targets = np.where(pooled >= 0, spec.other_index, targets)
+            targets = np.where(pooled >= 0, int(spec.other_index or 0), targets)
     counts = np.bincount(targets, weights=per_code[1:], minlength=spec.n_bins).astype(np.int64)
     counts[-1] += per_code[0]
     unseen = np.flatnonzero(targets == spec.unseen_index)
@@ -300,7 +300,7 @@ def _resolve_edges(
         stamps = pd.to_datetime(pd.Series(list(edges)))
         if getattr(stamps.dt, "tz", None) is not None:
             stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        return tuple(int(v) for v in stamps.dt.as_unit("ns").array.asi8)
+        return tuple(int(v) for v in stamps.dt.as_unit("ns").array.asi8)  # type: ignore[attr-defined]
     values = [float(e) for e in edges]
     if any(not math.isfinite(v) for v in values):
         raise ColumnProblem(f"`edges` must be finite numbers, got {list(edges)!r}", "error")

@@ -64,7 +64,7 @@ def explain(
     order = sorted(range(len(contributions)), key=lambda i: (-abs(contributions[i]), i))
     missing_index = len(contributions) - 1
     unseen_index = spec.unseen_index if isinstance(spec, CategoricalBins) else None
-    sentences = []
+    sentences: list[str] = []
     for i in order:
         before, after = reference_proportions[i], current_proportions[i]
         if abs(after - before) < _MIN_CHANGE or len(sentences) == top:

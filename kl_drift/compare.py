@@ -73,7 +73,8 @@ def _levels(
         warn = _check_level("warn_threshold", warn_threshold)
     else:
         warn = default_warn if threshold is None else drift * default_warn / default_drift
-    per_drift, per_warn = {}, {}
+    per_drift: dict[str, float] = {}
+    per_warn: dict[str, float] = {}
     for option, name, target in ((thresholds, "thresholds", per_drift), (warn_thresholds, "warn_thresholds", per_warn)):
         for column, value in (option or {}).items():
             if column not in names:
@@ -129,7 +130,7 @@ def _scored(col: ColumnProfile, counted: Counted, levels: tuple[float, float], o
         current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
     )
     spec = col.bins
-    test_cur, test_ref = current, ref
+    test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
     if isinstance(spec, CategoricalBins):
         test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, counted.unseen_counts)
     null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
@@ -154,7 +155,7 @@ def _scored(col: ColumnProfile, counted: Counted, levels: tuple[float, float], o
         contributions=tuple(float(c) for c in contributions),
         reason="all current values are missing" if n_cur == int(current[-1]) else None,
         pvalue_method=method,
-        explanations=explain(col.bins, ref_props, cur_props, contributions,
+        explanations=explain(col.bins, ref_props.tolist(), cur_props.tolist(), contributions.tolist(),
                              unseen_examples=counted.unseen_examples, n_current=n_cur),
         unseen_examples=counted.unseen_examples,
         **opts.settings,
@@ -336,7 +337,8 @@ def compare(
         targets = list(prof.columns)
         extra = [c for c in current_names if c not in prof]
     names = [c.name for c in targets] + extra
-    levels = _levels(names, threshold, warn_threshold, thresholds, warn_thresholds, defaults)
+    fixed_level = None if isinstance(threshold, str) else threshold
+    levels = _levels(names, fixed_level, warn_threshold, thresholds, warn_thresholds, defaults)
     if n_permutations is None:
         # The smallest permutation p-value is 1/(n+1); after a Holm or Bonferroni correction
         # over m columns it must still be able to fall below alpha.
@@ -364,7 +366,7 @@ def compare(
     else:
         results = [one(col) for col in targets]
     scored = [i for i, r in enumerate(results) if r.pvalue is not None]
-    adjusted = adjust_pvalues([results[i].pvalue for i in scored], correction)
+    adjusted = adjust_pvalues([float(results[i].pvalue or 0.0) for i in scored], correction)
     for i, p_adj in zip(scored, adjusted):
         results[i] = _decide(results[i], float(p_adj), opts)
     for name in extra:
