@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-quick test-slow docs bench clean
+.PHONY: install demo test test-slow test-pandas2 docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
+# The core and pandas layer on the oldest supported pandas (many GE and Spark users pin 2.x).
+PANDAS2_VENV ?= .venv-pandas2
+test-pandas2:
+	$(PYTHON) -m venv $(PANDAS2_VENV)
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PANDAS2_VENV)/bin/python -m pip install --quiet "pandas==2.2.3" "numpy<2.3" -e ".[dev]"
+	$(PANDAS2_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/unit tests/property kl_drift/_core kl_drift/compare.py kl_drift/profile.py kl_drift/report.py kl_drift/accessor.py
+
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
@@ -31,4 +39,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(PANDAS2_VENV) .pytest_cache .hypothesis
