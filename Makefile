@@ -14,8 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Profile the sample reference, compare the sample current batch, write every report kind.
 demo: $(STAMP)
-	$(PY) sample_data/demo.py
+	mkdir -p $(VENV)/demo
+	$(VENV)/bin/kl-drift profile sample_data/reference.parquet -o $(VENV)/demo/profile.json --exclude order_id,order_time
+	$(VENV)/bin/kl-drift compare --reference $(VENV)/demo/profile.json sample_data/current.csv --json $(VENV)/demo/report.json --markdown $(VENV)/demo/report.md --html $(VENV)/demo/report.html --history $(VENV)/demo/drift.sqlite --fail-on never
+	$(VENV)/bin/kl-drift history $(VENV)/demo/drift.sqlite --html $(VENV)/demo/trend.html
+	@echo "open $(VENV)/demo/report.html"
 
 test: $(STAMP)
 	$(PY) -m pytest -q
