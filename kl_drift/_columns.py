@@ -111,9 +111,13 @@ def datetime_values(series: pd.Series) -> tuple[NDArray[np.int64], int, str | No
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
         series = pd.to_datetime(series)
     tz = getattr(series.dt, "tz", None)
-    values = np.asarray(series.dt.as_unit("ns").array.asi8, dtype=np.int64)  # type: ignore[attr-defined]
-    missing = series.isna().to_numpy()
+    if tz is not None:
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    # to_numpy works for numpy- and Arrow-backed timestamps alike, at any resolution.
+    stamps = series.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT"))
+    missing = np.isnat(stamps)
     n_missing = int(np.count_nonzero(missing))
+    values = stamps.view(np.int64)
     if n_missing:
         values = values[~missing]
     return values, n_missing, (str(tz) if tz is not None else None)
@@ -125,9 +129,11 @@ def _json_scalar(value: Any, value_type: str) -> Any:
     if value_type == "bool":
         return bool(value)
     number = value.item() if isinstance(value, np.generic) else value
-    if isinstance(number, float) and number.is_integer() and abs(number) < 2**53:
+    if isinstance(number, (int, float)):
         return number
-    return number
+    # Decimal, Fraction and friends: an exact int when integral, else the nearest float.
+    as_float = float(number)
+    return int(number) if as_float.is_integer() and number == int(number) else as_float
 
 
 def _value_type(kind: str, series: pd.Series) -> str:
@@ -164,6 +170,9 @@ def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted
     order = np.lexsort((np.array([str(v) for v in values], dtype=object), -freq))
     ranked = [_json_scalar(values[i], value_type) for i in order]
     kept, pooled = ranked[:max_categories], ranked[max_categories:]
+    if value_type == "number":
+        # Numbers read best in their natural order; the top-K choice stays by frequency.
+        kept = sorted(kept)
     complete = len(pooled) <= MAX_LISTED_OTHER_VALUES
     spec = CategoricalBins(
         categories=tuple(kept),
@@ -185,14 +194,18 @@ def count_categorical(series: pd.Series, spec: CategoricalBins) -> NDArray[np.in
     return count_categorical_with_examples(series, spec)[0]
 
 
-# How many values that landed in "(unseen)" a report names as examples.
-UNSEEN_EXAMPLES = 5
+# At most this many distinct unseen values are listed with their counts (most frequent first).
+MAX_LISTED_UNSEEN_VALUES = 10_000
 
 
 def count_categorical_with_examples(
     series: pd.Series, spec: CategoricalBins
-) -> tuple[NDArray[np.int64], tuple[tuple[Any, int], ...], NDArray[np.int64]]:
-    """Counts into categorical bins, the most frequent unseen values, and every unseen value's count."""
+) -> tuple[NDArray[np.int64], tuple[tuple[Any, int], ...], bool]:
+    """Counts into categorical bins, and the unseen values with their counts.
+
+    Unseen values are listed most frequent first, ties by value, so the list does not
+    depend on row order; the flag says whether all of them are listed.
+    """
     codes, uniques = _factorize(series)
     per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
     targets = np.full(len(uniques), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
@@ -214,11 +227,13 @@ def count_categorical_with_examples(
     counts = np.bincount(targets, weights=per_code[1:], minlength=spec.n_bins).astype(np.int64)
     counts[-1] += per_code[0]
     unseen = np.flatnonzero(targets == spec.unseen_index)
-    unseen_counts = per_code[1:][unseen]
-    top = unseen[np.argsort(-unseen_counts, kind="stable")[:UNSEEN_EXAMPLES]]
     values = np.asarray(uniques, dtype=object)
-    examples = tuple((_json_scalar(values[i], spec.value_type), int(per_code[i + 1])) for i in top)
-    return counts, examples, unseen_counts.astype(np.int64)
+    listed = sorted(
+        ((_json_scalar(values[i], spec.value_type), int(per_code[i + 1])) for i in unseen),
+        key=lambda item: (-item[1], str(item[0])),
+    )
+    complete = len(listed) <= MAX_LISTED_UNSEEN_VALUES
+    return counts, tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), complete
 
 
 def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
@@ -278,7 +293,8 @@ def fit_column(
     x = numeric_values(series)
     s, n_missing, n_inf = sorted_values(x)
     user_binned = edges is not None
-    if not user_binned and n_inf == 0 and s.size:
+    exact_as_float = x.dtype.kind == "f" or (s.size and max(abs(int(s[0])), abs(int(s[-1]))) <= 2**53)
+    if not user_binned and n_inf == 0 and s.size and exact_as_float:
         n_distinct = int(np.count_nonzero(np.diff(s))) + 1
         if n_distinct <= discrete_threshold:
             return fit_categorical(series, "numeric", max_categories)
@@ -297,10 +313,10 @@ def _resolve_edges(
     if edges is None:
         return fit_numeric(s, bins=bins, strategy=strategy, integer=integer)
     if datetime:
-        stamps = pd.to_datetime(pd.Series(list(edges)))
-        if getattr(stamps.dt, "tz", None) is not None:
-            stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-        return tuple(int(v) for v in stamps.dt.as_unit("ns").array.asi8)  # type: ignore[attr-defined]
+        values, n_missing, _ = datetime_values(pd.Series(list(edges)))
+        if n_missing:
+            raise ColumnProblem(f"`edges` must be datetimes, got {list(edges)!r}", "error")
+        return tuple(int(v) for v in values)
     values = [float(e) for e in edges]
     if any(not math.isfinite(v) for v in values):
         raise ColumnProblem(f"`edges` must be finite numbers, got {list(edges)!r}", "error")
@@ -315,18 +331,18 @@ class Counted:
 
     counts: NDArray[np.int64]
     n_inf: int = 0
-    unseen_examples: tuple[tuple[Any, int], ...] = ()
-    # Count of each distinct unseen value: they are separate categories to a significance
-    # test, even though the score pools them in one bucket. None when not known.
-    unseen_counts: NDArray[np.int64] | None = None
+    # Each distinct unseen value with its count, most frequent first: separate categories to
+    # a significance test, even though the score pools them in one bucket.
+    unseen: tuple[tuple[Any, int], ...] = ()
+    unseen_complete: bool = False
 
 
 def count_column(series: pd.Series, kind: str, spec: BinSpec) -> Counted:
     """Count a current column into a reference spec (counts, ±inf, examples of unseen values)."""
     check_current_type(kind, spec, series)
     if isinstance(spec, CategoricalBins):
-        counts, examples, unseen_counts = count_categorical_with_examples(series, spec)
-        return Counted(counts, 0, examples, unseen_counts)
+        counts, unseen, complete = count_categorical_with_examples(series, spec)
+        return Counted(counts, 0, unseen, complete)
     if spec.datetime:
         values, n_missing, _ = datetime_values(series)
         counts, _ = count_numeric(values, spec.edges)

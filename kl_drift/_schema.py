@@ -44,6 +44,8 @@ class _ColumnModel(_Strict):
     counts: list[NonNegative]
     n_inf: NonNegative
     reason: Union[str, None]
+    unseen: list[tuple[Category, NonNegative]]
+    unseen_complete: bool
 
 
 class _ProfileModel(_Strict):
@@ -90,7 +92,21 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
         raise ProfileFormatError(
             source, f"column {name!r}: {len(model.counts)} counts for {spec.n_bins} bins"
         )
-    return ColumnProfile(name, model.kind, model.dtype, spec, tuple(model.counts), model.n_inf, model.reason)
+    unseen = tuple((value, count) for value, count in model.unseen)
+    if unseen and not isinstance(spec, CategoricalBins):
+        raise ProfileFormatError(source, f"column {name!r}: only categorical columns list unseen values")
+    if isinstance(spec, CategoricalBins) and model.unseen_complete:
+        listed = sum(count for _, count in unseen)
+        if listed != model.counts[spec.unseen_index]:
+            raise ProfileFormatError(
+                source,
+                f"column {name!r}: unseen values add up to {listed}, "
+                f"but the (unseen) bucket holds {model.counts[spec.unseen_index]}",
+            )
+    return ColumnProfile(
+        name, model.kind, model.dtype, spec, tuple(model.counts), model.n_inf, model.reason,
+        unseen, model.unseen_complete,
+    )
 
 
 def validate_column(data: Any, source: str) -> ColumnProfile:

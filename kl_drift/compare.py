@@ -31,6 +31,9 @@ from .report import ColumnDrift, DriftReport
 
 __all__ = ["compare", "score", "DEFAULT_THRESHOLDS", "DEFAULT_MIN_EFFECT"]
 
+# How many values that landed in "(unseen)" a report names as examples.
+UNSEEN_EXAMPLES = 5
+
 # (drift, warn) in nats. KL 0.1 ~ PSI 0.2 for small shifts (Jeffreys ~ 2 KL), the top of
 # PSI's "moderate" band; PSI keeps its industry rule of thumb; JS ~ KL / 4 for small shifts.
 DEFAULT_THRESHOLDS: dict[str, tuple[float, float]] = {
@@ -132,7 +135,8 @@ def _scored(col: ColumnProfile, counted: Counted, levels: tuple[float, float], o
     spec = col.bins
     test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
     if isinstance(spec, CategoricalBins):
-        test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, counted.unseen_counts)
+        split = [count for _, count in counted.unseen] if counted.unseen_complete else None
+        test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, split)
     null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
     pvalue, method = drift_pvalue(
         test_cur, test_ref, method=opts.pvalue_method, null=null,
@@ -156,8 +160,8 @@ def _scored(col: ColumnProfile, counted: Counted, levels: tuple[float, float], o
         reason="all current values are missing" if n_cur == int(current[-1]) else None,
         pvalue_method=method,
         explanations=explain(col.bins, ref_props.tolist(), cur_props.tolist(), contributions.tolist(),
-                             unseen_examples=counted.unseen_examples, n_current=n_cur),
-        unseen_examples=counted.unseen_examples,
+                             unseen_examples=counted.unseen[:UNSEEN_EXAMPLES], n_current=n_cur),
+        unseen_examples=counted.unseen[:UNSEEN_EXAMPLES],
         **opts.settings,
     )
 
@@ -347,7 +351,9 @@ def compare(
 
     def one(col: ColumnProfile) -> ColumnDrift:
         if col.bins is None:
-            return _unscored(col.name, col.kind, "skipped", f"not profiled: {col.reason}", levels[col.name], opts, 0, n_current)
+            return _unscored(
+                col.name, col.kind, "skipped", f"not profiled: {col.reason}", levels[col.name], opts, prof.n_rows, n_current
+            )
         if col.name not in current_names:
             return _unscored(
                 col.name, col.kind, "missing_column", "in the reference profile but not in the current data",
@@ -413,7 +419,7 @@ def _profile_counter(reference: ReferenceProfile, current: ReferenceProfile) -> 
         other = current[col.name]
         if other.bins is None:
             raise ColumnProblem(f"not counted: {other.reason}")
-        return Counted(np.asarray(other.counts, dtype=np.int64), other.n_inf)
+        return Counted(np.asarray(other.counts, dtype=np.int64), other.n_inf, other.unseen, other.unseen_complete)
 
     return count
 

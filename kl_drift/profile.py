@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import ColumnProblem, count_column, fit_column
+from ._columns import MAX_LISTED_UNSEEN_VALUES, ColumnProblem, count_column, fit_column
 from ._core.bins import BinSpec, CategoricalBins, NumericBins, bin_spec_from_dict
 from ._io import atomic_write_text
 from ._version import __version__
@@ -53,7 +53,7 @@ class ColumnProfile:
     kind : {"numeric", "datetime", "categorical", "boolean", "skipped"}
         What the column holds; "skipped" columns could not be profiled (see `reason`).
     dtype : str
-        The reference column's pandas dtype.
+        The reference column's pandas dtype (informational, not compared).
     bins : NumericBins or CategoricalBins or None
         The bin specification fitted on the reference (None when skipped).
     counts : tuple of int
@@ -62,15 +62,23 @@ class ColumnProfile:
         Number of ±inf values (counted in the tail bins).
     reason : str or None
         Why the column was skipped.
+    unseen : tuple of (value, count)
+        The distinct values counted in the "(unseen)" bucket, most frequent first (only
+        for counts of data other than the reference, e.g. ``prof.count(current)``).
+    unseen_complete : bool
+        Whether `unseen` lists every unseen value (at most 10,000 are listed).
     """
 
     name: str
     kind: str
-    dtype: str
+    # Informational: the same values read as numpy- or Arrow-backed are the same profile.
+    dtype: str = field(compare=False)
     bins: BinSpec | None
     counts: tuple[int, ...]
     n_inf: int = 0
     reason: str | None = None
+    unseen: tuple[tuple[Any, int], ...] = ()
+    unseen_complete: bool = True
 
     @property
     def n_rows(self) -> int:
@@ -98,7 +106,13 @@ class ColumnProfile:
             counted = count_column(data, self.kind, self.bins)
         except ColumnProblem as problem:
             raise ColumnError(self.name, problem.reason) from None
-        return replace(self, counts=tuple(int(c) for c in counted.counts), n_inf=int(counted.n_inf))
+        return replace(
+            self,
+            counts=tuple(int(c) for c in counted.counts),
+            n_inf=int(counted.n_inf),
+            unseen=counted.unseen,
+            unseen_complete=counted.unseen_complete or not isinstance(self.bins, CategoricalBins),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as stored in a saved profile."""
@@ -110,6 +124,8 @@ class ColumnProfile:
             "counts": list(self.counts),
             "n_inf": self.n_inf,
             "reason": self.reason,
+            "unseen": [[value, count] for value, count in self.unseen],
+            "unseen_complete": self.unseen_complete,
         }
 
     @classmethod
@@ -253,8 +269,11 @@ class ReferenceProfile:
         try:
             data = json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as exc:
-            hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
-            raise ProfileFormatError(source, f"is not valid JSON: {exc.msg} at line {exc.lineno}{hint}") from None
+            truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+            hint = " (the file looks truncated)" if truncated else ""
+            raise ProfileFormatError(
+                source, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}){hint}"
+            ) from None
         except ValueError as exc:
             raise ProfileFormatError(source, str(exc)) from None
         return cls.from_dict(data, source=source)
@@ -288,7 +307,10 @@ class ReferenceProfile:
                     "`profile.count(chunk)` so they share one set of bins"
                 )
             counts = tuple(a + b for a, b in zip(mine.counts, theirs.counts))
-            merged.append(replace(mine, counts=counts, n_inf=mine.n_inf + theirs.n_inf))
+            unseen, complete = merge_unseen(mine, theirs)
+            merged.append(
+                replace(mine, counts=counts, n_inf=mine.n_inf + theirs.n_inf, unseen=unseen, unseen_complete=complete)
+            )
         return ReferenceProfile(tuple(merged), self.n_rows + other.n_rows, settings=self.settings)
 
     def count(self, data: pd.DataFrame) -> ReferenceProfile:
@@ -313,6 +335,16 @@ class ReferenceProfile:
                 raise ColumnError(column.name, "is in the profile but not in the data")
             columns.append(column.count(frame[column.name]))
         return ReferenceProfile(tuple(columns), len(frame), settings=self.settings)
+
+
+def merge_unseen(a: ColumnProfile, b: ColumnProfile) -> tuple[tuple[tuple[Any, int], ...], bool]:
+    """Unseen values of two counts of the same bins, added by value, most frequent first."""
+    totals: dict[Any, int] = {}
+    for value, count in (*a.unseen, *b.unseen):
+        totals[value] = totals.get(value, 0) + count
+    listed = sorted(totals.items(), key=lambda item: (-item[1], str(item[0])))
+    complete = a.unseen_complete and b.unseen_complete and len(listed) <= MAX_LISTED_UNSEEN_VALUES
+    return tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), complete
 
 
 def _reject_constant(token: str) -> Any:
@@ -494,7 +526,7 @@ def _degeneracy_notes(col: ColumnProfile, requested_bins: int) -> list[tuple[typ
         return notes
     distinct = (
         len(col.bins.categories) + len(col.bins.other_values)
-        if isinstance(col.bins, CategoricalBins)
+        if isinstance(col.bins, CategoricalBins) and col.bins.other_complete
         else None
     )
     if distinct == 1 or (isinstance(col.bins, NumericBins) and np.count_nonzero(counts[:-1]) == 1):

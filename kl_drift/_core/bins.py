@@ -86,10 +86,13 @@ class NumericBins:
     def __post_init__(self) -> None:
         if self.strategy not in ("quantile", "uniform", "fixed"):
             raise ValueError(f"`strategy` must be 'quantile', 'uniform' or 'fixed', got {self.strategy!r}")
-        arr = np.asarray(self.edges, dtype=np.float64)
-        if arr.ndim != 1 or not np.all(np.isfinite(arr)):
+        # Plain Python comparisons: integer edges beyond 2**53 must stay exact.
+        if not all(
+            isinstance(e, (int, float, np.integer, np.floating)) and not isinstance(e, bool) and math.isfinite(e)
+            for e in self.edges
+        ):
             raise ValueError(f"`edges` must be finite numbers, got {list(self.edges)!r}")
-        if arr.size > 1 and not np.all(np.diff(arr) > 0):
+        if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
             raise ValueError(f"`edges` must be strictly increasing, got {list(self.edges)!r}")
 
     @property
@@ -260,9 +263,22 @@ def fit_numeric(
     return tuple(float(e) for e in edges)
 
 
+def _edges_for(x: NDArray[Any], edges: tuple[Any, ...]) -> NDArray[Any]:
+    """Edges in the dtype of `x`, so comparisons are exact.
+
+    For integers, ``x <= e`` is ``x <= floor(e)``: fractional edges are floored, and integer
+    edges stay exact integers even beyond 2**53.
+    """
+    if x.dtype.kind not in "iu":
+        return np.asarray(edges, dtype=np.float64)
+    if all(isinstance(e, (int, np.integer)) for e in edges):
+        return np.asarray(edges, dtype=np.int64)
+    return np.floor(np.asarray(edges, dtype=np.float64)).astype(np.int64)
+
+
 def count_sorted(s: NDArray[Any], edges: tuple[Any, ...], n_missing: int) -> NDArray[np.int64]:
     """Counts of already-sorted non-missing values `s` into numeric bins (+ missing)."""
-    edge_arr = np.asarray(edges, dtype=s.dtype if s.dtype.kind in "iu" else np.float64)
+    edge_arr = _edges_for(s, edges)
     cum = np.searchsorted(s, edge_arr, side="right") if len(edges) else np.zeros(0, dtype=np.int64)
     value_counts = np.diff(np.concatenate(([0], cum, [s.size])))
     return np.concatenate((value_counts, [n_missing])).astype(np.int64)
@@ -280,7 +296,7 @@ def count_numeric(x: NDArray[Any], edges: tuple[Any, ...]) -> tuple[NDArray[np.i
     n_inf = int(np.count_nonzero(np.isinf(x))) if is_float else 0
     if not edges:
         return np.array([n - n_missing, n_missing], dtype=np.int64), n_inf
-    edge_arr = np.asarray(edges, dtype=x.dtype if x.dtype.kind in "iu" else np.float64)
+    edge_arr = _edges_for(x, edges)
     if len(edges) <= _COMPARE_PASS_MAX_EDGES:
         # One vectorised comparison per edge streams the array at memory speed; NaN compares
         # False, so it falls out of every cumulative count.
