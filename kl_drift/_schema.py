@@ -38,7 +38,7 @@ class _CategoricalModel(_Strict):
 
 class _ColumnModel(_Strict):
     name: str
-    kind: Literal["numeric", "datetime", "categorical", "boolean", "skipped"]
+    kind: Literal["numeric", "datetime", "categorical", "boolean", "skipped", "type_mismatch"]
     dtype: str
     bins: Union[Annotated[Union[_NumericModel, _CategoricalModel], Field(discriminator="type")], None]
     counts: list[NonNegative]
@@ -68,10 +68,12 @@ def _describe(exc: ValidationError) -> str:
 
 def _column(model: _ColumnModel, source: str) -> ColumnProfile:
     name = model.name
-    if model.kind == "skipped":
+    if model.kind in ("skipped", "type_mismatch"):
         if model.bins is not None or model.counts or not model.reason:
-            raise ProfileFormatError(source, f"column {name!r}: a skipped column has no bins or counts and a reason")
-        return ColumnProfile(name, "skipped", model.dtype, None, (), 0, model.reason)
+            raise ProfileFormatError(
+                source, f"column {name!r}: a {model.kind} column has no bins or counts and a reason"
+            )
+        return ColumnProfile(name, model.kind, model.dtype, None, (), 0, model.reason)
     if model.bins is None:
         raise ProfileFormatError(source, f"column {name!r}: bins are missing")
     try:
@@ -145,7 +147,7 @@ def validate_profile(data: Any, source: str) -> ReferenceProfile:
     if len(set(names)) != len(names):
         raise ProfileFormatError(source, "a column name appears more than once")
     for column in columns:
-        if column.kind != "skipped" and column.n_rows != model.n_rows:
+        if column.bins is not None and column.n_rows != model.n_rows:
             raise ProfileFormatError(
                 source, f"column {column.name!r}: counts sum to {column.n_rows}, but n_rows is {model.n_rows}"
             )

@@ -417,6 +417,8 @@ def _profile_counter(reference: ReferenceProfile, current: ReferenceProfile) -> 
 
     def count(col: ColumnProfile) -> Counted:
         other = current[col.name]
+        if other.kind == "type_mismatch":
+            raise ColumnProblem(other.reason or "the current column's type does not fit the reference bins", "type_mismatch")
         if other.bins is None:
             raise ColumnProblem(f"not counted: {other.reason}")
         return Counted(np.asarray(other.counts, dtype=np.int64), other.n_inf, other.unseen, other.unseen_complete)

@@ -50,8 +50,10 @@ class ColumnProfile:
     ----------
     name : str
         Column name.
-    kind : {"numeric", "datetime", "categorical", "boolean", "skipped"}
+    kind : {"numeric", "datetime", "categorical", "boolean", "skipped", "type_mismatch"}
         What the column holds; "skipped" columns could not be profiled (see `reason`).
+        "type_mismatch" appears only in counts of current data made by another engine: the
+        column's type does not fit the reference bins, and :func:`compare` reports it so.
     dtype : str
         The reference column's pandas dtype (informational, not compared).
     bins : NumericBins or CategoricalBins or None

@@ -1,0 +1,71 @@
+"""From the metric's counts to a drift report: the core does the maths, this only assembles."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from ..compare import compare
+from ..errors import KlDriftWarning
+from ..profile import ColumnProfile, ReferenceProfile
+from ..report import ColumnDrift, DriftReport, json_safe
+from .metrics import BinCounts
+
+__all__ = ["evaluate", "column_details", "TOP_BINS"]
+
+# Bins listed per column in results and Data Docs.
+TOP_BINS = 3
+# Batch columns named in a "missing column" message.
+_SHOWN_COLUMNS = 20
+
+
+def _current_profile(reference: ReferenceProfile, counts: BinCounts) -> ReferenceProfile:
+    """The batch as a profile in the reference's bins; a column missing from the batch is left out."""
+    columns = []
+    for col in reference.columns:
+        if col.name in counts.counts:
+            vector, n_inf = counts.counts[col.name]
+            columns.append(replace(col, counts=tuple(vector), n_inf=int(n_inf)))
+        elif col.name in counts.mismatched:
+            columns.append(ColumnProfile(col.name, "type_mismatch", col.dtype, None, (), 0, counts.mismatched[col.name]))
+    return ReferenceProfile(tuple(columns), counts.n_rows)
+
+
+def _missing_reason(name: str, batch_columns: Sequence[str]) -> str:
+    shown = ", ".join(repr(c) for c in batch_columns[:_SHOWN_COLUMNS])
+    more = f", … {len(batch_columns) - _SHOWN_COLUMNS} more" if len(batch_columns) > _SHOWN_COLUMNS else ""
+    return f"column {name!r} is not in the batch (batch columns: {shown}{more})"
+
+
+def _with_batch_columns(report: DriftReport, counts: BinCounts) -> DriftReport:
+    """Name the batch's columns in the reason of a column missing from it."""
+    columns = tuple(
+        replace(c, reason=_missing_reason(c.column, counts.batch_columns)) if c.status == "missing_column" else c
+        for c in report.columns
+    )
+    return replace(report, columns=columns)
+
+
+def evaluate(
+    reference: ReferenceProfile, counts: BinCounts, *, columns: Sequence[str] | None = None, **options: Any
+) -> tuple[DriftReport, list[str]]:
+    """Compare the counted batch with the reference through :func:`kl_drift.compare`.
+
+    Returns the report and the messages of the kl_drift warnings raised on the way (e.g. an
+    all-missing column): in a validation result they belong in the details, not on stderr.
+    """
+    current = _current_profile(reference, counts)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KlDriftWarning)
+        report = compare(reference, current, columns=columns, **options)
+    notes = [str(w.message) for w in caught if issubclass(w.category, KlDriftWarning)]
+    return _with_batch_columns(report, counts), notes
+
+
+def column_details(drift: ColumnDrift) -> dict[str, Any]:
+    """A column's result details: every field of the ColumnDrift plus its top bins, strict JSON."""
+    details = drift.to_dict()
+    details["top_contributions"] = json_safe(drift.top_contributions(TOP_BINS))
+    return details

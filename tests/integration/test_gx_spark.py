@@ -1,0 +1,97 @@
+"""The expectations on Spark (local mode) through GE's Spark data source.
+
+Skipped when pyspark is not installed (``pip install kl_drift[spark]``); Java must be on the
+machine. One session and one validation run keep this module to a few Spark jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kl_drift as kd
+
+pytestmark = pytest.mark.spark
+pyspark_sql = pytest.importorskip("pyspark.sql")
+gx = pytest.importorskip("great_expectations")
+kd_gx = pytest.importorskip("kl_drift.gx")
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+
+def mixed(n: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
+    """Every kind of column and the awkward values: NaN, ±inf, missing, unseen and pooled categories."""
+    rng = np.random.default_rng(seed)
+    age = rng.normal(40 + shift, 10, n)
+    age[:15], age[15:17], age[17] = np.nan, np.inf, -np.inf
+    weights = [0.45, 0.25, 0.15, 0.1, 0.05] if shift else [0.5, 0.25, 0.15, 0.1]
+    plan = pd.Series(rng.choice(["a", "b", "c", "d", "e"][: len(weights)], n, p=weights), dtype=object)
+    return pd.DataFrame(
+        {
+            "age": age,
+            "visits": rng.integers(0, 200, n),
+            "plan": plan.where(rng.random(n) > 0.05, None),
+            "flag": rng.random(n) > 0.3 + shift / 100,
+            "rating": rng.integers(1, 6, n).astype(float),
+            "seen": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def spark():
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs Java")
+    previous = os.environ.get("SPARK_LOCAL_IP")
+    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
+    session = (
+        pyspark_sql.SparkSession.builder.master("local[1]")
+        .appName("kl_drift-gx-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        # naive datetimes are compared as UTC, as the pandas path does
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    if previous is None:
+        os.environ.pop("SPARK_LOCAL_IP", None)
+    else:
+        os.environ["SPARK_LOCAL_IP"] = previous
+
+
+def test_spark_gives_the_statistics_of_the_pandas_path(spark) -> None:
+    reference = kd.profile(mixed(5000, seed=1), max_categories=2)
+    batch = mixed(3000, seed=2, shift=3)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_spark("orders").add_dataframe_asset("batch").add_batch_definition_whole_dataframe("all")
+    )
+    expectations = [
+        kd_gx.ExpectTableKlDriftToBeLessThan(reference=reference.to_dict()),
+        kd_gx.ExpectColumnKlDriftToBeLessThan(column="plan", reference=reference["age"].to_dict()),
+        kd_gx.ExpectColumnKlDriftToBeLessThan(column="income", reference=reference["age"].to_dict()),
+    ]
+    suite = context.suites.add(gx.ExpectationSuite(name="orders", expectations=expectations))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name="orders", data=batch_definition, suite=suite))
+    table, mismatched, missing = definition.run(batch_parameters={"dataframe": spark.createDataFrame(batch)}).results
+
+    core = kd.compare(reference, batch)
+    by_name = {c["column"]: c for c in table.result["details"]["columns"]}
+    assert list(by_name) == list(reference.names)
+    for name, details in by_name.items():
+        assert details["current_counts"] == list(core[name].current_counts), name
+        assert details["n_inf_current"] == core[name].n_inf_current, name
+        assert details["statistic"] == pytest.approx(core[name].statistic, rel=1e-9, abs=1e-12), name
+    assert table.result["details"]["drifted_columns"] == core.drifted_columns
+    assert mismatched.result["details"]["status"] == "type_mismatch"
+    assert mismatched.result["details"]["reason"] == "the reference is numeric but the current column is string"
+    assert missing.result["details"]["status"] == "missing_column"
+    assert not mismatched.success and not missing.success
