@@ -13,7 +13,7 @@ from typing import Any
 from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
 
 from .._core.bins import CategoricalBins, NumericBins
-from ._plan import ColumnPlan, plan_column
+from .._engines.plan import ColumnPlan, plan_column
 
 __all__ = ["SqlOps", "check_sql_type", "is_floating", "plan_sql"]
 
@@ -27,7 +27,7 @@ _NAN_DIALECTS = frozenset({"postgresql"})
 
 
 class SqlOps:
-    """:class:`~kl_drift.gx._plan.AggregateOps` for a SQLAlchemy dialect."""
+    """:class:`~kl_drift._engines.plan.AggregateOps` for a SQLAlchemy dialect."""
 
     def __init__(self, dialect_name: str) -> None:
         self.has_nan = dialect_name in _NAN_DIALECTS

@@ -7,7 +7,7 @@ expectation counts every profiled column in one pass:
 
 * pandas: :meth:`kl_drift.ColumnProfile.count`, the core's own counting;
 * SQLAlchemy: one ``SELECT COUNT(*), SUM(CASE WHEN ... THEN 1 ELSE 0 END), ...`` returning a
-  single row (see :mod:`kl_drift.gx._plan`);
+  single row (see :mod:`kl_drift._engines.plan`);
 * Spark: one ``DataFrame.agg`` with the same aggregates.
 
 Everything after the counts (smoothing, divergence, p-value, decision) runs in the core.
@@ -33,7 +33,7 @@ from great_expectations.validator.metric_configuration import MetricConfiguratio
 from .._core.bins import BinSpec, bin_spec_from_dict
 from ..errors import ColumnError
 from ..profile import ColumnProfile
-from ._plan import ColumnPlan
+from .._engines.plan import ColumnPlan
 
 __all__ = ["BIN_COUNTS", "BinCounts", "KlDriftBinCounts", "count_targets"]
 
@@ -205,7 +205,7 @@ class KlDriftBinCounts(TableMetricProvider):
     ) -> BinCounts:
         from pyspark.sql import functions as F
 
-        from ._spark import check_spark_type, plan_spark
+        from ..spark import check_spark_type, plan_spark
 
         frame, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
         present, mismatched, types, batch_columns = _split_by_type(

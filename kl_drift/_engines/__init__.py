@@ -1,0 +1,1 @@
+"""Counting in other engines (SQL, Spark): the aggregate plan they share. No engine imports here."""
