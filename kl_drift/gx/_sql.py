@@ -69,7 +69,10 @@ def check_sql_type(spec: NumericBins | CategoricalBins, sql_type: Any) -> str | 
     """
     if sql_type is None or isinstance(sql_type, sa.types.NullType):
         return None
-    numeric = isinstance(sql_type, (sa.types.Integer, sa.types.Numeric)) and not isinstance(sql_type, sa.types.Boolean)
+    # Float is listed on its own: SQLAlchemy 2.1 no longer makes it a subclass of Numeric.
+    numeric = isinstance(sql_type, (sa.types.Integer, sa.types.Numeric, sa.types.Float)) and not isinstance(
+        sql_type, sa.types.Boolean
+    )
     if isinstance(spec, NumericBins):
         if spec.datetime:
             wanted, ok = "datetime", isinstance(sql_type, (sa.types.DateTime, sa.types.Date))
