@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +22,18 @@ from ._core.bins import (
     count_numeric,
     count_sorted,
     fit_numeric,
+    at_most_distinct,
     sorted_values,
 )
 
 # Beyond this many reference categories the pooled ones are not listed in the profile:
 # values outside the kept categories then count as "(other)" and "(unseen)" stays empty.
 MAX_LISTED_OTHER_VALUES = 10_000
+DATETIME_NOT_CATEGORICAL = (
+    "datetime columns cannot be binned as categories; give them `edges=` (e.g. one edge per day) or `bins=`"
+)
+# At most this many distinct unseen values are listed with their counts (most frequent first).
+MAX_LISTED_UNSEEN_VALUES = 10_000
 
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
 
@@ -153,34 +160,77 @@ def _value_type(kind: str, series: pd.Series) -> str:
     return "string"
 
 
-def _factorize(series: pd.Series) -> tuple[NDArray[np.intp], Any]:
+def _tally(series: pd.Series) -> tuple[Any, NDArray[np.int64], int]:
+    """Distinct non-missing values, their counts and the missing count: one hash pass."""
     try:
-        return pd.factorize(series, use_na_sentinel=True)
+        counts = series.value_counts(dropna=True, sort=False)
     except TypeError as exc:
         raise ColumnProblem(f"values cannot be hashed ({exc})") from None
+    freq = counts.to_numpy(dtype=np.int64)
+    return counts.index, freq, len(series) - int(freq.sum())
 
 
-def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted:
-    """Top `max_categories` reference values by frequency (ties by value), the rest pooled."""
-    value_type = _value_type(kind, series)
-    codes, uniques = _factorize(series)
-    per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
-    values = np.asarray(uniques, dtype=object)
-    freq = per_code[1:]
-    order = np.lexsort((np.array([str(v) for v in values], dtype=object), -freq))
+def rank_categories(values: Sequence[Any], freq: NDArray[np.int64], value_type: str, max_categories: int) -> CategoricalBins:
+    """Bins from exact value counts: the `max_categories` most frequent values (ties by the
+    value's text; numbers then listed in their natural order), the rest listed as "(other)".
+
+    Every engine that can count values exactly (pandas, streamed files) fits through here,
+    so they choose the same categories.
+    """
+    texts = np.array([str(v) for v in values], dtype=object)
+    order = np.lexsort((texts, -np.asarray(freq))) if len(values) else np.zeros(0, dtype=np.intp)
     ranked = [_json_scalar(values[i], value_type) for i in order]
     kept, pooled = ranked[:max_categories], ranked[max_categories:]
     if value_type == "number":
         # Numbers read best in their natural order; the top-K choice stays by frequency.
         kept = sorted(kept)
     complete = len(pooled) <= MAX_LISTED_OTHER_VALUES
-    spec = CategoricalBins(
+    return CategoricalBins(
         categories=tuple(kept),
         value_type=value_type,  # type: ignore[arg-type]
         other_values=tuple(pooled) if complete else (),
         other_complete=complete,
     )
-    return Fitted(kind, str(series.dtype), spec, count_categorical(series, spec), 0)
+
+
+def map_values(
+    values: Sequence[Any], freq: NDArray[np.int64], n_missing: int, spec: CategoricalBins
+) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+    """Counts per bin from counts per distinct value, and each value's bin.
+
+    Strings and booleans match exactly, numbers numerically (1 == 1.0); a value that is
+    neither a kept nor a pooled reference category is "(unseen)" (or "(other)" when the
+    reference's pooled categories were too many to list).
+    """
+    targets = np.full(len(values), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
+    if len(values):
+        if spec.value_type == "number":
+            try:
+                keys = np.asarray(pd.to_numeric(np.asarray(values, dtype=object)), dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ColumnProblem("the reference is numeric but the current values are not", "type_mismatch") from None
+            lookup_keys: Any = pd.Index(keys)
+        else:
+            lookup_keys = pd.Index(np.asarray(values, dtype=object), dtype=object)
+        if spec.categories:
+            hit = _lookup_index(list(spec.categories), spec.value_type).get_indexer(lookup_keys)
+            targets = np.where(hit >= 0, hit, targets)
+        if spec.other_values:
+            pooled = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(lookup_keys)
+            targets = np.where(pooled >= 0, int(spec.other_index or 0), targets)
+    counts = np.bincount(targets, weights=np.asarray(freq, dtype=np.float64), minlength=spec.n_bins).astype(np.int64)
+    counts[-1] += n_missing
+    return counts, targets
+
+
+def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted:
+    """Top `max_categories` reference values by frequency (ties by value), the rest pooled."""
+    value_type = _value_type(kind, series)
+    uniques, freq, n_missing = _tally(series)
+    values = list(np.asarray(uniques, dtype=object))
+    spec = rank_categories(values, freq, value_type, max_categories)
+    counts, _ = map_values(values, freq, n_missing, spec)
+    return Fitted(kind, str(series.dtype), spec, counts, 0)
 
 
 def _lookup_index(values: list[Any], value_type: str) -> pd.Index:
@@ -190,61 +240,55 @@ def _lookup_index(values: list[Any], value_type: str) -> pd.Index:
 
 
 def count_categorical(series: pd.Series, spec: CategoricalBins) -> NDArray[np.int64]:
-    """Counts of a column into categorical bins, via one hash factorisation of the column."""
+    """Counts of a column into categorical bins, via one hash pass over the column."""
     return count_categorical_with_examples(series, spec)[0]
 
 
-# At most this many distinct unseen values are listed with their counts (most frequent first).
-MAX_LISTED_UNSEEN_VALUES = 10_000
+def list_unseen(
+    values: Sequence[Any], freq: NDArray[np.int64], targets: NDArray[np.intp], spec: CategoricalBins
+) -> tuple[tuple[tuple[Any, int], ...], bool]:
+    """The values that landed in "(unseen)" with their counts, most frequent first, ties by
+    value (independent of row order), at most MAX_LISTED_UNSEEN_VALUES; and whether all are listed."""
+    unseen = np.flatnonzero(targets == spec.unseen_index)
+    listed = sorted(
+        ((_json_scalar(values[i], spec.value_type), int(freq[i])) for i in unseen),
+        key=lambda item: (-item[1], str(item[0])),
+    )
+    return tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), len(listed) <= MAX_LISTED_UNSEEN_VALUES
 
 
 def count_categorical_with_examples(
     series: pd.Series, spec: CategoricalBins
 ) -> tuple[NDArray[np.int64], tuple[tuple[Any, int], ...], bool]:
-    """Counts into categorical bins, and the unseen values with their counts.
-
-    Unseen values are listed most frequent first, ties by value, so the list does not
-    depend on row order; the flag says whether all of them are listed.
-    """
-    codes, uniques = _factorize(series)
-    per_code = np.bincount(codes + 1, minlength=len(uniques) + 1)
-    targets = np.full(len(uniques), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
-    if len(uniques):
-        if spec.value_type == "number":
-            try:
-                keys = np.asarray(pd.to_numeric(np.asarray(uniques, dtype=object)), dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ColumnProblem("the reference is numeric but the current values are not", "type_mismatch") from None
-            lookup_keys: Any = pd.Index(keys)
-        else:
-            lookup_keys = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
-        if spec.categories:
-            hit = _lookup_index(list(spec.categories), spec.value_type).get_indexer(lookup_keys)
-            targets = np.where(hit >= 0, hit, targets)
-        if spec.other_values:
-            pooled = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(lookup_keys)
-            targets = np.where(pooled >= 0, int(spec.other_index or 0), targets)
-    counts = np.bincount(targets, weights=per_code[1:], minlength=spec.n_bins).astype(np.int64)
-    counts[-1] += per_code[0]
-    unseen = np.flatnonzero(targets == spec.unseen_index)
-    values = np.asarray(uniques, dtype=object)
-    listed = sorted(
-        ((_json_scalar(values[i], spec.value_type), int(per_code[i + 1])) for i in unseen),
-        key=lambda item: (-item[1], str(item[0])),
-    )
-    complete = len(listed) <= MAX_LISTED_UNSEEN_VALUES
-    return counts, tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), complete
+    """Counts into categorical bins, and the unseen values with their counts (see list_unseen)."""
+    uniques, freq, n_missing = _tally(series)
+    values = list(np.asarray(uniques, dtype=object))
+    counts, targets = map_values(values, freq, n_missing, spec)
+    unseen, complete = list_unseen(values, freq, targets, spec)
+    return counts, unseen, complete
 
 
 def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
     """Raise ColumnProblem("type_mismatch") when the current column cannot share the reference's bins."""
     dtype = series.dtype
-    if series.isna().all():
-        return
     try:
         current_kind = classify(series)
     except ColumnProblem as problem:
+        if series.isna().all():
+            return
         raise ColumnProblem(problem.reason, "type_mismatch") from None
+    try:
+        _check_kind(kind, spec, series, current_kind)
+    except ColumnProblem:
+        # An all-missing column fits any bins: everything lands in "(missing)". Checked only
+        # on a mismatch, so well-typed columns pay no extra pass.
+        if series.isna().all():
+            return
+        raise
+
+
+def _check_kind(kind: str, spec: BinSpec, series: pd.Series, current_kind: str) -> None:
+    dtype = series.dtype
     if isinstance(spec, NumericBins):
         expected = "datetime" if spec.datetime else "numeric"
         if current_kind != expected:
@@ -281,6 +325,8 @@ def fit_column(
 ) -> Fitted:
     """Fit bins on one reference column and count it."""
     kind = classify(series)
+    if force_categorical and kind == "datetime":
+        raise ColumnProblem(DATETIME_NOT_CATEGORICAL, "error")
     if force_categorical or kind in ("categorical", "boolean"):
         return fit_categorical(series, kind, max_categories)
     if kind == "datetime":
@@ -294,10 +340,8 @@ def fit_column(
     s, n_missing, n_inf = sorted_values(x)
     user_binned = edges is not None
     exact_as_float = x.dtype.kind == "f" or (s.size and max(abs(int(s[0])), abs(int(s[-1]))) <= 2**53)
-    if not user_binned and n_inf == 0 and s.size and exact_as_float:
-        n_distinct = int(np.count_nonzero(np.diff(s))) + 1
-        if n_distinct <= discrete_threshold:
-            return fit_categorical(series, "numeric", max_categories)
+    if not user_binned and n_inf == 0 and s.size and exact_as_float and at_most_distinct(s, discrete_threshold):
+        return fit_categorical(series, "numeric", max_categories)
     fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=x.dtype.kind in "iu", datetime=False)
     spec = NumericBins(fitted_edges, strategy=_strategy_name(edges, strategy))
     return Fitted(kind, str(series.dtype), spec, count_sorted(s, fitted_edges, n_missing), n_inf)
@@ -313,9 +357,16 @@ def _resolve_edges(
     if edges is None:
         return fit_numeric(s, bins=bins, strategy=strategy, integer=integer)
     if datetime:
-        values, n_missing, _ = datetime_values(pd.Series(list(edges)))
+        try:
+            stamps = pd.to_datetime(pd.Series(list(edges), dtype=object), format="ISO8601", utc=True)
+        except (TypeError, ValueError) as exc:
+            reason = str(exc).splitlines()[0]
+            raise ColumnProblem(f"`edges` must be ISO 8601 datetimes, got {list(edges)!r} ({reason})", "error") from None
+        values, n_missing, _ = datetime_values(stamps)
         if n_missing:
             raise ColumnProblem(f"`edges` must be datetimes, got {list(edges)!r}", "error")
+        if any(b <= a for a, b in zip(values, values[1:])):
+            raise ColumnProblem(f"`edges` must be strictly increasing, got {list(edges)!r}", "error")
         return tuple(int(v) for v in values)
     values = [float(e) for e in edges]
     if any(not math.isfinite(v) for v in values):

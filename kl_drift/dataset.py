@@ -41,19 +41,19 @@ import numpy as np
 import pandas as pd
 
 from ._columns import (
-    MAX_LISTED_OTHER_VALUES,
-    MAX_LISTED_UNSEEN_VALUES,
+    DATETIME_NOT_CATEGORICAL,
     ColumnProblem,
     Counted,
-    _json_scalar,
-    _lookup_index,
     _value_type,
     check_current_type,
     classify,
     count_column,
     datetime_values,
     fit_column,
+    list_unseen,
+    map_values,
     numeric_values,
+    rank_categories,
 )
 from ._core.bins import CategoricalBins, NumericBins, count_numeric
 from .compare import compare
@@ -558,31 +558,15 @@ class _ColumnScan:
 
 
 def _categorical_column(scan: _ColumnScan, dtype: str, max_categories: int) -> ColumnProfile:
-    """Top-K bins and counts from exact value counts, chosen as :func:`kl_drift.profile` chooses them.
-
-    This mirrors ``kl_drift._columns.fit_categorical``, which ranks the values of a column
-    it holds whole; the unit tests compare the two on every kind of categorical column.
-    """
+    """Top-K bins and counts from exact value counts, through the same ranking as :func:`kl_drift.profile`."""
     assert scan.values is not None
     values = list(scan.values)
     if dtype == "float64" and scan.kind == "numeric":
         # Batches without nulls gave integers; the whole column holds floats.
         values = [float(v) for v in values]
     freq = np.fromiter(scan.values.values(), dtype=np.int64, count=len(values))
-    # Most frequent first, ties by the value's text.
-    order = np.lexsort((np.array([str(v) for v in values], dtype=object), -freq)) if values else np.zeros(0, int)
-    ranked = [_json_scalar(values[i], scan.value_type) for i in order]
-    kept, pooled = ranked[:max_categories], ranked[max_categories:]
-    if scan.value_type == "number":
-        kept = sorted(kept)
-    complete = len(pooled) <= MAX_LISTED_OTHER_VALUES
-    spec = CategoricalBins(
-        categories=tuple(kept),
-        value_type=scan.value_type,  # type: ignore[arg-type]
-        other_values=tuple(pooled) if complete else (),
-        other_complete=complete,
-    )
-    counts, _ = _map_values(dict(zip(values, freq.tolist())), scan.n_missing, spec)
+    spec = rank_categories(values, freq, scan.value_type, max_categories)
+    counts, _ = map_values(values, freq, scan.n_missing, spec)
     return ColumnProfile(scan.name, scan.kind, dtype, spec, tuple(int(c) for c in counts), 0)
 
 
@@ -672,17 +656,11 @@ class _Tally:
         if self.mode == "values":
             assert isinstance(spec, CategoricalBins)
             self.counter.flush()
-            counts, targets = _map_values(self.counter.values, self.counter.n_missing, spec)
-            listed = sorted(
-                (
-                    (_json_scalar(value, spec.value_type), count)
-                    for (value, count), target in zip(self.counter.values.items(), targets)
-                    if target == spec.unseen_index
-                ),
-                key=lambda item: (-item[1], str(item[0])),
-            )
-            complete = len(listed) <= MAX_LISTED_UNSEEN_VALUES
-            unseen = Counted(counts, 0, tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), complete)
+            values = list(self.counter.values)
+            freq = np.fromiter(self.counter.values.values(), dtype=np.int64, count=len(values))
+            counts, targets = map_values(values, freq, self.counter.n_missing, spec)
+            listed, complete = list_unseen(values, freq, targets, spec)
+            unseen = Counted(counts, 0, listed, complete)
         return replace(
             self.column,
             counts=tuple(int(c) for c in counts),
@@ -698,27 +676,6 @@ def _numeric_buffer(array: pa.Array) -> np.ndarray:
     if x.dtype.kind == "f" or (x.dtype.kind == "u" and x.dtype.itemsize == 8):
         return x.astype(np.float64, copy=False)
     return x.astype(np.int64, copy=False)
-
-
-def _map_values(values: Mapping[Any, int], n_missing: int, spec: CategoricalBins) -> tuple[np.ndarray, np.ndarray]:
-    """Counts per bin from exact counts per distinct value, matched as the in-memory counting
-    matches; also each value's bin."""
-    keys = list(values)
-    weights = np.fromiter(values.values(), dtype=np.float64, count=len(keys))
-    targets = np.full(len(keys), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
-    if keys:
-        lookup = pd.Index(np.asarray(keys, dtype=np.float64)) if spec.value_type == "number" else pd.Index(
-            keys, dtype=object
-        )
-        if spec.categories:
-            hit = _lookup_index(list(spec.categories), spec.value_type).get_indexer(lookup)
-            targets = np.where(hit >= 0, hit, targets)
-        if spec.other_values:
-            pooled = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(lookup)
-            targets = np.where(pooled >= 0, len(spec.categories), targets)  # the "(other)" bucket
-    counts = np.bincount(targets, weights=weights, minlength=spec.n_bins).astype(np.int64)
-    counts[-1] += n_missing
-    return counts, targets
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
@@ -1007,6 +964,8 @@ def _start_scan(
         value_type = _value_type(kind, series) if kind != "datetime" else "string"
     except ColumnProblem as problem:
         return _ColumnScan(name, "skipped", dtype, problem=problem)
+    if kind == "datetime" and name in forced:
+        raise ColumnError(name, DATETIME_NOT_CATEGORICAL)
     scan = _ColumnScan(name, kind, dtype, value_type=value_type, forced=name in forced)
     if kind == "datetime":
         scan.tz = datetime_values(series.iloc[:0])[2]
@@ -1103,40 +1062,20 @@ def compare_dataset(
     if n_rows == 0:
         raise EmptyDataError("the current data has no rows")
     counted: list[ColumnProfile] = []
-    mismatched: dict[str, str] = {}
     for name in available:
         if name in tallies:
             tally = tallies[name]
             if tally.problem is None:
                 counted.append(tally.result())
                 continue
-            if tally.problem.status == "type_mismatch":
-                mismatched[name] = tally.problem.reason
             reason = tally.problem.reason
+            if tally.problem.status == "type_mismatch":
+                counted.append(ColumnProfile(name, "type_mismatch", str(dataset.schema.field(name).type), None, (), 0, reason))
+                continue
         elif name in reference:
             reason = reference[name].reason or "not counted"
         else:
             reason = "not in the reference profile"
         counted.append(ColumnProfile(name, "skipped", str(dataset.schema.field(name).type), None, (), 0, reason))
     current = ReferenceProfile(tuple(counted), n_rows)
-    report = compare(reference, current, columns=columns, **compare_options)
-    return _mark_mismatches(report, mismatched) if mismatched else report
-
-
-def _mark_mismatches(report: DriftReport, mismatched: Mapping[str, str]) -> DriftReport:
-    """Give columns whose current type cannot share the reference bins the in-memory status.
-
-    A profile of counts has no way to say "type mismatch", so compare() saw them as not
-    counted; as in kl_drift.compare on a DataFrame, they are drifted.
-    """
-    results = [
-        replace(r, status="type_mismatch", drifted=True, reason=mismatched[r.column]) if r.column in mismatched else r
-        for r in report.columns
-    ]
-    compared = [r for r in results if r.status != "skipped"]
-    n_drifted = sum(r.drifted for r in compared)
-    if report.drift_share is None:
-        drifted = n_drifted > 0
-    else:
-        drifted = bool(compared) and n_drifted / len(compared) >= report.drift_share
-    return replace(report, columns=tuple(results), drifted=drifted)
+    return compare(reference, current, columns=columns, **compare_options)

@@ -290,14 +290,18 @@ def test_columns_counted_through_pandas_list_unseen_values_as_in_memory(tmp_path
     assert streamed.to_dict()["columns"] == in_memory.to_dict()["columns"]
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: a datetime column named in `categorical=` gets string "
-                   "categories that its Timestamp values never match (kl_drift/_columns.py fit_categorical)")
-def test_datetime_column_binned_by_value_counts_its_own_values() -> None:
+def test_datetime_column_named_categorical_is_a_clear_error(tmp_path: Path) -> None:
+    """Datetimes are binned on the time axis; as categories their values could not be matched."""
     days = pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-03"])
     reference = pd.DataFrame({"day": np.repeat(days, 100)})
-    prof = kd.profile(reference, categorical=["day"])
-    assert prof["day"].counts == (100, 100, 100, 0, 0)
-    assert kd.compare(prof, reference)["day"].status == "ok"
+    with pytest.raises(kd.ColumnError, match=r"column 'day': datetime columns cannot be binned as categories"):
+        kd.profile(reference, categorical=["day"])
+    path = tmp_path / "days.parquet"
+    reference.to_parquet(path)
+    with pytest.raises(kd.ColumnError, match=r"column 'day': datetime columns cannot be binned as categories"):
+        profile_dataset(path, categorical=["day"])
+    edges = kd.profile(reference, edges={"day": ["2025-01-01", "2025-01-02"]})
+    assert edges["day"].counts == (100, 100, 100, 0)
 
 
 def test_dictionary_columns_with_full_int8_codes_and_nulls(tmp_path: Path) -> None:
