@@ -12,6 +12,7 @@ from ._core.divergence import DIRECTIONS, js_divergence, kl_divergence
 from ._version import __version__
 from .accessor import DataFrameDriftAccessor, SeriesDriftAccessor
 from .compare import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS, compare, score
+from .dataset import compare_dataset, profile_dataset
 from .errors import (
     AllMissingWarning,
     ColumnError,
@@ -34,6 +35,9 @@ __all__ = [
     "profile",
     "compare",
     "score",
+    # files larger than memory
+    "profile_dataset",
+    "compare_dataset",
     # results and profiles
     "ReferenceProfile",
     "ColumnProfile",

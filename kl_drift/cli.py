@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from . import compare, profile
 from ._io import atomic_write_text
+from .dataset import compare_dataset, profile_dataset
 from ._version import __version__
 from .errors import ColumnError, KlDriftError
 from .profile import ReferenceProfile
@@ -27,6 +28,7 @@ from .report import DriftReport, json_safe
 from .reporting import (
     DriftHistory,
     SourceError,
+    parquet_stream,
     read_table,
     render_history_html,
     render_history_text,
@@ -183,14 +185,26 @@ def _is_profile(path: str) -> bool:
 def _run_profile(args: argparse.Namespace) -> int:
     columns = _names(args.columns, "--columns")
     exclude = _names(args.exclude, "--exclude") or []
-    data = read_table(args.reference, columns, exclude=exclude)
-    if data.empty:
-        raise SourceError(", ".join(args.reference), "holds no rows")
-    result = profile(data, bins=args.bins, strategy=args.strategy, max_categories=args.max_categories)
+    options = {"bins": args.bins, "strategy": args.strategy, "max_categories": args.max_categories}
+    result = _profile_files(args.reference, columns, exclude, options)
     result.save(args.output)
     checksum = result.to_dict()["checksum"]
-    print(f"profiled {len(result)} columns of {len(data):,} rows -> {args.output} ({checksum})")
+    print(f"profiled {len(result)} columns of {result.n_rows:,} rows -> {args.output} ({checksum})")
     return EXIT_OK
+
+
+def _profile_files(
+    paths: Sequence[str], columns: list[str] | None, exclude: list[str], options: dict[str, Any]
+) -> ReferenceProfile:
+    """Profile input files: plain Parquet is streamed in bounded memory, CSV read whole."""
+    stream = parquet_stream(paths, columns, exclude=exclude)
+    if stream is not None:
+        files, selected = stream
+        return profile_dataset(files, columns=selected, **options)
+    data = read_table(paths, columns, exclude=exclude)
+    if data.empty:
+        raise SourceError(", ".join(paths), "holds no rows")
+    return profile(data, **options)
 
 
 def _reference_profile(args: argparse.Namespace, columns: list[str] | None, exclude: list[str]) -> ReferenceProfile:
@@ -199,12 +213,8 @@ def _reference_profile(args: argparse.Namespace, columns: list[str] | None, excl
         if given:
             raise UsageError(f"{', '.join(given)} apply only when --reference is a data file; the profile's bins are fixed")
         return ReferenceProfile.load(args.reference)
-    data = read_table([args.reference], columns, exclude=exclude)
-    if data.empty:
-        raise SourceError(args.reference, "holds no rows")
-    return profile(
-        data, bins=args.bins or 10, strategy=args.strategy or "quantile", max_categories=args.max_categories or 50
-    )
+    options = {"bins": args.bins or 10, "strategy": args.strategy or "quantile", "max_categories": args.max_categories or 50}
+    return _profile_files([args.reference], columns, exclude, options)
 
 
 def _selected(prof: ReferenceProfile, columns: list[str] | None, exclude: list[str]) -> list[str]:
@@ -230,12 +240,15 @@ def _run_compare(args: argparse.Namespace) -> int:
     reference = _reference_profile(args, columns, exclude)
     # Reference data was read without the excluded columns already.
     selected = _selected(reference, columns, exclude if _is_profile(args.reference) else [])
-    current = read_table(args.current, selected, missing="ignore")
-    if current.empty:
-        raise SourceError(", ".join(args.current), "holds no rows")
-    report = compare(
-        reference, current, columns=selected, threshold=args.threshold, warn_threshold=args.warn_threshold
-    )
+    options = {"columns": selected, "threshold": args.threshold, "warn_threshold": args.warn_threshold}
+    stream = parquet_stream(args.current, selected, missing="ignore")
+    if stream is not None:
+        report = compare_dataset(reference, stream[0], **options)
+    else:
+        current = read_table(args.current, selected, missing="ignore")
+        if current.empty:
+            raise SourceError(", ".join(args.current), "holds no rows")
+        report = compare(reference, current, **options)
     fingerprint = reference.to_dict()["checksum"]
     context = {"reference": args.reference, "current": args.current}
     # Render everything before writing anything, so a rendering error writes no file.

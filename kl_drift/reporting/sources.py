@@ -147,6 +147,41 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
     return files
 
 
+def parquet_stream(
+    paths: Sequence[str | os.PathLike[str]],
+    columns: Sequence[str] | None = None,
+    *,
+    exclude: Sequence[str] = (),
+    missing: Literal["error", "ignore"] = "error",
+) -> tuple[list[str], list[str]] | None:
+    """Files and columns for the streaming engine, when the inputs are plain Parquet files.
+
+    Returns None for CSV or Hive-partitioned inputs, which :func:`read_table` reads whole.
+    Every file's footer is read first, so a corrupted file, or a column that some files
+    have and others lack, is a :class:`SourceError` naming the file before any counting.
+    """
+    files = expand_paths(paths)
+    if any(f.format != "parquet" or f.partition for f in files):
+        return None
+    import pyarrow.parquet as pq
+
+    names = [_checked(f, lambda f: pq.read_schema(f.path).names) for f in files]
+    available = names[0]
+    for source, found in zip(files[1:], names[1:]):
+        if set(found) != set(available):
+            differ = sorted(set(found) ^ set(available))
+            raise SourceError(source.path, f"its columns differ from {files[0].path}'s: {differ}")
+    for name in exclude:
+        if name not in available:
+            raise SourceError(files[0].path, f"has no column {name!r} to exclude")
+    wanted = list(columns) if columns is not None else list(available)
+    if missing == "error":
+        for name in wanted:
+            if name not in available:
+                raise SourceError(files[0].path, f"has no column {name!r}")
+    return [f.path for f in files], [c for c in wanted if c not in exclude and c in available]
+
+
 _CSV_CONVERT = {"strings_can_be_null": True}
 
 
