@@ -166,7 +166,7 @@ def _tally(series: pd.Series) -> tuple[Any, NDArray[np.int64], int]:
         counts = series.value_counts(dropna=True, sort=False)
     except TypeError as exc:
         raise ColumnProblem(f"values cannot be hashed ({exc})") from None
-    freq = counts.to_numpy(dtype=np.int64)
+    freq: NDArray[np.int64] = np.asarray(counts.to_numpy(), dtype=np.int64)
     return counts.index, freq, len(series) - int(freq.sum())
 
 
@@ -251,7 +251,7 @@ def list_unseen(
     value (independent of row order), at most MAX_LISTED_UNSEEN_VALUES; and whether all are listed."""
     unseen = np.flatnonzero(targets == spec.unseen_index)
     listed = sorted(
-        ((_json_scalar(values[i], spec.value_type), int(freq[i])) for i in unseen),
+        ((_json_scalar(values[int(i)], spec.value_type), int(freq[i])) for i in unseen),
         key=lambda item: (-item[1], str(item[0])),
     )
     return tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), len(listed) <= MAX_LISTED_UNSEEN_VALUES
@@ -368,12 +368,12 @@ def _resolve_edges(
         if any(b <= a for a, b in zip(values, values[1:])):
             raise ColumnProblem(f"`edges` must be strictly increasing, got {list(edges)!r}", "error")
         return tuple(int(v) for v in values)
-    values = [float(e) for e in edges]
-    if any(not math.isfinite(v) for v in values):
+    numbers = [float(e) for e in edges]
+    if any(not math.isfinite(v) for v in numbers):
         raise ColumnProblem(f"`edges` must be finite numbers, got {list(edges)!r}", "error")
-    if any(b <= a for a, b in zip(values, values[1:])):
+    if any(b <= a for a, b in zip(numbers, numbers[1:])):
         raise ColumnProblem(f"`edges` must be strictly increasing, got {list(edges)!r}", "error")
-    return tuple(values)
+    return tuple(numbers)
 
 
 @dataclass(frozen=True)

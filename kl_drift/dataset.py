@@ -59,13 +59,10 @@ from ._core.bins import CategoricalBins, NumericBins, count_numeric
 from .compare import compare
 from .errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from .profile import (
+    BinningOptions,
     ColumnProfile,
     ReferenceProfile,
-    _check_bins,
-    _check_edges,
-    _check_strategy,
     _degeneracy_notes,
-    _per_column,
     merge_unseen,
 )
 from .report import DriftReport
@@ -832,18 +829,19 @@ def profile_dataset(
     names = _select(dataset, columns, "reference")
     if not names:
         raise EmptyDataError("the reference data has no columns to profile")
-    default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
-    default_strategy = _check_strategy("strategy", strategy) if not isinstance(strategy, Mapping) else "quantile"
-    bins_for = _per_column(bins, "bins", names, _check_bins)
-    strategy_for = _per_column(strategy, "strategy", names, _check_strategy)
-    edges_for = _per_column(edges or {}, "edges", names, _check_edges)
-    forced = set(_per_column({c: True for c in categorical}, "categorical", names, lambda n, v: v))
-    max_categories = _check_bins("max_categories", max_categories)
-    if isinstance(discrete_threshold, bool) or not isinstance(discrete_threshold, (int, np.integer)) or discrete_threshold < 0:
-        raise ValueError(f"`discrete_threshold` must be a non-negative integer, got {discrete_threshold!r}")
+    opts = BinningOptions.resolve(
+        names,
+        bins=bins,
+        strategy=strategy,
+        edges=edges,
+        categorical=categorical,
+        max_categories=max_categories,
+        discrete_threshold=discrete_threshold,
+    )
+    edges_for, forced, max_categories = opts.edges_for, opts.forced, opts.max_categories
 
     def uniform(name: str) -> bool:
-        return name not in edges_for and strategy_for.get(name, default_strategy) == "uniform"
+        return name not in edges_for and opts.strategy(name) == "uniform"
 
     schema = dataset.schema
     arrow_kinds = {name: _arrow_kind(schema.field(name).type) for name in names}
@@ -860,8 +858,9 @@ def profile_dataset(
         if not scans:
             first = _to_frame(batch)
             for name in names:
-                user_binned = name in edges_for or name in bins_for or name in strategy_for
-                scan = _start_scan(name, first[name], dtypes[name], forced, user_binned, int(discrete_threshold))
+                scan = _start_scan(
+                    name, first[name], dtypes[name], forced, opts.user_binned(name), opts.discrete_threshold
+                )
                 scan.arrow = _tracks_arrow(scan, arrow_kinds[name])
                 scans[name] = scan
             live = [n for n in names if scans[n].problem is None]
@@ -905,8 +904,8 @@ def profile_dataset(
         try:
             fit = fit_column(
                 _range_series(scan, series) if uniform(name) else series,
-                bins=bins_for.get(name, default_bins),
-                strategy=strategy_for.get(name, default_strategy),
+                bins=opts.bins(name),
+                strategy=opts.strategy(name),
                 edges=edges_for.get(name),
                 force_categorical=False,
                 max_categories=max_categories,
@@ -934,19 +933,10 @@ def profile_dataset(
     for name in names:
         column = fitted[name]
         if column.bins is not None:
-            notes.extend(_degeneracy_notes(column, bins_for.get(name, default_bins)))
+            notes.extend(_degeneracy_notes(column, opts.bins(name)))
     for category, message in notes:
         warnings.warn(message, category, stacklevel=2)
-    settings = {
-        "bins": dict(bins) if isinstance(bins, Mapping) else int(bins),
-        "strategy": dict(strategy) if isinstance(strategy, Mapping) else str(strategy),
-        "edges": {k: [str(e) for e in v] for k, v in edges_for.items()},
-        "categorical": sorted(forced),
-        "max_categories": int(max_categories),
-        "discrete_threshold": int(discrete_threshold),
-        "sample_size": int(sample_size),
-        "sampled": not complete,
-    }
+    settings = {**opts.settings, "sample_size": int(sample_size), "sampled": not complete}
     return ReferenceProfile(tuple(fitted[n] for n in names), n_rows, settings=settings)
 
 
@@ -954,7 +944,7 @@ def _start_scan(
     name: str,
     series: pd.Series,
     dtype: Any,
-    forced: set[str],
+    forced: frozenset[str],
     user_binned: bool,
     discrete_threshold: int,
 ) -> _ColumnScan:

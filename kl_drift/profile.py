@@ -395,6 +395,82 @@ def _check_edges(name: str, value: Any) -> list[Any]:
     return list(value)
 
 
+@dataclass(frozen=True)
+class BinningOptions:
+    """The binning options of a profile call, validated and resolved per column.
+
+    Every engine (pandas, streamed files, Spark) validates its options here, so they accept
+    and reject the same things with the same messages.
+    """
+
+    default_bins: int
+    default_strategy: str
+    bins_for: Mapping[str, int]
+    strategy_for: Mapping[str, str]
+    edges_for: Mapping[str, list[Any]]
+    forced: frozenset[str]
+    max_categories: int
+    discrete_threshold: int
+    settings: Mapping[str, Any]
+
+    @classmethod
+    def resolve(
+        cls,
+        names: Sequence[str],
+        *,
+        bins: int | Mapping[str, int],
+        strategy: str | Mapping[str, str],
+        edges: Mapping[str, Sequence[Any]] | None,
+        categorical: Sequence[str],
+        max_categories: int,
+        discrete_threshold: int,
+    ) -> BinningOptions:
+        """Validate the options against the column `names`; errors name the option and column."""
+        default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
+        default_strategy = _check_strategy("strategy", strategy) if not isinstance(strategy, Mapping) else "quantile"
+        bins_for = _per_column(bins, "bins", names, _check_bins)
+        strategy_for = _per_column(strategy, "strategy", names, _check_strategy)
+        edges_for = _per_column(edges or {}, "edges", names, _check_edges)
+        forced = frozenset(_per_column({c: True for c in categorical}, "categorical", names, lambda n, v: v))
+        if (
+            isinstance(discrete_threshold, bool)
+            or not isinstance(discrete_threshold, (int, np.integer))
+            or discrete_threshold < 0
+        ):
+            raise ValueError(f"`discrete_threshold` must be a non-negative integer, got {discrete_threshold!r}")
+        settings = {
+            "bins": dict(bins) if isinstance(bins, Mapping) else int(bins),
+            "strategy": dict(strategy) if isinstance(strategy, Mapping) else str(strategy),
+            "edges": {k: [str(e) for e in v] for k, v in edges_for.items()},
+            "categorical": sorted(forced),
+            "max_categories": int(max_categories),
+            "discrete_threshold": int(discrete_threshold),
+        }
+        return cls(
+            default_bins=default_bins,
+            default_strategy=default_strategy,
+            bins_for=bins_for,
+            strategy_for=strategy_for,
+            edges_for=edges_for,
+            forced=forced,
+            max_categories=_check_bins("max_categories", max_categories),
+            discrete_threshold=int(discrete_threshold),
+            settings=settings,
+        )
+
+    def bins(self, name: str) -> int:
+        """Bins requested for a numeric column."""
+        return self.bins_for.get(name, self.default_bins)
+
+    def strategy(self, name: str) -> str:
+        """Edge strategy for a numeric column."""
+        return self.strategy_for.get(name, self.default_strategy)
+
+    def user_binned(self, name: str) -> bool:
+        """Whether the user chose this column's bins (then it is never binned by value)."""
+        return name in self.edges_for or name in self.bins_for or name in self.strategy_for
+
+
 def profile(
     data: pd.DataFrame,
     *,
@@ -469,27 +545,27 @@ def profile(
         names = list(dict.fromkeys(columns))
     if not names:
         raise EmptyDataError("the reference data has no columns to profile")
-    default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
-    default_strategy = _check_strategy("strategy", strategy) if not isinstance(strategy, Mapping) else "quantile"
-    bins_for = _per_column(bins, "bins", names, _check_bins)
-    strategy_for = _per_column(strategy, "strategy", names, _check_strategy)
-    edges_for = _per_column(edges or {}, "edges", names, _check_edges)
-    forced = set(_per_column({c: True for c in categorical}, "categorical", names, lambda n, v: v))
-    max_categories = _check_bins("max_categories", max_categories)
-    if isinstance(discrete_threshold, bool) or not isinstance(discrete_threshold, (int, np.integer)) or discrete_threshold < 0:
-        raise ValueError(f"`discrete_threshold` must be a non-negative integer, got {discrete_threshold!r}")
+    opts = BinningOptions.resolve(
+        names,
+        bins=bins,
+        strategy=strategy,
+        edges=edges,
+        categorical=categorical,
+        max_categories=max_categories,
+        discrete_threshold=discrete_threshold,
+    )
 
     def fit(name: str) -> tuple[ColumnProfile, list[tuple[type[Warning], str]]]:
         series = frame[name]
         try:
             fitted = fit_column(
                 series,
-                bins=bins_for.get(name, default_bins),
-                strategy=strategy_for.get(name, default_strategy),
-                edges=edges_for.get(name),
-                force_categorical=name in forced,
-                max_categories=max_categories,
-                discrete_threshold=0 if (name in bins_for or name in strategy_for) else int(discrete_threshold),
+                bins=opts.bins(name),
+                strategy=opts.strategy(name),
+                edges=opts.edges_for.get(name),
+                force_categorical=name in opts.forced,
+                max_categories=opts.max_categories,
+                discrete_threshold=0 if opts.user_binned(name) else opts.discrete_threshold,
             )
         except ColumnProblem as problem:
             if problem.status == "error":
@@ -497,7 +573,7 @@ def profile(
             note = (SkippedColumnWarning, f"column {name!r} skipped: {problem.reason}")
             return ColumnProfile(name, "skipped", str(series.dtype), None, (), 0, problem.reason), [note]
         col = ColumnProfile(name, fitted.kind, fitted.dtype, fitted.spec, tuple(int(c) for c in fitted.counts), fitted.n_inf)
-        return col, _degeneracy_notes(col, bins_for.get(name, default_bins))
+        return col, _degeneracy_notes(col, opts.bins(name))
 
     if len(frame) >= _PARALLEL_MIN_ROWS and len(names) > 1:
         with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
@@ -507,15 +583,7 @@ def profile(
     for _, notes in results:
         for category, message in notes:
             warnings.warn(message, category, stacklevel=2)
-    settings = {
-        "bins": dict(bins) if isinstance(bins, Mapping) else int(bins),
-        "strategy": dict(strategy) if isinstance(strategy, Mapping) else str(strategy),
-        "edges": {k: [str(e) for e in v] for k, v in edges_for.items()},
-        "categorical": sorted(forced),
-        "max_categories": int(max_categories),
-        "discrete_threshold": int(discrete_threshold),
-    }
-    return ReferenceProfile(tuple(col for col, _ in results), len(frame), settings=settings)
+    return ReferenceProfile(tuple(col for col, _ in results), len(frame), settings=dict(opts.settings))
 
 
 def _degeneracy_notes(col: ColumnProfile, requested_bins: int) -> list[tuple[type[Warning], str]]:

@@ -22,6 +22,8 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 try:
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
@@ -31,12 +33,12 @@ except ImportError as exc:  # pragma: no cover - exercised with the package fake
         "kl_drift.spark needs pyspark: install it with `pip install \"kl_drift[spark]\"`"
     ) from exc
 
-from ._columns import MAX_LISTED_OTHER_VALUES
+from ._columns import MAX_LISTED_OTHER_VALUES, rank_categories
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._engines.plan import ColumnPlan, plan_column
 from .compare import compare as _compare
 from .errors import ColumnError, EmptyDataError, SkippedColumnWarning
-from .profile import ColumnProfile, ReferenceProfile, _check_bins, _check_strategy
+from .profile import BinningOptions, ColumnProfile, ReferenceProfile
 from .report import DriftReport
 
 __all__ = ["profile", "count", "compare", "SparkOps", "check_spark_type", "plan_spark", "spark_column"]
@@ -212,16 +214,6 @@ def _value_for_quantiles(name: str, data_type: Any) -> Any:
     return F.when(F.isnan(column) | column.isin(float("inf"), float("-inf")), None).otherwise(column)
 
 
-def _json_value(value: Any, value_type: str) -> Any:
-    if value_type == "string":
-        return str(value)
-    if value_type == "bool":
-        return bool(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return value
-    return int(value) if not isinstance(value, float) else value
-
-
 def _categorical(data: DataFrame, name: str, value_type: str, max_categories: int) -> CategoricalBins:
     """Top categories by frequency (ties by value, as the pandas path), the rest listed as other."""
     column = spark_column(name)
@@ -234,15 +226,11 @@ def _categorical(data: DataFrame, name: str, value_type: str, max_categories: in
         .limit(limit)
         .collect()
     )
-    ranked = sorted(((_json_value(r["value"], value_type), int(r["count"])) for r in rows), key=lambda vc: (-vc[1], str(vc[0])))
-    kept = [v for v, _ in ranked[:max_categories]]
-    pooled = [v for v, _ in ranked[max_categories:]]
-    if value_type == "number":
-        kept = sorted(kept)
-    complete = len(rows) < limit
-    return CategoricalBins(
-        tuple(kept), value_type, tuple(pooled) if complete else (), complete  # type: ignore[arg-type]
-    )
+    spec = rank_categories([r["value"] for r in rows], np.array([r["count"] for r in rows], dtype=np.int64), value_type, max_categories)
+    if len(rows) < limit:
+        return spec
+    # Only the most frequent values were fetched: the rest cannot be listed as "(other)".
+    return CategoricalBins(spec.categories, spec.value_type, (), False)
 
 
 def profile(
@@ -284,21 +272,15 @@ def profile(
     for name in names:
         if name not in types:
             raise ColumnError(name, "is in `columns` but not in the reference data")
-    for option, label in ((bins, "bins"), (strategy, "strategy"), (edges or {}, "edges")):
-        if isinstance(option, Mapping):
-            unknown = [c for c in option if c not in names]
-            if unknown:
-                raise ColumnError(unknown[0], f"is named in `{label}` but is not a column of the data")
-    for name in categorical:
-        if name not in names:
-            raise ColumnError(name, "is named in `categorical` but is not a column of the data")
-    default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
-    default_strategy = _check_strategy("strategy", strategy) if not isinstance(strategy, Mapping) else "quantile"
-    bins_for = {c: _check_bins(f"bins[{c!r}]", v) for c, v in bins.items()} if isinstance(bins, Mapping) else {}
-    strategy_for = (
-        {c: _check_strategy(f"strategy[{c!r}]", v) for c, v in strategy.items()} if isinstance(strategy, Mapping) else {}
+    opts = BinningOptions.resolve(
+        names,
+        bins=bins,
+        strategy=strategy,
+        edges=edges,
+        categorical=categorical,
+        max_categories=max_categories,
+        discrete_threshold=discrete_threshold,
     )
-    edges_for = dict(edges or {})
 
     kinds: dict[str, str] = {}
     skipped: dict[str, str] = {}
@@ -310,7 +292,7 @@ def profile(
             kinds[name] = kind
 
     # Pass 1: rows, distinct-count estimates and finite min/max of the numeric columns.
-    numeric = [n for n in kinds if kinds[n] in ("numeric", "datetime") and n not in categorical]
+    numeric = [n for n in kinds if kinds[n] in ("numeric", "datetime") and n not in opts.forced]
     stats_aggregates = [F.count(F.lit(1)).alias("__rows")]
     for i, name in enumerate(numeric):
         value = _value_for_quantiles(name, types[name])
@@ -330,24 +312,23 @@ def profile(
     for i, name in enumerate(numeric):
         is_datetime = kinds[name] == "datetime"
         integer = isinstance(types[name], T.IntegralType) or is_datetime
-        user_binned = name in edges_for or name in bins_for or name in strategy_for
-        if name in edges_for:
-            specs[name] = _fixed_spec(edges_for[name], is_datetime, types[name])
+        if name in opts.edges_for:
+            specs[name] = _fixed_spec(opts.edges_for[name], is_datetime, types[name])
             continue
-        if not is_datetime and not user_binned and stats[f"inf{i}"] == 0 and stats[f"d{i}"] is not None:
-            if stats[f"d{i}"] <= 2 * discrete_threshold:
-                spec = _categorical(data, name, "number", max_categories)
-                if len(spec.categories) + len(spec.other_values) <= discrete_threshold and spec.other_complete:
+        if not is_datetime and not opts.user_binned(name) and stats[f"inf{i}"] == 0 and stats[f"d{i}"] is not None:
+            if stats[f"d{i}"] <= 2 * opts.discrete_threshold:
+                spec = _categorical(data, name, "number", opts.max_categories)
+                if len(spec.categories) + len(spec.other_values) <= opts.discrete_threshold and spec.other_complete:
                     specs[name] = spec
                     continue
-        if strategy_for.get(name, default_strategy) == "uniform":
+        if opts.strategy(name) == "uniform":
             lo, hi = stats[f"lo{i}"], stats[f"hi{i}"]
-            specs[name] = _uniform_spec(lo, hi, bins_for.get(name, default_bins), integer, is_datetime)
+            specs[name] = _uniform_spec(lo, hi, opts.bins(name), integer, is_datetime)
         else:
             quantile_columns.append(name)
     if quantile_columns:
         frame = data.select(*(_value_for_quantiles(n, types[n]).alias(f"q{i}") for i, n in enumerate(quantile_columns)))
-        probabilities = {n: [j / bins_for.get(n, default_bins) for j in range(1, bins_for.get(n, default_bins))] for n in quantile_columns}
+        probabilities = {n: [j / opts.bins(n) for j in range(1, opts.bins(n))] for n in quantile_columns}
         all_probabilities = sorted({p for ps in probabilities.values() for p in ps})
         quantiles = frame.approxQuantile([f"q{i}" for i in range(len(quantile_columns))], all_probabilities, relative_error)
         for name, values in zip(quantile_columns, quantiles):
@@ -356,30 +337,22 @@ def profile(
     for name in names:
         if name in kinds and name not in specs:
             value_type = {"boolean": "bool", "numeric": "number"}.get(kinds[name], "string")
-            specs[name] = _categorical(data, name, value_type, max_categories)
+            specs[name] = _categorical(data, name, value_type, opts.max_categories)
 
     # Pass 2: the reference's counts, with the very plan used for current data.
     targets = [(n, specs[n]) for n in names if n in specs]
     counted_rows, counted = _count_row(data, plan_spark(targets, types))
-    columns = []
+    profiled = []
     for name in names:
         if name in skipped:
             warnings.warn(f"column {name!r} skipped: {skipped[name]}", SkippedColumnWarning, stacklevel=2)
-            columns.append(ColumnProfile(name, "skipped", types[name].simpleString(), None, (), 0, skipped[name]))
+            profiled.append(ColumnProfile(name, "skipped", types[name].simpleString(), None, (), 0, skipped[name]))
             continue
         vector, n_inf = counted[name]
-        columns.append(ColumnProfile(name, kinds[name], types[name].simpleString(), specs[name], tuple(vector), n_inf))
-    settings = {
-        "engine": "spark",
-        "bins": dict(bins) if isinstance(bins, Mapping) else int(bins),
-        "strategy": dict(strategy) if isinstance(strategy, Mapping) else str(strategy),
-        "categorical": sorted(categorical),
-        "max_categories": int(max_categories),
-        "discrete_threshold": int(discrete_threshold),
-        "relative_error": float(relative_error),
-    }
+        profiled.append(ColumnProfile(name, kinds[name], types[name].simpleString(), specs[name], tuple(vector), n_inf))
+    settings = {**opts.settings, "engine": "spark", "relative_error": float(relative_error)}
     return ReferenceProfile(
-        tuple(columns), counted_rows, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), settings=settings
+        tuple(profiled), counted_rows, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), settings=settings
     )
 
 

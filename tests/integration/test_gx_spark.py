@@ -6,8 +6,6 @@ machine. One session and one validation run keep this module to a few Spark jobs
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -39,31 +37,6 @@ def mixed(n: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
             "seen": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
         }
     )
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Spark needs Java")
-    previous = os.environ.get("SPARK_LOCAL_IP")
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("kl_drift-gx-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        # naive datetimes are compared as UTC, as the pandas path does
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    if previous is None:
-        os.environ.pop("SPARK_LOCAL_IP", None)
-    else:
-        os.environ["SPARK_LOCAL_IP"] = previous
 
 
 def test_spark_gives_the_statistics_of_the_pandas_path(spark) -> None:

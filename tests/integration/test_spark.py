@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from unittest import mock
 
@@ -17,30 +15,6 @@ pyspark_sql = pytest.importorskip("pyspark.sql")
 kds = pytest.importorskip("kl_drift.spark")
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark():
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed")
-    previous = os.environ.get("SPARK_LOCAL_IP")
-    os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("kl_drift-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    if previous is None:
-        os.environ.pop("SPARK_LOCAL_IP", None)
-    else:
-        os.environ["SPARK_LOCAL_IP"] = previous
 
 
 def _frames(seed: int, n: int, shift: float = 0.0) -> pd.DataFrame:
