@@ -150,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
                       "both significant and at least a minimum effect")  # fmt: skip
     comp.add_argument("--warn-threshold", type=_level, metavar="X",
                       help="warn level (default half the drift level)")  # fmt: skip
+    stats = comp.add_argument_group("statistics (see docs/thresholds.md)")
+    stats.add_argument("--direction", choices=("current||reference", "reference||current", "symmetric", "js"),
+                       default="current||reference",
+                       help="divergence: D(current ‖ reference) (default), the reverse, symmetric (PSI) or js")  # fmt: skip
+    stats.add_argument("--alpha", type=float, default=0.05, metavar="A",
+                       help="significance level for --threshold auto (default 0.05)")  # fmt: skip
+    stats.add_argument("--min-effect", type=_level, metavar="X",
+                       help="smallest score that matters for --threshold auto (default 0.01 nats)")  # fmt: skip
+    stats.add_argument("--correction", choices=("holm", "bonferroni", "bh", "none"), default="holm",
+                       help="multiple-testing adjustment across columns (default holm)")  # fmt: skip
     comp.add_argument("--fail-on", choices=("drift", "warn", "never"), default="drift",
                       help="exit 1 on drift (default), on drift or warning, or never")  # fmt: skip
     comp.add_argument("--format", choices=("table", "json"), default="table",
@@ -240,7 +250,15 @@ def _run_compare(args: argparse.Namespace) -> int:
     reference = _reference_profile(args, columns, exclude)
     # Reference data was read without the excluded columns already.
     selected = _selected(reference, columns, exclude if _is_profile(args.reference) else [])
-    options = {"columns": selected, "threshold": args.threshold, "warn_threshold": args.warn_threshold}
+    options = {
+        "columns": selected,
+        "threshold": args.threshold,
+        "warn_threshold": args.warn_threshold,
+        "direction": args.direction,
+        "alpha": args.alpha,
+        "min_effect": args.min_effect,
+        "correction": args.correction,
+    }
     stream = parquet_stream(args.current, selected, missing="ignore")
     if stream is not None:
         report = compare_dataset(reference, stream[0], **options)

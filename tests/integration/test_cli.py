@@ -177,6 +177,29 @@ def test_fail_on(work: Path, fail_on: str, columns: str, code: int) -> None:
     assert statuses == [{"basket_value": "warn", "age": "ok", "channel": "drift"}[columns]]
 
 
+def test_statistics_options_reach_the_core(work: Path) -> None:
+    """--threshold auto with --alpha/--min-effect/--correction/--direction decides as kd.compare does."""
+    args = ("--threshold", "auto", "--alpha", "0.01", "--min-effect", "0.05", "--correction", "bh",
+            "--direction", "symmetric")  # fmt: skip
+    result = call("compare", "--reference", "profile.json", "current.parquet", *args, "--format", "json",
+                  "--fail-on", "never", cwd=work)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    got = json.loads(result.stdout)
+    prof = kd.ReferenceProfile.load(work / "profile.json")
+    expected = kd.compare(
+        prof, pd.read_parquet(work / "current.parquet"), columns=list(prof.names),
+        threshold="auto", alpha=0.01, min_effect=0.05, correction="bh", direction="symmetric",
+    ).to_dict()  # fmt: skip
+    assert (got["threshold_mode"], got["correction"], got["direction"]) == ("auto", "bh", "symmetric")
+    assert [(c["column"], c["status"]) for c in got["columns"]] == [(c["column"], c["status"]) for c in expected["columns"]]
+    assert [c["pvalue_adjusted"] for c in got["columns"]] == [c["pvalue_adjusted"] for c in expected["columns"]]
+
+
+def test_min_effect_without_auto_is_a_usage_error(work: Path) -> None:
+    result = run("compare", "--reference", "profile.json", "current.parquet", "--min-effect", "0.1", cwd=work)
+    assert_clean_error(result, "min_effect", "auto")
+
+
 def test_reference_data_file_is_profiled_with_the_given_bins(work: Path) -> None:
     direct = run("compare", "--reference", "reference.parquet", "current.csv", "--bins", "5", "--strategy", "uniform",
                  "--exclude", EXCLUDE, "--format", "json", cwd=work)  # fmt: skip
