@@ -29,6 +29,7 @@ from .reporting import (
     DriftHistory,
     SourceError,
     parquet_stream,
+    progress_bar,
     read_table,
     render_history_html,
     render_history_text,
@@ -40,6 +41,8 @@ from .reporting import (
 __all__ = ["main", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR"]
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+# Streamed inputs of at least this many rows (or several files) draw a progress bar on a terminal.
+_BAR_MIN_ROWS = 1_000_000
 
 EXIT_CODES = """\
 exit codes:
@@ -209,8 +212,13 @@ def _profile_files(
     """Profile input files: plain Parquet is streamed in bounded memory, CSV read whole."""
     stream = parquet_stream(paths, columns, exclude=exclude)
     if stream is not None:
-        files, selected = stream
-        return profile_dataset(files, columns=selected, **options)
+        files, selected, n_rows = stream
+        # Up to two passes over the rows: the bar counts rows read, without a total.
+        bar = progress_bar(None, unit=" rows", desc="profiling", large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)
+        try:
+            return profile_dataset(files, columns=selected, progress=bar.update, **options)
+        finally:
+            bar.close()
     data = read_table(paths, columns, exclude=exclude)
     if data.empty:
         raise SourceError(", ".join(paths), "holds no rows")
@@ -261,7 +269,12 @@ def _run_compare(args: argparse.Namespace) -> int:
     }
     stream = parquet_stream(args.current, selected, missing="ignore")
     if stream is not None:
-        report = compare_dataset(reference, stream[0], **options)
+        files, _, n_rows = stream
+        bar = progress_bar(n_rows, unit=" rows", desc="comparing", large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)
+        try:
+            report = compare_dataset(reference, files, progress=bar.update, **options)
+        finally:
+            bar.close()
     else:
         current = read_table(args.current, selected, missing="ignore")
         if current.empty:

@@ -30,7 +30,7 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -238,8 +238,15 @@ def _file_batches(
         yield from fragment.to_batches(schema=dataset.schema, columns=list(columns), batch_size=batch_size)
 
 
+Progress = Callable[[int], None]
+
+
 def _batches(
-    dataset: ds.Dataset, columns: Sequence[str], batch_size: int, dictionary: Sequence[str] = ()
+    dataset: ds.Dataset,
+    columns: Sequence[str],
+    batch_size: int,
+    dictionary: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Non-empty batches, decoded by a background thread while the caller counts the previous one.
 
@@ -271,6 +278,8 @@ def _batches(
             if isinstance(item, BaseException):
                 raise item
             yield item
+            if progress is not None:
+                progress(item.num_rows)
     finally:
         stop.set()
         while worker.is_alive():
@@ -696,7 +705,7 @@ def _counting_mode(column: ColumnProfile, arrow_type: pa.DataType) -> str:
 
 
 def _count_stream(
-    dataset: ds.Dataset, columns: Sequence[ColumnProfile], batch_size: int
+    dataset: ds.Dataset, columns: Sequence[ColumnProfile], batch_size: int, progress: Progress | None = None
 ) -> tuple[dict[str, _Tally], int]:
     """Count every batch of `dataset` into the bins of `columns`; returns the tallies and the row count."""
     schema = dataset.schema
@@ -714,7 +723,7 @@ def _count_stream(
     first = True
     workers = min(len(tallies), _COUNT_THREADS)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for batch in _batches(dataset, list(tallies), batch_size, dictionary=text):
+        for batch in _batches(dataset, list(tallies), batch_size, dictionary=text, progress=progress):
             n_rows += batch.num_rows
             if first and by_array:
                 # The Arrow type fixes the pandas type of every batch: one check is enough.
@@ -756,6 +765,7 @@ def profile_dataset(
     discrete_threshold: int = 20,
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     random_state: int | None = 0,
+    progress: Progress | None = None,
 ) -> ReferenceProfile:
     """Profile Parquet/CSV data larger than memory, in two streamed passes.
 
@@ -777,6 +787,9 @@ def profile_dataset(
         Default: from the file extension.
     batch_size : int, default 131072
         Rows per record batch.
+    progress : callable, optional
+        Called with the number of rows of each batch once it is counted (e.g. a progress
+        bar's ``update``).
     bins, strategy, edges, categorical, max_categories, discrete_threshold
         As in :func:`kl_drift.profile`.
     sample_size : int, default 200000
@@ -854,7 +867,7 @@ def profile_dataset(
     sampled: list[str] = []
     by_arrow: list[str] = []
     by_frame: list[str] = []
-    for batch in _batches(dataset, names, batch_size, dictionary=text):
+    for batch in _batches(dataset, names, batch_size, dictionary=text, progress=progress):
         if not scans:
             first = _to_frame(batch)
             for name in names:
@@ -924,7 +937,7 @@ def profile_dataset(
 
     if not complete:
         pending = [c for c in fitted.values() if c.bins is not None and isinstance(c.bins, NumericBins)]
-        tallies, _ = _count_stream(dataset, pending, batch_size)
+        tallies, _ = _count_stream(dataset, pending, batch_size, progress)
         for name, tally in tallies.items():
             if tally.problem is not None:
                 raise ColumnError(name, tally.problem.reason)
@@ -990,6 +1003,7 @@ def compare_dataset(
     columns: Sequence[str] | None = None,
     format: Any = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
     **compare_options: Any,
 ) -> DriftReport:
     """Compare Parquet/CSV data larger than memory with a reference profile, in one streamed pass.
@@ -1010,6 +1024,9 @@ def compare_dataset(
         Default: from the file extension.
     batch_size : int, default 131072
         Rows per record batch.
+    progress : callable, optional
+        Called with the number of rows of each batch once it is counted (e.g. a progress
+        bar's ``update``).
     **compare_options
         Passed to :func:`kl_drift.compare` (``threshold``, ``smoothing``, ``direction``...).
 
@@ -1048,7 +1065,7 @@ def compare_dataset(
     else:
         wanted = list(reference.columns)
     to_count = [c for c in wanted if c.bins is not None and c.name in available]
-    tallies, n_rows = _count_stream(dataset, to_count, batch_size)
+    tallies, n_rows = _count_stream(dataset, to_count, batch_size, progress)
     if n_rows == 0:
         raise EmptyDataError("the current data has no rows")
     counted: list[ColumnProfile] = []

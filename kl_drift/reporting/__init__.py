@@ -7,13 +7,14 @@ pipeline. Nothing here is imported by ``import kl_drift``.
 from .history import DriftHistory, HistoryError, HistoryRow, parse_since
 from .html import render_history_html, render_html
 from .markdown import escape_markdown, render_markdown
-from .sources import SourceError, expand_paths, parquet_stream, read_table
+from .sources import SourceError, expand_paths, parquet_stream, progress_bar, read_table
 from .text import render_history_text, render_text
 
 __all__ = [
     # inputs
     "read_table",
     "parquet_stream",
+    "progress_bar",
     "expand_paths",
     "SourceError",
     # reports

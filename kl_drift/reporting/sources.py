@@ -153,8 +153,8 @@ def parquet_stream(
     *,
     exclude: Sequence[str] = (),
     missing: Literal["error", "ignore"] = "error",
-) -> tuple[list[str], list[str]] | None:
-    """Files and columns for the streaming engine, when the inputs are plain Parquet files.
+) -> tuple[list[str], list[str], int] | None:
+    """Files, columns and total rows for the streaming engine, when the inputs are plain Parquet files.
 
     Returns None for CSV or Hive-partitioned inputs, which :func:`read_table` reads whole.
     Every file's footer is read first, so a corrupted file, or a column that some files
@@ -165,7 +165,8 @@ def parquet_stream(
         return None
     import pyarrow.parquet as pq
 
-    names = [_checked(f, lambda f: pq.read_schema(f.path).names) for f in files]
+    footers = [_checked(f, lambda f: pq.read_metadata(f.path)) for f in files]
+    names = [footer.schema.to_arrow_schema().names for footer in footers]
     available = names[0]
     for source, found in zip(files[1:], names[1:]):
         if set(found) != set(available):
@@ -179,7 +180,8 @@ def parquet_stream(
         for name in wanted:
             if name not in available:
                 raise SourceError(files[0].path, f"has no column {name!r}")
-    return [f.path for f in files], [c for c in wanted if c not in exclude and c in available]
+    selected = [c for c in wanted if c not in exclude and c in available]
+    return [f.path for f in files], selected, sum(footer.num_rows for footer in footers)
 
 
 _CSV_CONVERT = {"strings_can_be_null": True}
@@ -236,15 +238,27 @@ class _NoProgress:
 
 
 def _progress(total_bytes: int, n_files: int, enabled: bool | None) -> Any:
+    large = n_files > 1 or total_bytes >= _PROGRESS_MIN_BYTES
+    return progress_bar(total_bytes, unit="B", desc="reading", enabled=enabled, large=large)
+
+
+def progress_bar(
+    total: int | None, *, unit: str, desc: str, enabled: bool | None = None, large: bool = True
+) -> Any:
+    """A tqdm bar on stderr, or a no-op; either way with ``update(n)`` and ``close()``.
+
+    `enabled` True or False forces the choice; None draws the bar when the job is `large`
+    and stderr is a terminal. Without tqdm there is never a bar.
+    """
     if enabled is None:
-        enabled = sys.stderr.isatty() and (n_files > 1 or total_bytes >= _PROGRESS_MIN_BYTES)
+        enabled = large and sys.stderr.isatty()
     if not enabled:
         return _NoProgress()
     try:
         from tqdm import tqdm
     except ImportError:
         return _NoProgress()
-    return tqdm(total=total_bytes, unit="B", unit_scale=True, desc="reading", file=sys.stderr, leave=False)
+    return tqdm(total=total, unit=unit, unit_scale=True, desc=desc, file=sys.stderr, leave=False)
 
 
 def read_table(

@@ -322,3 +322,40 @@ def test_auto_threshold(work: Path) -> None:
     expected = kd.compare(reference, pd.read_parquet(work / "current.parquet"), columns=reference.names, threshold="auto")
     assert {c["column"]: c["status"] for c in report["columns"]} == {c.column: c.status for c in expected}
     assert result.returncode == (1 if expected.drifted else 0)
+
+
+def test_streamed_parquet_draws_a_progress_bar_on_a_terminal(work: Path) -> None:
+    pytest.importorskip("tqdm")
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    parts = [work / f"part{i}.parquet" for i in range(2)]
+    frame = pd.read_parquet(work / "current.parquet")
+    for part in parts:
+        frame.to_parquet(part)
+    leader, follower = pty.openpty()
+    # A fresh pty is 0 columns wide, where tqdm draws nothing: give it a real size.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "kl_drift", "compare", "--reference", "profile.json", *map(str, parts),
+             "--fail-on", "never"],
+            cwd=work, stdout=subprocess.PIPE, stderr=follower, timeout=120,
+        )  # fmt: skip
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert result.returncode == 0
+    assert b"comparing" in drawn and b"rows" in drawn

@@ -417,3 +417,16 @@ def test_integers_with_negative_fractional_edges_are_counted_exactly(tmp_path: P
     assert prof["x"].counts == (3, 4, 3, 0)
     assert profile_dataset(path, edges={"x": [-2.5, 1.5]}, sample_size=2, batch_size=3)["x"].counts == (3, 4, 3, 0)
     assert compare_dataset(prof, path, batch_size=3)["x"].current_counts == (3, 4, 3, 0)
+
+
+def test_progress_is_reported_per_counted_batch(tmp_path: Path) -> None:
+    rng = np.random.default_rng(21)
+    frame = pd.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(list("abc"), 5000)})
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path, row_group_size=1000)
+    seen: list[int] = []
+    prof = profile_dataset(path, batch_size=700, progress=seen.append)
+    assert sum(seen) in (5000, 10000)  # one or two passes over every row
+    seen.clear()
+    compare_dataset(prof, path, batch_size=700, progress=seen.append)
+    assert sum(seen) == 5000 and all(0 < n <= 700 for n in seen)
