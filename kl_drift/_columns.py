@@ -270,7 +270,6 @@ def count_categorical_with_examples(
 
 def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
     """Raise ColumnProblem("type_mismatch") when the current column cannot share the reference's bins."""
-    dtype = series.dtype
     try:
         current_kind = classify(series)
     except ColumnProblem as problem:

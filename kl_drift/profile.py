@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._columns import MAX_LISTED_UNSEEN_VALUES, ColumnProblem, count_column, fit_column
-from ._core.bins import BinSpec, CategoricalBins, NumericBins, bin_spec_from_dict
+from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._io import atomic_write_text
 from ._version import __version__
 from .errors import (
