@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - exercised with the package fake
         "kl_drift.spark needs pyspark: install it with `pip install \"kl_drift[spark]\"`"
     ) from exc
 
-from ._columns import MAX_LISTED_OTHER_VALUES, rank_categories
+from ._columns import MAX_LISTED_OTHER_VALUES, MAX_LISTED_UNSEEN_VALUES, list_unseen, rank_categories
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._engines.plan import ColumnPlan, plan_column
 from .compare import compare as _compare
@@ -127,11 +127,36 @@ def _count_row(data: DataFrame, plans: Sequence[tuple[str, ColumnPlan]]) -> tupl
     return int(row[0]), counted
 
 
+def _unseen_values(data: DataFrame, name: str, spec: CategoricalBins) -> tuple[tuple[tuple[Any, int], ...], bool]:
+    """The values in "(unseen)" with their counts, like the pandas path lists them.
+
+    One extra aggregation, run only for columns that have unseen values: the significance
+    test treats each as its own category (see ``kl_drift._core.stats.expand_unseen``).
+    """
+    column = spark_column(name)
+    present = column.isNotNull() & (~F.isnan(column) if spec.value_type == "number" else F.lit(True))
+    known = [*spec.categories, *spec.other_values]
+    rows = (
+        data.where(present & ~column.isin(known) if known else present)
+        .groupBy(column.alias("value"))
+        .count()
+        .orderBy(F.desc("count"), F.asc("value"))
+        .limit(MAX_LISTED_UNSEEN_VALUES + 1)
+        .collect()
+    )
+    values = [r["value"] for r in rows]
+    freq = np.array([r["count"] for r in rows], dtype=np.int64)
+    listed, complete = list_unseen(values, freq, np.full(len(values), spec.unseen_index), spec)
+    return listed, complete and len(rows) <= MAX_LISTED_UNSEEN_VALUES
+
+
 def count(reference: ReferenceProfile, data: DataFrame) -> ReferenceProfile:
     """Count a Spark DataFrame into a profile's bins, in one aggregation pass.
 
     Columns missing from `data` are left out (:func:`compare` reports them as missing);
     columns whose type cannot share the reference bins come back as ``kind="type_mismatch"``.
+    Categorical columns with values the reference never had get one more aggregation that
+    lists those values, as the pandas path does.
 
     Parameters
     ----------
@@ -161,9 +186,11 @@ def count(reference: ReferenceProfile, data: DataFrame) -> ReferenceProfile:
     for col in reference.columns:
         if col.name in counted:
             vector, n_inf = counted[col.name]
-            # Spark does not list unseen values: they are tested as one pooled category.
-            listed = not isinstance(col.bins, CategoricalBins) or vector[col.bins.unseen_index] == 0
-            columns.append(replace(col, counts=tuple(vector), n_inf=n_inf, unseen=(), unseen_complete=listed))
+            unseen: tuple[tuple[Any, int], ...] = ()
+            complete = True
+            if isinstance(col.bins, CategoricalBins) and vector[col.bins.unseen_index]:
+                unseen, complete = _unseen_values(data, col.name, col.bins)
+            columns.append(replace(col, counts=tuple(vector), n_inf=n_inf, unseen=unseen, unseen_complete=complete))
         elif col.name in mismatched:
             columns.append(ColumnProfile(col.name, "type_mismatch", col.dtype, None, (), 0, mismatched[col.name]))
     return ReferenceProfile(tuple(columns), n_rows)

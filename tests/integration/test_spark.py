@@ -66,6 +66,8 @@ def test_compare_matches_pandas_to_1e9(spark):
     got = kds.compare(prof, _to_spark(spark, current), pvalue_method="asymptotic")
     for mine, theirs in zip(got.columns, expected.columns):
         assert mine.status == theirs.status, mine.column
+        assert mine.pvalue == pytest.approx(theirs.pvalue, rel=1e-9, abs=1e-300), mine.column
+        assert mine.unseen_examples == theirs.unseen_examples, mine.column
         assert mine.current_counts == theirs.current_counts, mine.column
         assert mine.statistic == pytest.approx(theirs.statistic, abs=1e-9), mine.column
         assert mine.n_inf_current == theirs.n_inf_current, mine.column
@@ -107,3 +109,16 @@ def test_missing_pyspark_gives_an_install_hint():
         with pytest.raises(ImportError, match=r"pip install \"kl_drift\[spark\]\""):
             import kl_drift.spark  # noqa: F401
     sys.modules.pop("kl_drift.spark", None)
+
+
+def test_unseen_values_are_listed_so_pvalues_match_pandas(spark):
+    rng = np.random.default_rng(8)
+    reference = pd.DataFrame({"size": rng.choice(["S", "M", "L"], size=60).astype(object)})
+    current = pd.DataFrame({"size": rng.choice(["S", "M", "L", "XL", "XXL", "XS"], size=40).astype(object)})
+    prof = kd.profile(reference)
+    expected = kd.compare(prof, current)["size"]
+    counted = kds.count(prof, _to_spark(spark, current))
+    assert counted["size"].unseen == prof["size"].count(current["size"]).unseen
+    assert len(counted["size"].unseen) == 3 and counted["size"].unseen_complete
+    got = kds.compare(prof, _to_spark(spark, current))["size"]
+    assert (got.pvalue, got.pvalue_method, got.unseen_examples) == (expected.pvalue, expected.pvalue_method, expected.unseen_examples)
