@@ -41,7 +41,7 @@ from .errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from .profile import BinningOptions, ColumnProfile, ReferenceProfile
 from .report import DriftReport
 
-__all__ = ["profile", "count", "compare", "SparkOps", "check_spark_type", "plan_spark", "spark_column"]
+__all__ = ["profile", "count", "compare", "SparkOps", "check_spark_type", "plan_spark", "spark_column", "unseen_values"]
 
 
 class SparkOps:
@@ -127,7 +127,7 @@ def _count_row(data: DataFrame, plans: Sequence[tuple[str, ColumnPlan]]) -> tupl
     return int(row[0]), counted
 
 
-def _unseen_values(data: DataFrame, name: str, spec: CategoricalBins) -> tuple[tuple[tuple[Any, int], ...], bool]:
+def unseen_values(data: DataFrame, name: str, spec: CategoricalBins) -> tuple[tuple[tuple[Any, int], ...], bool]:
     """The values in "(unseen)" with their counts, like the pandas path lists them.
 
     One extra aggregation, run only for columns that have unseen values: the significance
@@ -189,7 +189,7 @@ def count(reference: ReferenceProfile, data: DataFrame) -> ReferenceProfile:
             unseen: tuple[tuple[Any, int], ...] = ()
             complete = True
             if isinstance(col.bins, CategoricalBins) and vector[col.bins.unseen_index]:
-                unseen, complete = _unseen_values(data, col.name, col.bins)
+                unseen, complete = unseen_values(data, col.name, col.bins)
             columns.append(replace(col, counts=tuple(vector), n_inf=n_inf, unseen=unseen, unseen_complete=complete))
         elif col.name in mismatched:
             columns.append(ColumnProfile(col.name, "type_mismatch", col.dtype, None, (), 0, mismatched[col.name]))

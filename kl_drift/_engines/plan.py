@@ -65,10 +65,13 @@ class ColumnPlan:
     decode : callable
         Maps the values of `aggregates` (same order; NULL for an empty table) to the count
         vector in the order of ``spec.labels`` and the number of ±inf values.
+    unseen_index : int or None
+        Index of the "(unseen)" bin in the count vector (categorical columns).
     """
 
     aggregates: list[Any]
     decode: Decoder
+    unseen_index: int | None = None
 
 
 def _as_int(value: Any) -> int:
@@ -128,7 +131,7 @@ def _plan_categorical(column: Any, spec: CategoricalBins, ops: AggregateOps, flo
             return [*kept, pooled, rest, n_missing], 0
         return [*kept, pooled + rest, 0, n_missing], 0
 
-    return ColumnPlan(aggregates, decode)
+    return ColumnPlan(aggregates, decode, spec.unseen_index)
 
 
 def plan_column(column: Any, spec: NumericBins | CategoricalBins, ops: AggregateOps, *, floating: bool) -> ColumnPlan:

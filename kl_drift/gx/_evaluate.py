@@ -26,8 +26,10 @@ def _current_profile(reference: ReferenceProfile, counts: BinCounts) -> Referenc
     columns = []
     for col in reference.columns:
         if col.name in counts.counts:
-            vector, n_inf = counts.counts[col.name]
-            columns.append(replace(col, counts=tuple(vector), n_inf=int(n_inf)))
+            vector, n_inf, unseen, complete = counts.counts[col.name]
+            columns.append(
+                replace(col, counts=tuple(vector), n_inf=int(n_inf), unseen=tuple(unseen), unseen_complete=complete)
+            )
         elif col.name in counts.mismatched:
             columns.append(ColumnProfile(col.name, "type_mismatch", col.dtype, None, (), 0, counts.mismatched[col.name]))
     return ReferenceProfile(tuple(columns), counts.n_rows)

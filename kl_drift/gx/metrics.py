@@ -16,7 +16,7 @@ Everything after the counts (smoothing, divergence, p-value, decision) runs in t
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import pandas as pd
@@ -30,7 +30,7 @@ from great_expectations.expectations.metrics.metric_provider import metric_value
 from great_expectations.expectations.metrics.table_metric_provider import TableMetricProvider
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
-from .._core.bins import BinSpec, bin_spec_from_dict
+from .._core.bins import BinSpec, CategoricalBins, bin_spec_from_dict
 from ..errors import ColumnError
 from ..profile import ColumnProfile
 from .._engines.plan import ColumnPlan
@@ -38,6 +38,8 @@ from .._engines.plan import ColumnPlan
 __all__ = ["BIN_COUNTS", "BinCounts", "KlDriftBinCounts", "count_targets"]
 
 BIN_COUNTS = "kl_drift.bin_counts"
+# counts per bin, ±inf values, unseen values with their counts, whether all are listed
+Counts = tuple[tuple[int, ...], int, tuple[tuple[Any, int], ...], bool]
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,10 @@ class BinCounts:
     n_rows : int
         Rows in the batch (after any row condition).
     counts : mapping
-        ``{column: (counts, n_inf)}`` for every counted column, counts in the order of the
-        bins' labels.
+        ``{column: (counts, n_inf, unseen, unseen_complete)}`` for every counted column:
+        counts in the order of the bins' labels, the number of ±inf values, and the values
+        counted as "(unseen)" with their counts (see :attr:`kl_drift.ColumnProfile.unseen`;
+        the SQL engine does not list them).
     mismatched : mapping
         ``{column: reason}`` for columns whose type cannot share the reference's bins.
     batch_columns : tuple of str
@@ -58,7 +62,7 @@ class BinCounts:
     """
 
     n_rows: int
-    counts: Mapping[str, tuple[tuple[int, ...], int]]
+    counts: Mapping[str, Counts]
     mismatched: Mapping[str, str]
     batch_columns: tuple[str, ...]
 
@@ -75,7 +79,7 @@ def _targets(metric_value_kwargs: Mapping[str, Any]) -> list[tuple[str, str, Bin
 
 
 def _count_pandas(frame: pd.DataFrame, targets: Sequence[tuple[str, str, BinSpec]]) -> BinCounts:
-    counts: dict[str, tuple[tuple[int, ...], int]] = {}
+    counts: dict[str, Counts] = {}
     mismatched: dict[str, str] = {}
     for name, kind, spec in targets:
         if name not in frame.columns:
@@ -86,7 +90,7 @@ def _count_pandas(frame: pd.DataFrame, targets: Sequence[tuple[str, str, BinSpec
         except ColumnError as exc:
             mismatched[name] = exc.reason
             continue
-        counts[name] = (counted.counts, counted.n_inf)
+        counts[name] = (counted.counts, counted.n_inf, counted.unseen, counted.unseen_complete)
     return BinCounts(len(frame), counts, mismatched, tuple(str(c) for c in frame.columns))
 
 
@@ -119,13 +123,14 @@ def _decode(
     mismatched: dict[str, str],
     batch_columns: tuple[str, ...] | None,
 ) -> BinCounts:
-    counts: dict[str, tuple[tuple[int, ...], int]] = {}
+    counts: dict[str, Counts] = {}
     position = 1
     for name, plan in plans:
         values = row[position : position + len(plan.aggregates)]
         position += len(plan.aggregates)
         vector, n_inf = plan.decode(values)
-        counts[name] = (tuple(vector), n_inf)
+        # Unseen values are not listed by the aggregate: complete only when there are none.
+        counts[name] = (tuple(vector), n_inf, (), plan.unseen_index is None or vector[plan.unseen_index] == 0)
     columns = batch_columns if batch_columns is not None else tuple(name for name, _ in plans)
     return BinCounts(int(row[0]), counts, mismatched, columns)
 
@@ -205,7 +210,7 @@ class KlDriftBinCounts(TableMetricProvider):
     ) -> BinCounts:
         from pyspark.sql import functions as F
 
-        from ..spark import check_spark_type, plan_spark
+        from ..spark import check_spark_type, plan_spark, unseen_values
 
         frame, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
         present, mismatched, types, batch_columns = _split_by_type(
@@ -214,4 +219,12 @@ class KlDriftBinCounts(TableMetricProvider):
         plans = plan_spark(present, types)
         aggregates = [F.count(F.lit(1)), *(a for _, plan in plans for a in plan.aggregates)]
         row = frame.agg(*aggregates).collect()[0]
-        return _decode(tuple(row), plans, mismatched, batch_columns)
+        counted = _decode(tuple(row), plans, mismatched, batch_columns)
+        # As kl_drift.spark.count does: list the unseen values of the columns that have any.
+        specs = dict(present)
+        listed: dict[str, Counts] = {}
+        for name, (vector, n_inf, _, complete) in counted.counts.items():
+            spec = specs[name]
+            if not complete and isinstance(spec, CategoricalBins):
+                listed[name] = (vector, n_inf, *unseen_values(frame, name, spec))
+        return replace(counted, counts={**counted.counts, **listed}) if listed else counted

@@ -257,3 +257,16 @@ def test_row_condition_selects_the_rows_counted(runner: Runner, reference: kd.Re
     subset = batch[batch["plan"] == "pro"]
     assert result.result["details"]["n_current"] == len(subset)
     assert result.result["observed_value"] == kd.compare(reference, subset, columns=["age"])["age"].statistic
+
+
+def test_unseen_values_are_tested_as_categories_like_the_core(runner: Runner) -> None:
+    """Several values the reference never had: the p-value splits them, as kd.compare does."""
+    rng = np.random.default_rng(17)
+    reference = kd.profile(pd.DataFrame({"size": rng.choice(["S", "M", "L"], 60).astype(object)}))
+    batch = pd.DataFrame({"size": rng.choice(["S", "M", "L", "XS", "XL", "XXL"], 40).astype(object)})
+    result = runner.one(ExpectColumn(column="size", reference=reference["size"].to_dict()), batch)
+    core = kd.compare(reference, batch)["size"]
+    details = result.result["details"]
+    assert len(core.unseen_examples) == 3
+    assert (details["pvalue"], details["pvalue_method"]) == (core.pvalue, core.pvalue_method)
+    assert details["unseen_examples"] == [list(pair) for pair in core.unseen_examples]

@@ -63,6 +63,8 @@ def test_spark_gives_the_statistics_of_the_pandas_path(spark) -> None:
         assert details["current_counts"] == list(core[name].current_counts), name
         assert details["n_inf_current"] == core[name].n_inf_current, name
         assert details["statistic"] == pytest.approx(core[name].statistic, rel=1e-9, abs=1e-12), name
+        assert details["pvalue"] == pytest.approx(core[name].pvalue, rel=1e-9, abs=1e-300), name
+        assert details["unseen_examples"] == [list(pair) for pair in core[name].unseen_examples], name
     assert table.result["details"]["drifted_columns"] == core.drifted_columns
     assert mismatched.result["details"]["status"] == "type_mismatch"
     assert mismatched.result["details"]["reason"] == "the reference is numeric but the current column is string"
