@@ -10,9 +10,13 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    """One local Spark session (1 core, no UI, UTC) for every Spark test of the run."""
+    """A local Spark session (1 core, no UI, UTC) per test module.
+
+    Per module, not per run: a session kept open until the end of the whole run was once
+    found dead at teardown (py4j "Answer from Java side is empty") in a fresh-clone CI run.
+    """
     pyspark_sql = pytest.importorskip("pyspark.sql")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark needs Java")
