@@ -7,8 +7,6 @@ machine. One session and one validation run keep this module to a few Spark jobs
 from __future__ import annotations
 
 
-import numpy as np
-import pandas as pd
 import pytest
 
 import kl_drift as kd
@@ -20,26 +18,7 @@ kd_gx = pytest.importorskip("kl_drift.gx")
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
 
-def mixed(n: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
-    """Every kind of column and the awkward values: NaN, ±inf, missing, unseen and pooled categories."""
-    rng = np.random.default_rng(seed)
-    age = rng.normal(40 + shift, 10, n)
-    age[:15], age[15:17], age[17] = np.nan, np.inf, -np.inf
-    weights = [0.45, 0.25, 0.15, 0.1, 0.05] if shift else [0.5, 0.25, 0.15, 0.1]
-    plan = pd.Series(rng.choice(["a", "b", "c", "d", "e"][: len(weights)], n, p=weights), dtype=object)
-    return pd.DataFrame(
-        {
-            "age": age,
-            "visits": rng.integers(0, 200, n),
-            "plan": plan.where(rng.random(n) > 0.05, None),
-            "flag": rng.random(n) > 0.3 + shift / 100,
-            "rating": rng.integers(1, 6, n).astype(float),
-            "seen": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
-        }
-    )
-
-
-def test_spark_gives_the_statistics_of_the_pandas_path(spark) -> None:
+def test_spark_gives_the_statistics_of_the_pandas_path(spark, mixed) -> None:
     reference = kd.profile(mixed(5000, seed=1), max_categories=2)
     batch = mixed(3000, seed=2, shift=3)
     context = gx.get_context(mode="ephemeral")

@@ -6,6 +6,8 @@ statistic must equal the pandas path's on the same data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,25 +22,6 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 from kl_drift.gx._sql import plan_sql  # noqa: E402
 
 
-def mixed(n: int, seed: int, *, shift: float = 0.0) -> pd.DataFrame:
-    """Every kind of column and the awkward values: NaN, ±inf, missing, unseen and pooled categories."""
-    rng = np.random.default_rng(seed)
-    age = rng.normal(40 + shift, 10, n)
-    age[:15], age[15:17], age[17] = np.nan, np.inf, -np.inf
-    weights = [0.45, 0.25, 0.15, 0.1, 0.05] if shift else [0.5, 0.25, 0.15, 0.1]
-    plan = pd.Series(rng.choice(["a", "b", "c", "d", "e"][: len(weights)], n, p=weights), dtype=object)
-    return pd.DataFrame(
-        {
-            "age": age,
-            "visits": rng.integers(0, 200, n),
-            "plan": plan.where(rng.random(n) > 0.05, None),
-            "flag": rng.random(n) > 0.3 + shift / 100,
-            "rating": rng.integers(1, 6, n).astype(float),
-            "seen": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30 * 86400, n), unit="s"),
-        }
-    )
-
-
 def codes(n: int, seed: int, *, new: bool = False) -> pd.DataFrame:
     """Too many distinct codes for the profile to list the pooled ones, and an amount."""
     rng = np.random.default_rng(seed)
@@ -48,13 +31,13 @@ def codes(n: int, seed: int, *, new: bool = False) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def reference() -> kd.ReferenceProfile:
+def reference(mixed: Callable[..., pd.DataFrame]) -> kd.ReferenceProfile:
     # Two kept plans: "c" and "d" are pooled as "(other)", and a new "e" is unseen.
     return kd.profile(mixed(5000, seed=1), max_categories=2)
 
 
 @pytest.fixture(scope="module")
-def batch() -> pd.DataFrame:
+def batch(mixed: Callable[..., pd.DataFrame]) -> pd.DataFrame:
     return mixed(3000, seed=2, shift=3)
 
 
