@@ -11,7 +11,8 @@ from ._core.bins import CategoricalBins, NumericBins
 from ._core.divergence import DIRECTIONS, js_divergence, kl_divergence
 from ._version import __version__
 from .accessor import DataFrameDriftAccessor, SeriesDriftAccessor
-from .compare import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS, compare, score
+from .compare import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS, compare, count, score
+from .counts import ColumnCounts, CountTable
 from .dataset import compare_dataset, profile_dataset
 from .errors import (
     AllMissingWarning,
@@ -35,9 +36,13 @@ __all__ = [
     "profile",
     "compare",
     "score",
+    "count",
     # files larger than memory
     "profile_dataset",
     "compare_dataset",
+    # counts: what every engine returns, and compare scores
+    "CountTable",
+    "ColumnCounts",
     # results and profiles
     "ReferenceProfile",
     "ColumnProfile",

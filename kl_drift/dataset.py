@@ -40,12 +40,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._columns import (
+from ._engines.pandas import (
     DATETIME_NOT_CATEGORICAL,
     ColumnProblem,
-    Counted,
     _value_type,
-    check_current_type,
     classify,
     count_column,
     datetime_values,
@@ -56,14 +54,15 @@ from ._columns import (
     rank_categories,
 )
 from ._core.bins import CategoricalBins, NumericBins, count_numeric
+from ._engines.types import arrow_family, mismatch
 from .compare import compare
+from .counts import ColumnCounts, CountTable
 from .errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from .profile import (
     BinningOptions,
     ColumnProfile,
     ReferenceProfile,
     _degeneracy_notes,
-    merge_unseen,
 )
 from .report import DriftReport
 
@@ -626,24 +625,23 @@ class _Tally:
     counts: np.ndarray
     n_inf: int = 0
     counter: _ValueCounter = field(default_factory=lambda: _ValueCounter())
-    problem: ColumnProblem | None = None
+    problem: ColumnCounts | None = None
     # Values counted as "(unseen)" with their counts, added up over the batches.
-    unseen: Counted = field(default_factory=lambda: Counted(np.zeros(0, dtype=np.int64), unseen_complete=True))
+    unseen: ColumnCounts | None = None
 
     def add_frame(self, series: pd.Series) -> None:
         if self.problem is not None:
             return
         assert self.column.bins is not None
-        try:
-            counted = count_column(series, self.column.kind, self.column.bins)
-        except ColumnProblem as problem:
-            self.problem = problem
+        counted = count_column(series, self.column.bins, self.column.name)
+        if counted.problem is not None:
+            self.problem = counted
             return
-        self.counts += counted.counts
+        self.counts += np.asarray(counted.counts, dtype=np.int64)
         self.n_inf += int(counted.n_inf)
         if isinstance(self.column.bins, CategoricalBins):
-            unseen, complete = merge_unseen(self.unseen, counted)  # type: ignore[arg-type]
-            self.unseen = Counted(self.unseen.counts, 0, unseen, complete)
+            examples = ColumnCounts(self.column.name, (), 0, counted.unseen, counted.unseen_complete)
+            self.unseen = examples if self.unseen is None else self.unseen.merge(examples)
 
     def add_array(self, array: pa.Array) -> None:
         spec = self.column.bins
@@ -655,24 +653,26 @@ class _Tally:
             return
         self.counter.add(array)
 
-    def result(self) -> ColumnProfile:
-        """The column's counts, as ``ColumnProfile.count`` of the whole data would give them."""
+    def result(self) -> ColumnCounts:
+        """The column's counts, as the pandas engine gives them for the whole data."""
+        if self.problem is not None:
+            return self.problem
         spec = self.column.bins
-        counts, n_inf, unseen = self.counts, self.n_inf, self.unseen
+        counts, n_inf = self.counts, self.n_inf
+        unseen, complete = (self.unseen.unseen, self.unseen.unseen_complete) if self.unseen is not None else ((), True)
         if self.mode == "values":
             assert isinstance(spec, CategoricalBins)
             self.counter.flush()
             values = list(self.counter.values)
             freq = np.fromiter(self.counter.values.values(), dtype=np.int64, count=len(values))
             counts, targets = map_values(values, freq, self.counter.n_missing, spec)
-            listed, complete = list_unseen(values, freq, targets, spec)
-            unseen = Counted(counts, 0, listed, complete)
-        return replace(
-            self.column,
-            counts=tuple(int(c) for c in counts),
-            n_inf=int(n_inf),
-            unseen=unseen.unseen,
-            unseen_complete=unseen.unseen_complete or not isinstance(spec, CategoricalBins),
+            unseen, complete = list_unseen(values, freq, targets, spec)
+        return ColumnCounts(
+            self.column.name,
+            tuple(int(c) for c in counts),
+            int(n_inf),
+            unseen,
+            complete or not isinstance(spec, CategoricalBins),
         )
 
 
@@ -727,15 +727,13 @@ def _count_stream(
             n_rows += batch.num_rows
             if first and by_array:
                 # The Arrow type fixes the pandas type of every batch: one check is enough.
-                frame = _to_frame(batch.select([t.column.name for t in by_array]))
                 for tally in by_array:
-                    try:
-                        assert tally.column.bins is not None
-                        check_current_type(tally.column.kind, tally.column.bins, frame[tally.column.name])
-                    except ColumnProblem as problem:
-                        tally.problem = problem
-                by_frame += [t for t in by_array if t.problem is not None]
-                by_array = [t for t in by_array if t.problem is None]
+                    assert tally.column.bins is not None
+                    arrow_type = batch.schema.field(tally.column.name).type
+                    if mismatch(tally.column.bins, arrow_family(arrow_type), str(arrow_type)) is not None:
+                        tally.mode = "frame"
+                by_frame += [t for t in by_array if t.mode == "frame"]
+                by_array = [t for t in by_array if t.mode != "frame"]
                 first = False
             jobs = [lambda t=t: t.add_array(batch.column(t.column.name)) for t in by_array]
             if by_frame:
@@ -939,9 +937,10 @@ def profile_dataset(
         pending = [c for c in fitted.values() if c.bins is not None and isinstance(c.bins, NumericBins)]
         tallies, _ = _count_stream(dataset, pending, batch_size, progress)
         for name, tally in tallies.items():
-            if tally.problem is not None:
-                raise ColumnError(name, tally.problem.reason)
-            fitted[name] = replace(tally.result(), unseen=(), unseen_complete=True)
+            counted = tally.result()
+            if counted.problem is not None:
+                raise ColumnError(name, (counted.reason or counted.problem).removeprefix(f"column {name!r}: "))
+            fitted[name] = replace(fitted[name], counts=counted.counts, n_inf=counted.n_inf)
 
     for name in names:
         column = fitted[name]
@@ -1068,21 +1067,12 @@ def compare_dataset(
     tallies, n_rows = _count_stream(dataset, to_count, batch_size, progress)
     if n_rows == 0:
         raise EmptyDataError("the current data has no rows")
-    counted: list[ColumnProfile] = []
-    for name in available:
-        if name in tallies:
-            tally = tallies[name]
-            if tally.problem is None:
-                counted.append(tally.result())
-                continue
-            reason = tally.problem.reason
-            if tally.problem.status == "type_mismatch":
-                counted.append(ColumnProfile(name, "type_mismatch", str(dataset.schema.field(name).type), None, (), 0, reason))
-                continue
-        elif name in reference:
-            reason = reference[name].reason or "not counted"
-        else:
-            reason = "not in the reference profile"
-        counted.append(ColumnProfile(name, "skipped", str(dataset.schema.field(name).type), None, (), 0, reason))
-    current = ReferenceProfile(tuple(counted), n_rows)
+    counted = [
+        tallies[c.name].result()
+        if c.name in tallies
+        else ColumnCounts.failed(c.name, "missing_column", "in the reference profile but not in the current data")
+        for c in wanted
+        if c.bins is not None
+    ]
+    current = CountTable.of(n_rows, counted, available, "arrow")
     return compare(reference, current, columns=columns, **compare_options)

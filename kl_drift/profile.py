@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._columns import MAX_LISTED_UNSEEN_VALUES, ColumnProblem, count_column, fit_column
+from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, fit_column
+from .counts import merge_unseen as _merge_unseen_lists
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._io import atomic_write_text
 from ._version import __version__
@@ -34,8 +35,6 @@ __all__ = ["ColumnProfile", "ReferenceProfile", "profile", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "kl_drift.profile"
-# Below this many rows a thread pool costs more than it saves.
-_PARALLEL_MIN_ROWS = 200_000
 
 
 def _now() -> str:
@@ -50,10 +49,10 @@ class ColumnProfile:
     ----------
     name : str
         Column name.
-    kind : {"numeric", "datetime", "categorical", "boolean", "skipped", "type_mismatch"}
+    kind : {"numeric", "datetime", "categorical", "boolean", "skipped"}
         What the column holds; "skipped" columns could not be profiled (see `reason`).
-        "type_mismatch" appears only in counts of current data made by another engine: the
-        column's type does not fit the reference bins, and :func:`compare` reports it so.
+        (Profiles written by 0.1.0 as engine output may say "type_mismatch"; they are read
+        and compared as such. Current counts are a :class:`kl_drift.CountTable` now.)
     dtype : str
         The reference column's pandas dtype (informational, not compared).
     bins : NumericBins or CategoricalBins or None
@@ -104,10 +103,9 @@ class ColumnProfile:
         """
         if self.bins is None:
             raise ColumnError(self.name, f"was skipped when profiled: {self.reason}")
-        try:
-            counted = count_column(data, self.kind, self.bins)
-        except ColumnProblem as problem:
-            raise ColumnError(self.name, problem.reason) from None
+        counted = count_column(data, self.bins, self.name)
+        if counted.problem is not None:
+            raise ColumnError(self.name, (counted.reason or counted.problem).removeprefix(f"column {self.name!r}: "))
         return replace(
             self,
             counts=tuple(int(c) for c in counted.counts),
@@ -180,11 +178,16 @@ class ReferenceProfile:
     kl_drift_version: str = field(default=__version__, compare=False)
     settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
+    _index: Mapping[str, ColumnProfile] = field(init=False, repr=False, compare=False, default_factory=dict)
+
     def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
-        if len(set(names)) != len(names):
+        index = {c.name: c for c in self.columns}
+        if len(index) != len(self.columns):
+            names = [c.name for c in self.columns]
             dupes = sorted({n for n in names if names.count(n) > 1})
             raise ColumnError(dupes[0], "appears more than once in the profile")
+        # Name lookups in O(1): a profile of thousands of columns is looked up per column.
+        object.__setattr__(self, "_index", index)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -192,13 +195,13 @@ class ReferenceProfile:
         return tuple(c.name for c in self.columns)
 
     def __getitem__(self, name: str) -> ColumnProfile:
-        for column in self.columns:
-            if column.name == name:
-                return column
+        column = self._index.get(name)
+        if column is not None:
+            return column
         raise KeyError(f"column {name!r} is not in the profile; profiled columns: {list(self.names)}")
 
     def __contains__(self, name: object) -> bool:
-        return name in self.names
+        return isinstance(name, str) and name in self._index
 
     def __iter__(self) -> Iterator[ColumnProfile]:
         return iter(self.columns)
@@ -341,12 +344,7 @@ class ReferenceProfile:
 
 def merge_unseen(a: ColumnProfile, b: ColumnProfile) -> tuple[tuple[tuple[Any, int], ...], bool]:
     """Unseen values of two counts of the same bins, added by value, most frequent first."""
-    totals: dict[Any, int] = {}
-    for value, count in (*a.unseen, *b.unseen):
-        totals[value] = totals.get(value, 0) + count
-    listed = sorted(totals.items(), key=lambda item: (-item[1], str(item[0])))
-    complete = a.unseen_complete and b.unseen_complete and len(listed) <= MAX_LISTED_UNSEEN_VALUES
-    return tuple(listed[:MAX_LISTED_UNSEEN_VALUES]), complete
+    return _merge_unseen_lists(a.unseen, a.unseen_complete, b.unseen, b.unseen_complete)
 
 
 def _reject_constant(token: str) -> Any:
@@ -575,7 +573,7 @@ def profile(
         col = ColumnProfile(name, fitted.kind, fitted.dtype, fitted.spec, tuple(int(c) for c in fitted.counts), fitted.n_inf)
         return col, _degeneracy_notes(col, opts.bins(name))
 
-    if len(frame) >= _PARALLEL_MIN_ROWS and len(names) > 1:
+    if len(frame) >= PARALLEL_MIN_ROWS and len(names) > 1:
         with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
             results = list(pool.map(fit, names))
     else:

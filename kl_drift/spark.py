@@ -33,7 +33,8 @@ except ImportError as exc:  # pragma: no cover - exercised with the package fake
         "kl_drift.spark needs pyspark: install it with `pip install \"kl_drift[spark]\"`"
     ) from exc
 
-from ._columns import MAX_LISTED_OTHER_VALUES, MAX_LISTED_UNSEEN_VALUES, list_unseen, rank_categories
+from ._engines.pandas import MAX_LISTED_OTHER_VALUES, MAX_LISTED_UNSEEN_VALUES, list_unseen, rank_categories
+from .counts import ColumnCounts, CountTable
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._engines.plan import ColumnPlan, plan_column
 from .compare import compare as _compare
@@ -150,7 +151,7 @@ def unseen_values(data: DataFrame, name: str, spec: CategoricalBins) -> tuple[tu
     return listed, complete and len(rows) <= MAX_LISTED_UNSEEN_VALUES
 
 
-def count(reference: ReferenceProfile, data: DataFrame) -> ReferenceProfile:
+def count(reference: ReferenceProfile, data: DataFrame) -> CountTable:
     """Count a Spark DataFrame into a profile's bins, in one aggregation pass.
 
     Columns missing from `data` are left out (:func:`compare` reports them as missing);
@@ -184,16 +185,20 @@ def count(reference: ReferenceProfile, data: DataFrame) -> ReferenceProfile:
     n_rows, counted = _count_row(data, plan_spark(targets, types))
     columns = []
     for col in reference.columns:
+        if col.bins is None:
+            continue
         if col.name in counted:
             vector, n_inf = counted[col.name]
             unseen: tuple[tuple[Any, int], ...] = ()
             complete = True
             if isinstance(col.bins, CategoricalBins) and vector[col.bins.unseen_index]:
                 unseen, complete = unseen_values(data, col.name, col.bins)
-            columns.append(replace(col, counts=tuple(vector), n_inf=n_inf, unseen=unseen, unseen_complete=complete))
+            columns.append(ColumnCounts(col.name, tuple(vector), n_inf, unseen, complete))
         elif col.name in mismatched:
-            columns.append(ColumnProfile(col.name, "type_mismatch", col.dtype, None, (), 0, mismatched[col.name]))
-    return ReferenceProfile(tuple(columns), n_rows)
+            columns.append(ColumnCounts.failed(col.name, "type_mismatch", mismatched[col.name]))
+        else:
+            columns.append(ColumnCounts.failed(col.name, "missing_column", "in the reference profile but not in the current data"))
+    return CountTable.of(n_rows, columns, list(types), "spark")
 
 
 def compare(reference: ReferenceProfile, data: DataFrame, **options: Any) -> DriftReport:

@@ -9,7 +9,8 @@ from typing import Any
 
 from ..compare import compare
 from ..errors import KlDriftWarning
-from ..profile import ColumnProfile, ReferenceProfile
+from ..counts import ColumnCounts, CountTable
+from ..profile import ReferenceProfile
 from ..report import ColumnDrift, DriftReport, json_safe
 from .metrics import BinCounts
 
@@ -21,18 +22,16 @@ TOP_BINS = 3
 _SHOWN_COLUMNS = 20
 
 
-def _current_profile(reference: ReferenceProfile, counts: BinCounts) -> ReferenceProfile:
-    """The batch as a profile in the reference's bins; a column missing from the batch is left out."""
+def _current_table(reference: ReferenceProfile, counts: BinCounts) -> CountTable:
+    """The batch's counts as the count table every engine returns."""
     columns = []
     for col in reference.columns:
         if col.name in counts.counts:
             vector, n_inf, unseen, complete = counts.counts[col.name]
-            columns.append(
-                replace(col, counts=tuple(vector), n_inf=int(n_inf), unseen=tuple(unseen), unseen_complete=complete)
-            )
+            columns.append(ColumnCounts(col.name, tuple(vector), int(n_inf), tuple(unseen), complete))
         elif col.name in counts.mismatched:
-            columns.append(ColumnProfile(col.name, "type_mismatch", col.dtype, None, (), 0, counts.mismatched[col.name]))
-    return ReferenceProfile(tuple(columns), counts.n_rows)
+            columns.append(ColumnCounts.failed(col.name, "type_mismatch", counts.mismatched[col.name]))
+    return CountTable.of(counts.n_rows, columns, counts.batch_columns, "gx")
 
 
 def _missing_reason(name: str, batch_columns: Sequence[str]) -> str:
@@ -58,7 +57,7 @@ def evaluate(
     Returns the report and the messages of the kl_drift warnings raised on the way (e.g. an
     all-missing column): in a validation result they belong in the details, not on stderr.
     """
-    current = _current_profile(reference, counts)
+    current = _current_table(reference, counts)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", KlDriftWarning)
         report = compare(reference, current, columns=columns, **options)

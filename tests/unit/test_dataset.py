@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -236,13 +237,14 @@ def test_csv_files_equal_the_in_memory_csv(tmp_path: Path) -> None:
 
 def test_only_the_needed_columns_are_read(reference_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, ...]] = []
-    original = kds._to_frame
+    original = kds._file_batches
 
-    def spy(batch: pa.RecordBatch) -> pd.DataFrame:
-        seen.append(tuple(batch.schema.names))
-        return original(batch)
+    def spy(dataset: Any, columns: Any, *args: Any, **kwargs: Any) -> Any:
+        for batch in original(dataset, columns, *args, **kwargs):
+            seen.append(tuple(batch.schema.names))
+            yield batch
 
-    monkeypatch.setattr(kds, "_to_frame", spy)
+    monkeypatch.setattr(kds, "_file_batches", spy)
     prof = profile_dataset(reference_file, columns=["plan", "normal"], sample_size=100)
     assert set(seen) == {("plan", "normal"), ("normal",)}  # pass 2 reads the numeric column only
     seen.clear()

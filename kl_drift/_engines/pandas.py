@@ -1,21 +1,26 @@
-"""Turning pandas columns into arrays the core can count, and fitting bins on them.
+"""The pandas engine: fitting bins on pandas columns and counting them into a profile's bins.
 
-This is the only module that touches rows; everything above it works on count vectors.
+With the other engines beside it (Arrow streams, SQL, Spark) this is the only code that
+touches rows; everything above works on :class:`kl_drift.counts.CountTable`.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ._core.bins import (
+from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
+from .types import Family, mismatch, pandas_dtype_family
+from .._core.bins import (
     BinSpec,
     CategoricalBins,
     NumericBins,
@@ -32,8 +37,12 @@ MAX_LISTED_OTHER_VALUES = 10_000
 DATETIME_NOT_CATEGORICAL = (
     "datetime columns cannot be binned as categories; give them `edges=` (e.g. one edge per day) or `bins=`"
 )
-# At most this many distinct unseen values are listed with their counts (most frequent first).
-MAX_LISTED_UNSEEN_VALUES = 10_000
+
+if TYPE_CHECKING:
+    from ..profile import ColumnProfile, ReferenceProfile
+
+# Below this many rows a thread pool costs more than it saves.
+PARALLEL_MIN_ROWS = 200_000
 
 _NUMERIC_INFERRED = {"integer", "floating", "mixed-integer-float", "decimal"}
 
@@ -268,48 +277,54 @@ def count_categorical_with_examples(
     return counts, unseen, complete
 
 
-def check_current_type(kind: str, spec: BinSpec, series: pd.Series) -> None:
-    """Raise ColumnProblem("type_mismatch") when the current column cannot share the reference's bins."""
-    try:
-        current_kind = classify(series)
-    except ColumnProblem as problem:
-        if series.isna().all():
-            return
-        raise ColumnProblem(problem.reason, "type_mismatch") from None
-    try:
-        _check_kind(kind, spec, series, current_kind)
-    except ColumnProblem:
-        # An all-missing column fits any bins: everything lands in "(missing)". Checked only
-        # on a mismatch, so well-typed columns pay no extra pass.
-        if series.isna().all():
-            return
-        raise
+_INFERRED_FAMILIES: dict[str, Family] = {
+    "string": "string",
+    "empty": "null",
+    "boolean": "boolean",
+    "integer": "integer",
+    "floating": "float",
+    "mixed-integer-float": "float",
+    "decimal": "decimal",
+    "date": "date",
+}
 
 
-def _check_kind(kind: str, spec: BinSpec, series: pd.Series, current_kind: str) -> None:
+def series_family(series: pd.Series) -> tuple[Family, str]:
+    """The type-table family of a pandas column, and its dtype as text.
+
+    Object columns (and categoricals of objects) are typed by their values; values of
+    mixed types or unhashable values raise ColumnProblem("type_mismatch").
+    """
     dtype = series.dtype
-    if isinstance(spec, NumericBins):
-        expected = "datetime" if spec.datetime else "numeric"
-        if current_kind != expected:
-            raise ColumnProblem(
-                f"the reference is {expected} but the current column is {current_kind} (dtype {dtype})",
-                "type_mismatch",
-            )
-        if spec.datetime:
-            tz = getattr(pd.to_datetime(series).dt, "tz", None)
-            if (tz is None) != (spec.tz is None):
-                ref = f"tz-aware ({spec.tz})" if spec.tz else "tz-naive"
-                cur = f"tz-aware ({tz})" if tz is not None else "tz-naive"
-                raise ColumnProblem(f"the reference datetimes are {ref} but the current ones are {cur}", "type_mismatch")
-        return
-    wanted = {"string": "categorical", "number": "numeric", "bool": "boolean"}[spec.value_type]
-    if current_kind == "categorical" and isinstance(dtype, pd.CategoricalDtype):
-        current_kind = {"bool": "boolean", "number": "numeric", "string": "categorical"}[_value_type(current_kind, series)]
-    if current_kind != wanted:
-        raise ColumnProblem(
-            f"the reference holds {spec.value_type} values but the current column is {current_kind} (dtype {dtype})",
-            "type_mismatch",
-        )
+    family = pandas_dtype_family(dtype)
+    if family is not None:
+        return family, str(dtype)
+    values: Any = dtype.categories if isinstance(dtype, pd.CategoricalDtype) else series
+    inferred = pd.api.types.infer_dtype(values, skipna=True)
+    if inferred in _INFERRED_FAMILIES:
+        return _INFERRED_FAMILIES[inferred], str(dtype)
+    if inferred in ("datetime64", "datetime"):
+        try:
+            tz = getattr(pd.to_datetime(pd.Series(values)).dt, "tz", None)
+        except (TypeError, ValueError):
+            raise ColumnProblem("datetimes with mixed time zones; convert them to one zone", "type_mismatch") from None
+        return ("datetime_tz" if tz is not None else "datetime"), str(dtype)
+    unhashable = next((v for v in series if isinstance(v, (list, dict, set, np.ndarray))), None)
+    if unhashable is not None:
+        raise ColumnProblem(f"unhashable values of type {type(unhashable).__name__} (e.g. {unhashable!r:.60})", "type_mismatch")
+    raise ColumnProblem(f"mixed value types ({_type_names(series)}); cast the column to one type", "type_mismatch")
+
+
+def _all_missing(name: str, series: pd.Series, spec: BinSpec) -> ColumnCounts | None:
+    """An all-missing column fits any bins: everything lands in "(missing)" (type table rule).
+
+    Looked at only on a mismatch, so well-typed columns pay no extra pass.
+    """
+    if not series.isna().all():
+        return None
+    counts = [0] * spec.n_bins
+    counts[-1] = len(series)
+    return ColumnCounts(name, tuple(counts))
 
 
 def fit_column(
@@ -375,32 +390,60 @@ def _resolve_edges(
     return tuple(numbers)
 
 
-@dataclass(frozen=True)
-class Counted:
-    """A current column counted into reference bins."""
-
-    counts: NDArray[np.int64]
-    n_inf: int = 0
-    # Each distinct unseen value with its count, most frequent first: separate categories to
-    # a significance test, even though the score pools them in one bucket.
-    unseen: tuple[tuple[Any, int], ...] = ()
-    unseen_complete: bool = False
-
-
-def count_column(series: pd.Series, kind: str, spec: BinSpec) -> Counted:
-    """Count a current column into a reference spec (counts, ±inf, examples of unseen values)."""
-    check_current_type(kind, spec, series)
-    if isinstance(spec, CategoricalBins):
-        counts, unseen, complete = count_categorical_with_examples(series, spec)
-        return Counted(counts, 0, unseen, complete)
-    if spec.datetime:
-        values, n_missing, _ = datetime_values(series)
-        counts, _ = count_numeric(values, spec.edges)
-        counts[-1] += n_missing
-        return Counted(counts)
+def count_column(series: pd.Series, spec: BinSpec, name: str | None = None) -> ColumnCounts:
+    """Count one pandas column into reference bins; a column that does not fit comes back
+    with ``problem="type_mismatch"`` and a reason naming the column and both types."""
+    name = str(series.name) if name is None else name
     try:
+        family, type_name = series_family(series)
+    except ColumnProblem as problem:
+        return _all_missing(name, series, spec) or ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: {problem.reason}")
+    reason = mismatch(spec, family, type_name)
+    if reason is not None:
+        return _all_missing(name, series, spec) or ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: {reason}")
+    try:
+        if isinstance(spec, CategoricalBins):
+            counts, unseen, complete = count_categorical_with_examples(series, spec)
+            return ColumnCounts(name, _ints(counts), 0, unseen, complete)
+        if spec.datetime:
+            values, n_missing, _ = datetime_values(series)
+            counts, _ = count_numeric(values, spec.edges)
+            counts[-1] += n_missing
+            return ColumnCounts(name, _ints(counts))
         x = numeric_values(series)
+    except ColumnProblem as problem:
+        return ColumnCounts.failed(name, "type_mismatch" if problem.status == "type_mismatch" else "skipped", f"column {name!r}: {problem.reason}")
     except (TypeError, ValueError) as exc:
-        raise ColumnProblem(f"values are not numeric ({exc})", "type_mismatch") from None
+        return ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: values are not numeric ({exc})")
     counts, n_inf = count_numeric(x, spec.edges)
-    return Counted(counts, n_inf)
+    return ColumnCounts(name, _ints(counts), int(n_inf))
+
+
+def _ints(counts: NDArray[np.int64]) -> tuple[int, ...]:
+    return tuple(int(c) for c in counts)
+
+
+def count(
+    profile: ReferenceProfile, frame: pd.DataFrame, *, columns: Sequence[str] | None = None, parallel: bool = True
+) -> CountTable:
+    """Count a DataFrame into a profile's bins: the pandas engine's count function.
+
+    Columns of the profile that were not profiled (no bins) are left out; columns absent
+    from `frame` come back with ``problem="missing_column"``.
+    """
+    names = set(frame.columns)
+    wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
+    targets = [c for c in wanted if c.bins is not None]
+
+    def one(col: ColumnProfile) -> ColumnCounts:
+        assert col.bins is not None
+        if col.name not in names:
+            return ColumnCounts.failed(col.name, "missing_column", "in the reference profile but not in the current data")
+        return count_column(frame[col.name], col.bins, col.name)
+
+    if parallel and len(frame) >= PARALLEL_MIN_ROWS and len(targets) > 1:
+        with ThreadPoolExecutor(max_workers=min(len(targets), os.cpu_count() or 1)) as pool:
+            counted = list(pool.map(one, targets))
+    else:
+        counted = [one(c) for c in targets]
+    return CountTable.of(len(frame), counted, (str(c) for c in frame.columns), "pandas")
