@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow test-pandas2 docs bench clean
+.PHONY: install demo test test-slow test-pandas2 lint docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,15 @@ demo: $(STAMP)
 	$(VENV)/bin/kl-drift history $(VENV)/demo/drift.sqlite --html $(VENV)/demo/trend.html
 	@echo "open $(VENV)/demo/report.html"
 
+# The normal suite: slow grids deselected (they run in `make test-slow`); the slowest tests
+# are printed so growth is seen.
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not slow" --durations=15
+	$(MAKE) lint
 	$(MAKE) docs
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check kl_drift tests benchmarks sample_data docs
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -12,8 +12,8 @@ from .errors import ProfileFormatError
 from .profile import FORMAT_NAME, SCHEMA_VERSION, ColumnProfile, ReferenceProfile, _checksum
 
 NonNegative = Annotated[int, Field(ge=0, strict=True)]
-Number = Union[Annotated[int, Field(strict=True)], Annotated[float, Field(strict=True, allow_inf_nan=False)]]
-Category = Union[Annotated[bool, Field(strict=True)], Annotated[str, Field(strict=True)], Number]
+Number = Annotated[int, Field(strict=True)] | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Category = Annotated[bool, Field(strict=True)] | Annotated[str, Field(strict=True)] | Number
 
 
 class _Strict(BaseModel):
@@ -24,7 +24,7 @@ class _NumericModel(_Strict):
     type: Literal["numeric"]
     edges: list[Number]
     datetime: bool
-    tz: Union[str, None]
+    tz: str | None
     strategy: Literal["quantile", "uniform", "fixed"]
 
 
@@ -40,10 +40,10 @@ class _ColumnModel(_Strict):
     name: str
     kind: Literal["numeric", "datetime", "categorical", "boolean", "skipped", "type_mismatch"]
     dtype: str
-    bins: Union[Annotated[Union[_NumericModel, _CategoricalModel], Field(discriminator="type")], None]
+    bins: Annotated[_NumericModel | _CategoricalModel, Field(discriminator="type")] | None
     counts: list[NonNegative]
     n_inf: NonNegative
-    reason: Union[str, None]
+    reason: str | None
     unseen: list[tuple[Category, NonNegative]]
     unseen_complete: bool
 

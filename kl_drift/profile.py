@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, fit_column
-from .counts import merge_unseen as _merge_unseen_lists
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
+from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, fit_column
 from ._io import atomic_write_text
 from ._version import __version__
+from .counts import merge_unseen as _merge_unseen_lists
 from .errors import (
     AllMissingWarning,
     ColumnError,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,7 +35,7 @@ MISSING = "(missing)"
 OTHER = "(other)"
 UNSEEN = "(unseen)"
 
-Scalar = Union[str, int, float, bool]
+Scalar = str | int | float | bool
 ValueType = Literal["string", "number", "bool"]
 
 # Past this many edges one searchsorted + bincount pass beats one comparison per edge.
@@ -200,7 +200,7 @@ class CategoricalBins:
         }
 
 
-BinSpec = Union[NumericBins, CategoricalBins]
+BinSpec = NumericBins | CategoricalBins
 
 
 def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:

@@ -18,18 +18,18 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
-from .types import Family, mismatch, pandas_dtype_family
 from .._core.bins import (
     BinSpec,
     CategoricalBins,
     NumericBins,
+    at_most_distinct,
     count_numeric,
     count_sorted,
     fit_numeric,
-    at_most_distinct,
     sorted_values,
 )
+from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
+from .types import Family, mismatch, pandas_dtype_family
 
 # Beyond this many reference categories the pooled ones are not listed in the profile:
 # values outside the kept categories then count as "(other)" and "(unseen)" stays empty.
@@ -113,7 +113,7 @@ def numeric_values(series: pd.Series) -> NDArray[Any]:
             return series.to_numpy(dtype=np.int64, copy=False)
         if dtype.kind == "f":
             return series.to_numpy(dtype=np.float64, copy=False)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         series = pd.to_numeric(series)
     if series.hasnans:
         return series.to_numpy(dtype=np.float64, na_value=np.nan)

@@ -126,7 +126,7 @@ def pandas_dtype_family(dtype: Any) -> Family | None:
         return "float"
     if api.is_numeric_dtype(dtype) and not api.is_complex_dtype(dtype):
         return "decimal"
-    if api.is_string_dtype(dtype) and dtype != object:
+    if api.is_string_dtype(dtype) and not api.is_object_dtype(dtype):
         return "string"
     if api.is_timedelta64_dtype(dtype) or api.is_complex_dtype(dtype):
         return "other"

@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from great_expectations.core.expectation_suite import ExpectationSuite
 
@@ -131,7 +131,7 @@ def suite_from_profile(
     for column in thresholds or {}:
         if column not in names:
             raise ColumnError(column, f"is named in `thresholds` but is not a checked column; checked columns: {names}")
-    expectations: list[Union[ExpectColumnKlDriftToBeLessThan, ExpectTableKlDriftToBeLessThan]]
+    expectations: list[ExpectColumnKlDriftToBeLessThan | ExpectTableKlDriftToBeLessThan]
     if level == "column":
         expectations = [
             ExpectColumnKlDriftToBeLessThan(
