@@ -132,6 +132,10 @@ class CompareOptions:
         auto = checked == "auto"
         if not auto and min_effect is not None:
             raise ValueError("`min_effect` applies only with threshold='auto'")
+        if isinstance(checked, float) and warn_threshold is not None and check_level("warn_threshold", warn_threshold) > checked:
+            raise ValueError(
+                f"the warn threshold (`warn_threshold`, {warn_threshold:g}) exceeds the drift threshold (`threshold`, {checked:g})"
+            )
         per_drift = {str(c): check_level(f"thresholds[{c!r}]", v) for c, v in (thresholds or {}).items()}
         per_warn = {str(c): check_level(f"warn_thresholds[{c!r}]", v) for c, v in (warn_thresholds or {}).items()}
         return cls(

@@ -22,8 +22,7 @@ from great_expectations.render.renderer.renderer import renderer
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
-from .._core.divergence import check_base
-from .._core.stats import CORRECTIONS, PVALUE_METHODS
+from .._options import CompareOptions
 from ..profile import ColumnProfile, ReferenceProfile
 from ._evaluate import column_details, evaluate
 from .metrics import BIN_COUNTS, KlDriftBinCounts, count_targets
@@ -66,54 +65,42 @@ N_PERMUTATIONS_DESCRIPTION = "Permutations for the permutation test (default: en
 RANDOM_STATE_DESCRIPTION = "Seed of the permutation test, so results are reproducible."
 
 
-def _level(cls: Any, value: Optional[float]) -> Optional[float]:
-    if value is not None and (not math.isfinite(value) or value < 0):
-        raise ValueError(f"must be a finite non-negative number, got {value!r}")
-    return value
-
-
-def _threshold(cls: Any, value: Union[float, str, None]) -> Union[float, str, None]:
-    return value if isinstance(value, str) else _level(cls, value)
-
-
 def _smoothing(cls: Any, value: float) -> float:
+    # Stricter than kl_drift.compare: without smoothing the score can be infinite, which a
+    # validation result cannot hold.
     if not math.isfinite(value) or value <= 0:
         raise ValueError(
-            f"must be a positive finite number, got {value!r} (without smoothing the score can be "
+            f"`smoothing` must be a positive finite number, got {value!r} (without smoothing the score can be "
             "infinite, which a validation result cannot hold)"
         )
     return value
 
 
-def _base(cls: Any, value: float) -> float:
-    return check_base(value)
-
-
-def _alpha(cls: Any, value: float) -> float:
-    if not 0 < value < 1:
-        raise ValueError(f"must be in (0, 1), got {value!r}")
-    return value
-
-
-def _pvalue_method(cls: Any, value: str) -> str:
-    if value not in PVALUE_METHODS:
-        raise ValueError(f"must be one of {', '.join(map(repr, PVALUE_METHODS))}, got {value!r}")
-    return value
-
-
-def _n_permutations(cls: Any, value: Optional[int]) -> Optional[int]:
-    if value is not None and value < 1:
-        raise ValueError(f"must be a positive integer, got {value!r}")
-    return value
-
-
-def _consistent_levels(cls: Any, values: Dict[str, Any]) -> Dict[str, Any]:
-    threshold, warn = values.get("threshold"), values.get("warn_threshold")
-    if isinstance(threshold, (int, float)) and warn is not None and warn > threshold:
-        raise ValueError(f"`warn_threshold` ({warn:g}) exceeds `threshold` ({threshold:g})")
-    if values.get("min_effect") is not None and threshold != "auto":
-        raise ValueError("`min_effect` applies only with threshold='auto'")
+def _compare_options(cls: Any, values: Dict[str, Any]) -> Dict[str, Any]:
+    """Validate the options exactly as kl_drift.compare does (one wording of every error)."""
+    keys = [k for k in _OPTION_FIELDS if k in values]
+    CompareOptions.resolve(**{k: values[k] for k in keys if values[k] is not None or k in _NULLABLE})
     return values
+
+
+# Options validated by CompareOptions, and those whose None means "the default".
+_OPTION_FIELDS = (
+    "threshold",
+    "warn_threshold",
+    "thresholds",
+    "warn_thresholds",
+    "smoothing",
+    "direction",
+    "base",
+    "drift_share",
+    "alpha",
+    "min_effect",
+    "correction",
+    "pvalue_method",
+    "n_permutations",
+    "random_state",
+)
+_NULLABLE = frozenset({"threshold", "warn_threshold", "min_effect", "n_permutations", "random_state", "drift_share"})
 
 
 def _column_reference(cls: Any, value: Dict[str, Any]) -> Dict[str, Any]:
@@ -195,14 +182,8 @@ class _KlDriftExpectation(BatchExpectation):
         "random_state",
     )
 
-    _check_threshold = pydantic.validator("threshold", allow_reuse=True)(_threshold)
-    _check_levels = pydantic.validator("warn_threshold", "min_effect", allow_reuse=True)(_level)
     _check_smoothing = pydantic.validator("smoothing", allow_reuse=True)(_smoothing)
-    _check_base = pydantic.validator("base", allow_reuse=True)(_base)
-    _check_alpha = pydantic.validator("alpha", allow_reuse=True)(_alpha)
-    _check_pvalue_method = pydantic.validator("pvalue_method", allow_reuse=True)(_pvalue_method)
-    _check_n_permutations = pydantic.validator("n_permutations", allow_reuse=True)(_n_permutations)
-    _check_consistent = pydantic.root_validator(skip_on_failure=True, allow_reuse=True)(_consistent_levels)
+    _check_options = pydantic.root_validator(skip_on_failure=True, allow_reuse=True)(_compare_options)
 
     def drift_options(self) -> Dict[str, Any]:
         """The options passed on to :func:`kl_drift.compare`."""
@@ -394,18 +375,6 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
 
     _check_reference = pydantic.validator("reference", allow_reuse=True)(_table_reference)
 
-    @pydantic.validator("drift_share")
-    def _check_drift_share(cls, value: Optional[float]) -> Optional[float]:
-        if value is not None and not 0 < value <= 1:
-            raise ValueError(f"must be in (0, 1], got {value!r}")
-        return value
-
-    @pydantic.validator("correction")
-    def _check_correction(cls, value: str) -> str:
-        if value not in CORRECTIONS:
-            raise ValueError(f"must be one of {', '.join(map(repr, CORRECTIONS))}, got {value!r}")
-        return value
-
     @pydantic.root_validator(skip_on_failure=True)
     def _check_column_names(cls, values: Dict[str, Any]) -> Dict[str, Any]:
         names = [c["name"] for c in values["reference"]["columns"]]
@@ -414,10 +383,9 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
             raise ValueError(f"`columns` names {unknown[0]!r}, which is not in the reference profile {names}")
         checked = values.get("columns") or names
         for option in ("thresholds", "warn_thresholds"):
-            for column, level in (values.get(option) or {}).items():
+            for column in values.get(option) or {}:
                 if column not in checked:
                     raise ValueError(f"`{option}` names {column!r}, which is not a checked column {checked}")
-                _level(cls, level)
         return values
 
     def reference_profile(self) -> ReferenceProfile:
