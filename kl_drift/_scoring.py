@@ -124,6 +124,36 @@ def _one(
     return _scored(col, counted, levels, opts, n_permutations)
 
 
+def _targets(
+    prof: ReferenceProfile, table: CountTable, columns: Sequence[str] | None
+) -> tuple[list[ColumnProfile], list[str]]:
+    """The profile columns to score, and the data's columns the profile does not know."""
+    if columns is not None:
+        unknown = [c for c in columns if c not in prof]
+        if unknown:
+            raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
+        return [prof[c] for c in dict.fromkeys(columns)], []
+    known = set(prof.names)
+    return list(prof.columns), [c for c in table.data_columns if c not in known]
+
+
+def _decide_all(results: list[ColumnDrift], opts: CompareOptions) -> list[ColumnDrift]:
+    """Statuses once every p-value is known: adjusted across the scored columns."""
+    scored = [i for i, r in enumerate(results) if r.pvalue is not None]
+    adjusted = adjust_pvalues([float(results[i].pvalue or 0.0) for i in scored], opts.correction)
+    decided = list(results)
+    for i, p_adj in zip(scored, adjusted):
+        decided[i] = _decide(results[i], float(p_adj), opts)
+    return decided
+
+
+def _dataset_drifted(compared: list[ColumnDrift], drift_share: float | None) -> bool:
+    n_drifted = sum(r.drifted for r in compared)
+    if drift_share is None:
+        return n_drifted > 0
+    return bool(compared) and n_drifted / len(compared) >= drift_share
+
+
 def score_table(
     prof: ReferenceProfile, table: CountTable, opts: CompareOptions, *, columns: Sequence[str] | None = None
 ) -> DriftReport:
@@ -143,24 +173,10 @@ def score_table(
     """
     if table.n_rows == 0:
         raise EmptyDataError("the current data has no rows")
-    if columns is not None:
-        unknown = [c for c in columns if c not in prof]
-        if unknown:
-            raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
-        targets = [prof[c] for c in dict.fromkeys(columns)]
-        extra: list[str] = []
-    else:
-        targets = list(prof.columns)
-        known = set(prof.names)
-        extra = [c for c in table.data_columns if c not in known]
-    names = [c.name for c in targets] + extra
-    levels = opts.levels(names)
+    targets, extra = _targets(prof, table, columns)
+    levels = opts.levels([c.name for c in targets] + extra)
     n_permutations = opts.permutations_for(len(targets))
-    results = [_one(col, table, levels[col.name], opts, n_permutations, prof.n_rows) for col in targets]
-    scored = [i for i, r in enumerate(results) if r.pvalue is not None]
-    adjusted = adjust_pvalues([float(results[i].pvalue or 0.0) for i in scored], opts.correction)
-    for i, p_adj in zip(scored, adjusted):
-        results[i] = _decide(results[i], float(p_adj), opts)
+    results = _decide_all([_one(col, table, levels[col.name], opts, n_permutations, prof.n_rows) for col in targets], opts)
     for name in extra:
         results.append(_unscored(name, "skipped", "skipped", "not in the reference profile", levels[name], opts, 0, table.n_rows))
     for result in results:
@@ -168,12 +184,7 @@ def score_table(
             warnings.warn(
                 f"column {result.column!r}: all {result.n_current} current values are missing", AllMissingWarning, stacklevel=3
             )
-    compared = [r for r in results if r.status != "skipped"]
-    n_drifted = sum(r.drifted for r in compared)
-    if opts.drift_share is None:
-        drifted = n_drifted > 0
-    else:
-        drifted = bool(compared) and n_drifted / len(compared) >= opts.drift_share
+    drifted = _dataset_drifted([r for r in results if r.status != "skipped"], opts.drift_share)
     return DriftReport(
         columns=tuple(results), drifted=drifted, drift_share=opts.drift_share,
         direction=opts.direction, base=opts.base, smoothing=opts.smoothing, n_reference=prof.n_rows,
