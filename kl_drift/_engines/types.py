@@ -167,43 +167,77 @@ def arrow_family(arrow_type: Any) -> Family:
 # --------------------------------------------------------------------------- SQL
 
 # Type names as databases and GE spell them (GE 1.x reports strings for postgresql,
-# snowflake, databricks, mssql and trino). Matched on the upper-cased name without its
-# parameters; the first pattern that matches wins.
+# snowflake, databricks, mssql and trino: the reflected type compiled for the dialect, or
+# its class name on mssql). Matched on the upper-cased name without its parameters; the
+# first pattern that matches wins.
 _SQL_NAME_PATTERNS: tuple[tuple[str, Family], ...] = (
+    # arrays ("INTEGER[]" in PostgreSQL, "ARRAY<INT>" in Databricks) before their item types
+    (r"\[\]$|^ARRAY\b", "other"),
     (r"^(BOOL|BOOLEAN|BIT)$", "boolean"),
     (r"^(TINYINT|SMALLINT|MEDIUMINT|INT|INTEGER|BIGINT|INT2|INT4|INT8|SERIAL|BIGSERIAL|SMALLSERIAL|BYTEINT|HUGEINT|UBIGINT|LONG|SHORT|BYTE)\b", "integer"),
-    (r"^(REAL|FLOAT|FLOAT4|FLOAT8|DOUBLE|DOUBLE PRECISION|BINARY_DOUBLE|BINARY_FLOAT)$", "float"),
+    (r"^(REAL|FLOAT|FLOAT4|FLOAT8|DOUBLE|DOUBLE PRECISION|DOUBLE_PRECISION|BINARY_DOUBLE|BINARY_FLOAT)$", "float"),
     (r"^(NUMERIC|DECIMAL|NUMBER|MONEY|SMALLMONEY|DEC)$", "decimal"),
     (r"^(TIMESTAMP WITH TIME ZONE|TIMESTAMPTZ|TIMESTAMP_TZ|TIMESTAMP_LTZ|DATETIMEOFFSET|TIMESTAMP WITH LOCAL TIME ZONE)$", "datetime_tz"),
     (r"^(TIMESTAMP|TIMESTAMP WITHOUT TIME ZONE|TIMESTAMP_NTZ|DATETIME|DATETIME2|SMALLDATETIME)$", "datetime"),
     (r"^DATE$", "date"),
-    (r"^(CHAR|VARCHAR|NCHAR|NVARCHAR|TEXT|NTEXT|STRING|CHARACTER|CHARACTER VARYING|CLOB|NCLOB|VARCHAR2|NVARCHAR2|CITEXT|BPCHAR|NAME|ENUM|UUID)$", "string"),
+    (r"^(CHAR|VARCHAR|NCHAR|NVARCHAR|TEXT|NTEXT|STRING|CHARACTER|CHARACTER VARYING|CLOB|NCLOB|VARCHAR2|NVARCHAR2|CITEXT|BPCHAR|NAME|ENUM|UUID|UNIQUEIDENTIFIER)$", "string"),
     (r"^(NULL|NULLTYPE)$", "null"),
 )
 
+# The same name means another type in these dialects: Databricks' TIMESTAMP is an instant
+# (TIMESTAMP_NTZ is the wall-clock one), SQL Server's TIMESTAMP is a row version (binary),
+# PostgreSQL's BIT(n) a bit string.
+_SQL_DIALECT_NAMES: dict[str, dict[str, Family]] = {
+    "databricks": {"TIMESTAMP": "datetime_tz"},
+    "mssql": {"TIMESTAMP": "other", "ROWVERSION": "other"},
+    "postgresql": {"BIT": "other"},
+}
 
-def _sql_name_family(name: str) -> Family:
+
+def _sql_name_family(name: str, dialect: str | None = None) -> Family:
     text = re.sub(r"\(.*?\)", "", name).strip().upper()
     text = re.sub(r"\s+", " ", text)
+    special = _SQL_DIALECT_NAMES.get(dialect or "", {})
+    if text in special:
+        return special[text]
     for pattern, family in _SQL_NAME_PATTERNS:
         if re.search(pattern, text):
             return family
     return "other"
 
 
-def sql_family(sql_type: Any) -> Family:
+def _dialect_of(cls: type) -> str | None:
+    # Dialect types live in sqlalchemy.dialects.<name>... or in <name>'s own package.
+    module = cls.__module__
+    for dialect in _SQL_DIALECT_NAMES:
+        if dialect in module:
+            return dialect
+    return None
+
+
+def sql_family(sql_type: Any, dialect: str | None = None) -> Family:
     """Family of a SQL column type: a SQLAlchemy type (class or instance) or a type name.
+
+    `dialect` (SQLAlchemy's dialect name, e.g. "databricks") decides the few names that
+    mean different types in different databases; for a SQLAlchemy type it defaults to the
+    dialect the type comes from.
 
     Examples
     --------
     >>> sql_family("DOUBLE PRECISION"), sql_family("TIMESTAMP WITHOUT TIME ZONE"), sql_family("VARCHAR(20)")
     ('float', 'datetime', 'string')
+    >>> sql_family("TIMESTAMP", "databricks"), sql_family("TIMESTAMP_NTZ", "databricks")
+    ('datetime_tz', 'datetime')
     """
     if sql_type is None:
         return "null"
     if isinstance(sql_type, str):
-        return _sql_name_family(sql_type)
+        return _sql_name_family(sql_type, dialect)
     cls = sql_type if isinstance(sql_type, type) else type(sql_type)
+    dialect = dialect or _dialect_of(cls)
+    special = _SQL_DIALECT_NAMES.get(dialect or "", {})
+    if cls.__name__ in special:
+        return special[cls.__name__]
     # By SQLAlchemy's generic classes in the type's MRO, so dialect types (DOUBLE_PRECISION,
     # TIMESTAMP, ...) map without importing any dialect.
     names = [c.__name__ for c in cls.__mro__]
@@ -224,7 +258,9 @@ def sql_family(sql_type: Any) -> Family:
             return "date"
         if name in ("String", "Enum", "Uuid"):
             return "string"
-    return _sql_name_family(str(sql_type) if not isinstance(sql_type, type) else cls.__name__)
+        if name == "ARRAY":
+            return "other"
+    return _sql_name_family(str(sql_type) if not isinstance(sql_type, type) else cls.__name__, dialect)
 
 
 # --------------------------------------------------------------------------- Spark
