@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-slow test-pandas2 lint docs bench clean
+.PHONY: install demo test test-slow test-pandas2 lint docs figures bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test-pandas2:
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir $(VENV)/site
+
+# Redraw the figures of docs/thresholds.md (needs the `plots` extra).
+figures: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[plots]"
+	$(PY) docs/make_threshold_plots.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench.py
