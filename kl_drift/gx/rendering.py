@@ -10,9 +10,10 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from great_expectations.render import RenderedStringTemplateContent, RenderedTableContent
+from great_expectations.render import RenderedBulletListContent, RenderedStringTemplateContent, RenderedTableContent
 
-from ..compare import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS
+from .._options import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS
+from ..reporting._format import pvalue as pvalue_text
 
 __all__ = [
     "MEASURES",
@@ -109,7 +110,9 @@ def observed_text(details: Mapping[str, Any] | None, observed_value: Any) -> str
     Examples
     --------
     >>> observed_text({"status": "drift", "pvalue": 1e-12, "n_current": 500}, 0.31234)
-    '0.3123 (drift, p-value 1e-12, 500 rows)'
+    '0.3123 (drift, p-value 1.0e-12, 500 rows)'
+    >>> observed_text({"status": "drift", "pvalue": 0.0, "n_current": 500}, 2.5)
+    '2.5 (drift, p-value <1e-300, 500 rows)'
     """
     details = details or {}
     status = details.get("status")
@@ -118,7 +121,8 @@ def observed_text(details: Mapping[str, Any] | None, observed_value: Any) -> str
     pvalue = details.get("pvalue")
     parts = [str(status)] if status else []
     if isinstance(pvalue, (int, float)):
-        parts.append(f"p-value {pvalue:.3g}")
+        # As the CLI and reports print it: a p-value below the float floor is "<1e-300", not 0.
+        parts.append(f"p-value {pvalue_text(float(pvalue))}")
     if "n_current" in details:
         parts.append(f"{details['n_current']} rows")
     return f"{_number(float(observed_value))} ({', '.join(parts)})" if parts else _number(float(observed_value))
@@ -173,13 +177,22 @@ def top_bins_table(columns: Sequence[Mapping[str, Any]], *, with_name: bool) -> 
     )
 
 
-def explanation_blocks(columns: Sequence[Mapping[str, Any]], *, with_name: bool) -> list[RenderedStringTemplateContent]:
-    """The core's sentences on what moved (``explanations``), one block each."""
-    return [
+def explanation_blocks(columns: Sequence[Mapping[str, Any]], *, with_name: bool) -> list[RenderedBulletListContent]:
+    """The core's sentences on what moved (``explanations``): one bulleted list, a sentence per item.
+
+    Inline string blocks would run together on the page with no separator.
+    """
+    sentences = [
         string_block(f"{column.get('column')}: {sentence}" if with_name else str(sentence))
         for column in columns
         for sentence in column.get("explanations") or []
     ]
+    if not sentences:
+        return []
+    header = RenderedStringTemplateContent(
+        content_block_type="string_template", string_template={"template": "What moved", "tag": "h6"}
+    )
+    return [RenderedBulletListContent(bullet_list=sentences, header=header)]
 
 
 def string_block(text: str) -> RenderedStringTemplateContent:

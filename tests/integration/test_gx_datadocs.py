@@ -58,6 +58,10 @@ def test_validation_page_shows_the_promise_and_the_top_bins(tmp_path) -> None:
     assert f"{top['bin']} {100 * top['reference_proportion']:.1f}% {100 * top['current_proportion']:.1f}%" in text
     assert f"{age.statistic:.4g} (drift, p-value" in text
     assert "2 of 2 columns drifted: age, plan" in text
+    # The explanations are a list, one sentence per item, not inline spans run together.
+    first = html.escape(age.explanations[0], quote=False)
+    items = re.findall(r"<li[^>]*>(.*?)</li>", raw, flags=re.S)
+    assert any(first in item and item.count("rose from") + item.count("fell from") <= 1 for item in items), items[:5]
     plan = kd.compare(prof, batch, columns=["plan"], threshold=0.1)["plan"]
     assert plan.top_contributions(1)[0]["bin"] == "<b>max</b>"
     assert "&lt;b&gt;max&lt;/b&gt;" in raw and "<b>max</b>" not in raw  # data is escaped, not markup
