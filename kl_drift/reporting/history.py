@@ -16,17 +16,20 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from .._version import __version__
 from ..errors import KlDriftError
 from ..report import DriftReport
 
-__all__ = ["HistoryError", "HistoryRow", "DriftHistory", "parse_since"]
+__all__ = ["HistoryError", "HistoryRow", "DriftHistory", "parse_since", "as_of_text"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLE = "drift_history"
+# PRAGMA application_id of a kl_drift history ("kldh"): a SQLite file without it and without
+# our table is somebody else's database, and is never written to.
+APPLICATION_ID = 0x6B6C6468
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -54,16 +57,22 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     smoothing REAL NOT NULL,
     dataset_drifted INTEGER NOT NULL,
     kl_drift_version TEXT NOT NULL,
+    as_of TEXT,
     PRIMARY KEY (run_id, column_name)
 );
 CREATE INDEX IF NOT EXISTS {TABLE}_by_column ON {TABLE} (column_name, run_at);
 """
+# Schema version 1 (kl_drift 0.1.0) had no as_of: its runs are dated by when they ran.
+_MIGRATE_FROM_1 = (
+    f"ALTER TABLE {TABLE} ADD COLUMN as_of TEXT",
+    f"UPDATE {TABLE} SET as_of = run_at WHERE as_of IS NULL",
+)
 
 _FIELDS = (
     "run_id", "run_at", "recorded_at", "reference_fingerprint", "reference_source", "current_source",
     "column_name", "kind", "status", "drifted", "statistic", "threshold", "warn_threshold", "pvalue",
     "expected_statistic", "n_reference", "n_current", "missing_current", "novel_fraction", "direction",
-    "unit", "smoothing", "dataset_drifted", "kl_drift_version",
+    "unit", "smoothing", "dataset_drifted", "kl_drift_version", "as_of",
 )  # fmt: skip
 
 
@@ -97,6 +106,9 @@ class HistoryRow:
         The run's dataset-level decision.
     kl_drift_version : str
         Version that wrote the row.
+    as_of : str or None
+        The data's logical date (ISO 8601, UTC) the run was recorded for (``--as-of``; by
+        default when it ran). The trend page's axis; one run per date and reference.
     """
 
     run_id: str
@@ -123,6 +135,32 @@ class HistoryRow:
     smoothing: float
     dataset_drifted: bool
     kl_drift_version: str
+    as_of: str | None = None
+
+    @property
+    def when(self) -> str:
+        """The run's date on a timeline: `as_of`, or `run_at` for rows without one."""
+        return self.as_of or self.run_at
+
+
+def as_of_text(value: str | date | datetime) -> str:
+    """A logical date (``2026-07-01``, an ISO 8601 time, a date or datetime) as the UTC text stored.
+
+    Examples
+    --------
+    >>> as_of_text("2026-07-01")
+    '2026-07-01T00:00:00.000000+00:00'
+    >>> as_of_text("2026-07-01T06:00:00+02:00")
+    '2026-07-01T04:00:00.000000+00:00'
+    """
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, date):
+        return _utc_text(datetime(value.year, value.month, value.day))
+    try:
+        return _utc_text(datetime.fromisoformat(str(value).strip()))
+    except ValueError:
+        raise ValueError(f"`as_of` must be a date (2026-07-01) or an ISO 8601 time, got {value!r}") from None
 
 
 def _utc_text(moment: datetime) -> str:
@@ -231,6 +269,36 @@ class DriftHistory:
                 f"({SCHEMA_VERSION}); upgrade kl_drift"
             )
 
+    def _check_ours(self, connection: sqlite3.Connection) -> None:
+        """Refuse somebody else's database, and a damaged one, before writing a byte."""
+        application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+        tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if application_id != APPLICATION_ID and tables and TABLE not in tables:
+            shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+            raise HistoryError(
+                f"{self.path}: not a kl_drift history database (it holds the tables {shown}); "
+                "give --history a file of its own"
+            )
+        if application_id not in (0, APPLICATION_ID):
+            raise HistoryError(f"{self.path}: not a kl_drift history database (SQLite application id {application_id:#x})")
+        problems = [text for (text,) in connection.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise HistoryError(
+                f"{self.path}: the history database is damaged ({'; '.join(problems[:3])}); "
+                "restore it from a backup or start a new file — nothing was appended"
+            )
+
+    def _create_or_migrate(self, connection: sqlite3.Connection) -> None:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        exists = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone()
+        if exists and version < 2:
+            for statement in _MIGRATE_FROM_1:
+                connection.execute(statement)
+        for statement in filter(str.strip, _SCHEMA.split(";")):
+            connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+
     def record(
         self,
         report: DriftReport,
@@ -239,10 +307,17 @@ class DriftHistory:
         reference_source: str,
         current_source: str,
         run_id: str | None = None,
+        as_of: str | date | datetime | None = None,
     ) -> str:
-        """Append one run (a row per column) in a single transaction; returns its run id."""
+        """Append one run (a row per column) in a single transaction; returns its run id.
+
+        With `as_of` (the data's logical date, e.g. a scheduler's ``{{ ds }}``), a run for a
+        date and reference fingerprint already recorded replaces it: a re-run or backfill of
+        a date never adds a second point for it.
+        """
         run_id = run_id or uuid.uuid4().hex
         run_at = _utc_text(datetime.fromisoformat(report.created_at))
+        logical = as_of_text(as_of) if as_of is not None else run_at
         recorded_at = _utc_text(datetime.now(timezone.utc))
         unit = "nats" if report.base == math.e else "bits"
         rows = [
@@ -251,23 +326,37 @@ class DriftHistory:
                 c.column, c.kind, c.status, int(c.drifted), c.statistic, c.threshold, c.warn_threshold,
                 c.pvalue, c.expected_statistic, c.n_reference, c.n_current, c.missing_current,
                 c.novel_fraction, report.direction, unit, report.smoothing, int(report.drifted), __version__,
+                logical,
             )
             for c in report.columns
         ]  # fmt: skip
         placeholders = ", ".join("?" * len(_FIELDS))
         with self._connect(write=True) as connection:
+            self._check_ours(connection)
             self._prepare(connection)
             connection.execute("BEGIN IMMEDIATE")
             try:
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    connection.execute(statement)
-                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._create_or_migrate(connection)
+                if as_of is not None:
+                    connection.execute(
+                        f"DELETE FROM {TABLE} WHERE as_of = ? AND reference_fingerprint = ?", (logical, reference_fingerprint)
+                    )
                 connection.executemany(f"INSERT INTO {TABLE} ({', '.join(_FIELDS)}) VALUES ({placeholders})", rows)
                 connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                # A failed COMMIT (a full disk) may have ended the transaction already; rolling
+                # back then would replace the real error with "no transaction is active".
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
                 raise
         return run_id
+
+    def _readable_fields(self, connection: sqlite3.Connection) -> tuple[str, ...]:
+        """The fields a read can select: a 0.1.0 history (read-only here) has no as_of yet."""
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({TABLE})")}
+        if not present:
+            raise HistoryError(f"{self.path}: not a kl_drift history database (no {TABLE} table)")
+        return tuple(f for f in _FIELDS if f in present)
 
     def column_names(self) -> list[str]:
         """Every column recorded at least once, in order of first appearance."""
@@ -286,14 +375,16 @@ class DriftHistory:
             where.append(f"column_name IN ({', '.join('?' * len(columns))})")
             params.extend(columns)
         if since is not None:
-            where.append("run_at >= ?")
+            where.append("COALESCE(as_of, run_at) >= ?")
             params.append(parse_since(since))
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         with self._connect(write=False) as connection:
+            fields = self._readable_fields(connection)
             cursor = connection.execute(
-                f"SELECT {', '.join(_FIELDS)} FROM {TABLE}{clause} ORDER BY run_at, rowid", params
+                f"SELECT {', '.join(fields)} FROM {TABLE}{clause} ORDER BY {'COALESCE(as_of, run_at)' if 'as_of' in fields else 'run_at'}, run_at, rowid",
+                params,
             )
-            records = [dict(zip(_FIELDS, row)) for row in cursor]
+            records = [dict(zip(fields, row)) for row in cursor]
         return [
             HistoryRow(**{**r, "drifted": bool(r["drifted"]), "dataset_drifted": bool(r["dataset_drifted"])})
             for r in records

@@ -248,7 +248,7 @@ def render_history_html(rows: Sequence[HistoryRow], *, source: str, title: str =
         by_column.setdefault(row.column_name, []).append(row)
     runs = {row.run_id for row in rows}
     fingerprints = {row.reference_fingerprint for row in rows}
-    span = f"{rows[0].run_at[:19]} to {rows[-1].run_at[:19]} (UTC)" if rows else "no runs"
+    span = f"{rows[0].when[:19]} to {rows[-1].when[:19]} (UTC)" if rows else "no runs"
     facts = [
         ("History", f'<span class="mono">{escape(source)}</span>'),
         ("Runs", f"{len(runs)} · {escape(span)}"),
@@ -267,7 +267,7 @@ def render_history_html(rows: Sequence[HistoryRow], *, source: str, title: str =
         unit = escape(last.unit)
         points = [
             TrendPoint(
-                datetime.fromisoformat(r.run_at), r.statistic, r.threshold, r.warn_threshold, r.status,
+                datetime.fromisoformat(r.when), r.statistic, r.threshold, r.warn_threshold, r.status,
                 note=f"current: {r.current_source}",
             )
             for r in history
@@ -276,7 +276,7 @@ def render_history_html(rows: Sequence[HistoryRow], *, source: str, title: str =
         body.append(
             f'<section class="column" id="col-{i}"><h3>{escape(name)} {_badge(last.status)}</h3>'
             f"<p>Latest score {fmt.number(last.statistic)} {unit} (threshold {fmt.number(last.threshold)}) on "
-            f'{escape(last.run_at[:19])} UTC · drifted in {drifted_runs} of {len(history)} runs · latest current: '
+            f'{escape(last.when[:19])} UTC · drifted in {drifted_runs} of {len(history)} runs · latest current: '
             f'<span class="mono">{escape(last.current_source)}</span></p>'
             + line_chart(points, title=f"Score of {name} per run against its thresholds")
             + "</section>"

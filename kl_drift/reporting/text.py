@@ -76,7 +76,7 @@ def render_history_text(rows: Sequence[HistoryRow]) -> str:
     ...                  "sha256:0", "ref.json", "day1.csv", "x", "numeric", "ok", False, 0.01, 0.1, 0.05,
     ...                  0.5, 0.001, 100, 100, 0.0, 0.0, "current||reference", "nats", 0.5, False, "0.1.0")
     >>> print(render_history_text([row]))
-    column  run at (UTC)         status  score  threshold  p-value  rows cur.  current
+    column  as of (UTC)          status  score  threshold  p-value  rows cur.  current
     x       2026-07-01 00:00:00  ok       0.01        0.1    0.500        100  day1.csv
     """
     if not rows:
@@ -85,10 +85,10 @@ def render_history_text(rows: Sequence[HistoryRow]) -> str:
     ordered = sorted(rows, key=lambda r: first_seen[r.column_name])  # stable: runs stay in time order
     table = [
         [
-            _printable(r.column_name), r.run_at[:19].replace("T", " "), r.status, fmt.number(r.statistic),
+            _printable(r.column_name), r.when[:19].replace("T", " "), r.status, fmt.number(r.statistic),
             fmt.number(r.threshold), fmt.pvalue(r.pvalue), fmt.count(r.n_current), _printable(r.current_source, 60),
         ]
         for r in ordered
     ]  # fmt: skip
-    header = ["column", "run at (UTC)", "status", "score", "threshold", "p-value", "rows cur.", "current"]
+    header = ["column", "as of (UTC)", "status", "score", "threshold", "p-value", "rows cur.", "current"]
     return "\n".join(_table(header, table, numeric={3, 4, 5, 6}))

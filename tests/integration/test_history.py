@@ -117,7 +117,7 @@ def test_history_lists_runs_and_draws_trends(recorded: Path) -> None:
     table = run("history", "drift.sqlite", "--column", "plan", cwd=recorded)
     assert table.returncode == 0
     lines = table.stdout.splitlines()
-    assert lines[0].split()[:2] == ["column", "run"] and len(lines) == 4
+    assert lines[0].split()[:2] == ["column", "as"] and len(lines) == 4
     assert all(line.startswith("plan ") for line in lines[1:])
 
 

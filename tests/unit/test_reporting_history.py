@@ -100,7 +100,7 @@ def test_a_run_is_all_or_nothing(tmp_path: Path, report: kd.DriftReport) -> None
             "INSERT INTO drift_history SELECT 'clash', run_at, recorded_at, reference_fingerprint, reference_source, "
             "current_source, column_name, kind, status, drifted, statistic, threshold, warn_threshold, pvalue, "
             "expected_statistic, n_reference, n_current, missing_current, novel_fraction, direction, unit, smoothing, "
-            "dataset_drifted, kl_drift_version FROM drift_history WHERE column_name = 'plan'"
+            "dataset_drifted, kl_drift_version, as_of FROM drift_history WHERE column_name = 'plan'"
         )
     with pytest.raises(HistoryError, match="UNIQUE"):
         history.record(report, reference_fingerprint="sha256:abc", reference_source="r", current_source="c", run_id="clash")
@@ -118,3 +118,90 @@ def test_a_locked_database_gives_a_clear_error(tmp_path: Path, report: kd.DriftR
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+def test_an_unrelated_sqlite_database_is_never_written(tmp_path: Path, report: kd.DriftReport) -> None:
+    path = tmp_path / "app.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
+        connection.execute("INSERT INTO customers VALUES (1, 'ada')")
+    connection.close()
+    before = path.read_bytes()
+    with pytest.raises(HistoryError, match=r"app\.sqlite: not a kl_drift history database \(it holds the tables customers\)"):
+        _record(DriftHistory(path), report)
+    assert path.read_bytes() == before
+
+
+def test_a_damaged_history_is_not_appended_to(tmp_path: Path, report: kd.DriftReport) -> None:
+    path = tmp_path / "drift.sqlite"
+    history = DriftHistory(path)
+    for source in ("a.csv", "b.csv", "c.csv"):
+        _record(history, report, source)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = connection.execute("PRAGMA page_size").fetchone()[0]
+    connection.close()
+    data = bytearray(path.read_bytes())
+    data[page_size + 8 : 2 * page_size] = b"\xff" * (page_size - 8)  # scribble over the second page
+    path.write_bytes(bytes(data))
+    with pytest.raises(HistoryError, match=r"drift\.sqlite: .*(damaged|malformed)"):
+        _record(history, report, "d.csv")
+    assert path.read_bytes() == bytes(data)
+
+
+def test_a_full_disk_names_the_file_and_the_real_error(tmp_path: Path, report: kd.DriftReport, monkeypatch) -> None:
+    path = tmp_path / "drift.sqlite"
+    _record(DriftHistory(path), report)
+    original = DriftHistory._prepare
+
+    def no_room(self, connection):  # the file may not grow: SQLite reports SQLITE_FULL
+        original(self, connection)
+        pages = connection.execute("PRAGMA page_count").fetchone()[0]
+        connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    monkeypatch.setattr(DriftHistory, "_prepare", no_room)
+    big = kd.compare(pd.DataFrame({f"c{i}": range(50) for i in range(300)}), pd.DataFrame({f"c{i}": range(50) for i in range(300)}))
+    with pytest.raises(HistoryError, match=r"drift\.sqlite: database or disk is full"):
+        _record(DriftHistory(path), big)
+    monkeypatch.undo()
+    assert {r.current_source for r in DriftHistory(path).rows()} == {"today.csv"}
+
+
+def test_as_of_dates_runs_and_a_rerun_replaces_its_date(tmp_path: Path, report: kd.DriftReport) -> None:
+    history = DriftHistory(tmp_path / "drift.sqlite")
+    for day in ("2026-07-03", "2026-07-01", "2026-07-02"):  # a backfill, out of order
+        history.record(report, reference_fingerprint="sha256:abc", reference_source="r", current_source=day, as_of=day)
+    history.record(report, reference_fingerprint="sha256:abc", reference_source="r", current_source="again", as_of="2026-07-02")
+    history.record(report, reference_fingerprint="sha256:other", reference_source="r2", current_source="x", as_of="2026-07-02")
+    rows = [r for r in history.rows() if r.column_name == report.columns[0].column]
+    assert [(r.as_of[:10], r.current_source) for r in rows] == [
+        ("2026-07-01", "2026-07-01"),
+        ("2026-07-02", "again"),
+        ("2026-07-02", "x"),
+        ("2026-07-03", "2026-07-03"),
+    ]
+    assert [r.when for r in history.rows(since="2026-07-03")][:1] == ["2026-07-03T00:00:00.000000+00:00"]
+    with pytest.raises(ValueError, match="`as_of` must be a date"):
+        history.record(report, reference_fingerprint="s", reference_source="r", current_source="c", as_of="yesterday")
+
+
+def test_a_version_1_history_is_migrated(tmp_path: Path, report: kd.DriftReport) -> None:
+    from kl_drift.reporting import history as module
+
+    path = tmp_path / "old.sqlite"
+    old_schema = module._SCHEMA.replace("    as_of TEXT,\n", "")
+    with sqlite3.connect(path) as connection:
+        connection.executescript(old_schema)
+        connection.execute("PRAGMA user_version = 1")
+        fields = [f for f in module._FIELDS if f != "as_of"]
+        connection.execute(
+            f"INSERT INTO drift_history ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+            ("old", "2026-01-01T00:00:00.000000+00:00", "2026-01-01T00:00:00.000000+00:00", "sha256:abc", "r", "c",
+             "x", "numeric", "ok", 0, 0.01, 0.1, 0.05, 0.5, 0.001, 10, 10, 0.0, 0.0, "current||reference", "nats", 0.5, 0, "0.1.0"),
+        )
+    connection.close()
+    assert [r.as_of for r in DriftHistory(path).rows()] == [None]  # read as it is, not written
+    _record(DriftHistory(path), report)
+    rows = DriftHistory(path).rows()
+    assert rows[0].run_id == "old" and rows[0].as_of == rows[0].run_at
+    assert len(rows) == 1 + len(report.columns)
