@@ -1,118 +1,35 @@
-"""Reading CSV and Parquet inputs (files, directories, globs) into one pandas DataFrame.
+"""Reading CSV and Parquet inputs (files, directories, globs) for the command line.
 
-All reading of input files goes through :func:`read_table`, so an engine that streams
-files and counts them batch by batch can replace this one function.
+Files are found and read by :mod:`kl_drift._engines.files`, the one place that holds the
+rules (literal names before globs, hidden files, suffixes, Hive partitions, pandas index
+columns, missing columns); this module only assembles what the CLI needs: the plan for
+streaming Parquet inputs through the Arrow engine, or one DataFrame of CSV inputs.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
-import pyarrow.dataset as pads
-import pyarrow.parquet as pq
 
-from ..errors import KlDriftError
+from .._engines.files import (
+    InputFile,
+    SourceError,
+    count_rows,
+    data_columns,
+    file_schema,
+    find_files,
+    read_file,
+)
 
-__all__ = ["SourceError", "InputFile", "expand_paths", "read_table"]
+__all__ = ["SourceError", "InputFile", "expand_paths", "parquet_stream", "read_table", "progress_bar"]
 
-PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2")
 # A progress bar is worth drawing past this many input bytes (or for several files).
 _PROGRESS_MIN_BYTES = 32 * 2**20
-_GLOB_CHARS = frozenset("*?[")
-
-
-class SourceError(KlDriftError, ValueError):
-    """An input file, directory or glob cannot be read.
-
-    Attributes
-    ----------
-    source : str
-        The path or pattern at fault.
-    reason : str
-        What is wrong with it.
-    """
-
-    def __init__(self, source: str, reason: str) -> None:
-        self.source = source
-        self.reason = reason
-        super().__init__(f"{source}: {reason}")
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One file to read, its format and the Hive partition values its directory path holds."""
-
-    path: str
-    format: Literal["csv", "parquet"]
-    partition: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def size(self) -> int:
-        try:
-            return os.path.getsize(self.path)
-        except OSError:
-            return 0
-
-
-def _format_of(path: str) -> Literal["csv", "parquet"] | None:
-    name = path.lower()
-    if name.endswith(PARQUET_SUFFIXES):
-        return "parquet"
-    if name.endswith(CSV_SUFFIXES):
-        return "csv"
-    return None
-
-
-def _visible(path: Path, root: Path) -> bool:
-    # Spark and Hive leave _SUCCESS, _metadata and .crc files next to the data.
-    return not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
-
-
-def _directory_files(directory: str) -> list[InputFile]:
-    root = Path(directory)
-    found: dict[str, list[str]] = {"parquet": [], "csv": []}
-    for path in sorted(root.rglob("*")):
-        fmt = _format_of(path.name)
-        if fmt and path.is_file() and _visible(path, root):
-            found[fmt].append(str(path))
-    fmt = "parquet" if found["parquet"] else "csv"
-    files = found[fmt]
-    if not files:
-        raise SourceError(directory, "the directory holds no .parquet or .csv files")
-    dataset = pads.dataset(
-        files,
-        format=fmt,
-        partitioning=pads.HivePartitioning.discover(infer_dictionary=False),
-        partition_base_dir=str(root),
-    )
-    return [
-        InputFile(fragment.path, fmt, pads.get_partition_keys(fragment.partition_expression))
-        for fragment in dataset.get_fragments()
-    ]
-
-
-def _single_file(path: str) -> InputFile:
-    fmt = _format_of(path)
-    if fmt is None:
-        try:
-            with open(path, "rb") as handle:
-                magic = handle.read(4)
-        except OSError as exc:
-            raise SourceError(path, f"cannot be read ({exc.strerror or exc})") from None
-        if magic != b"PAR1":
-            raise SourceError(path, "unknown file type: expected a .csv or .parquet file (or a directory of them)")
-        fmt = "parquet"
-    return InputFile(path, fmt)
 
 
 def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
@@ -127,24 +44,33 @@ def expand_paths(paths: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
     >>> [os.path.basename(f.path) for f in expand_paths([os.path.join(folder, "*.csv")])]
     ['2026-07-01.csv', '2026-07-02.csv']
     """
-    if not paths:
-        raise SourceError("<inputs>", "no input files given")
-    files: list[InputFile] = []
-    for raw in paths:
-        path = os.fspath(raw)
-        if os.path.isdir(path):
-            files.extend(_directory_files(path))
-        elif os.path.exists(path):
-            files.append(_single_file(path))
-        elif _GLOB_CHARS & set(path):
-            matches = sorted(glob.glob(path, recursive=True))
-            if not matches:
-                raise SourceError(path, "the pattern matches no file")
-            for match in matches:
-                files.extend(_directory_files(match) if os.path.isdir(match) else [_single_file(match)])
-        else:
-            raise SourceError(path, "no such file or directory")
-    return files
+    return find_files(list(paths))
+
+
+def _columns(sources: Sequence[InputFile]) -> list[list[str]]:
+    """Each file's data columns (pandas index columns left out)."""
+    return [data_columns(file_schema(source)) for source in sources]
+
+
+def _choose(
+    sources: Sequence[InputFile],
+    names: Sequence[Sequence[str]],
+    columns: Sequence[str] | None,
+    exclude: Sequence[str],
+    missing: Literal["error", "ignore"],
+) -> list[str]:
+    """The columns to read: every column of any input (or `columns`) less `exclude`."""
+    everywhere = list(dict.fromkeys(name for found in names for name in found))
+    first = list(names[0])
+    for column in exclude:
+        if column not in everywhere:
+            raise SourceError(sources[0].path, f"has no column {column!r} to exclude; its columns are {first}")
+    wanted = [c for c in (dict.fromkeys(columns) if columns is not None else everywhere) if c not in exclude]
+    if missing == "error":
+        for column in wanted:
+            if column not in everywhere:
+                raise SourceError(sources[0].path, f"has no column {column!r}; its columns are {first}")
+    return [c for c in wanted if c in everywhere]
 
 
 def parquet_stream(
@@ -153,80 +79,19 @@ def parquet_stream(
     *,
     exclude: Sequence[str] = (),
     missing: Literal["error", "ignore"] = "error",
-) -> tuple[list[str], list[str], int] | None:
-    """Files, columns and total rows for the streaming engine, when the inputs are plain Parquet files.
+) -> tuple[list[InputFile], list[str], int] | None:
+    """Files, columns and total rows for the streaming engine, when the inputs are Parquet files.
 
-    Returns None for CSV or Hive-partitioned inputs, which :func:`read_table` reads whole.
-    Every file's footer is read first, so a corrupted file, or a column that some files
-    have and others lack, is a :class:`SourceError` naming the file before any counting.
+    Returns None when some input is CSV, which :func:`read_table` reads whole (its column
+    types are then inferred from whole files). Every file's footer is read first, so a
+    corrupted file is a :class:`SourceError` naming it before any counting. A column that
+    some files lack is read as missing values in their rows.
     """
     files = expand_paths(paths)
-    if any(f.format != "parquet" or f.partition for f in files):
+    if any(f.format != "parquet" for f in files):
         return None
-    import pyarrow.parquet as pq
-
-    footers = [_checked(f, lambda f: pq.read_metadata(f.path)) for f in files]
-    names = [footer.schema.to_arrow_schema().names for footer in footers]
-    available = names[0]
-    for source, found in zip(files[1:], names[1:]):
-        if set(found) != set(available):
-            differ = sorted(set(found) ^ set(available))
-            raise SourceError(source.path, f"its columns differ from {files[0].path}'s: {differ}")
-    for name in exclude:
-        if name not in available:
-            raise SourceError(files[0].path, f"has no column {name!r} to exclude")
-    wanted = list(columns) if columns is not None else list(available)
-    if missing == "error":
-        for name in wanted:
-            if name not in available:
-                raise SourceError(files[0].path, f"has no column {name!r}")
-    selected = [c for c in wanted if c not in exclude and c in available]
-    return [f.path for f in files], selected, sum(footer.num_rows for footer in footers)
-
-
-_CSV_CONVERT = {"strings_can_be_null": True}
-
-
-def _column_names(source: InputFile) -> list[str]:
-    if source.format == "parquet":
-        names = list(pq.read_schema(source.path).names)
-    else:
-        # Opening a streaming reader parses only the header and the first block.
-        with pacsv.open_csv(source.path, convert_options=pacsv.ConvertOptions(**_CSV_CONVERT)) as reader:
-            names = list(reader.schema.names)
-    return names + [k for k in source.partition if k not in names]
-
-
-def _read_batches(source: InputFile, columns: list[str]) -> Iterator[tuple[pa.Table, float]]:
-    """Pieces of one file's table and the fraction of the file each piece represents."""
-    file_columns = [c for c in columns if c not in source.partition]
-    if source.format == "csv":
-        # read_csv infers each column's type from the whole file; a streaming reader would
-        # fix the type on the first block and fail on a later value.
-        options = pacsv.ConvertOptions(include_columns=file_columns, **_CSV_CONVERT)
-        yield pacsv.read_csv(source.path, convert_options=options), 1.0
-        return
-    handle = pq.ParquetFile(source.path)
-    if handle.num_row_groups == 0:
-        yield handle.read(columns=file_columns), 1.0
-    for group in range(handle.num_row_groups):
-        yield handle.read_row_group(group, columns=file_columns), 1.0 / handle.num_row_groups
-
-
-def _with_partition(table: pa.Table, source: InputFile, columns: list[str]) -> pa.Table:
-    for key, value in source.partition.items():
-        if key in columns and key not in table.column_names:
-            table = table.append_column(key, pa.array([value] * table.num_rows))
-    return table.select(columns)
-
-
-def _dates_as_timestamps(table: pa.Table) -> pa.Table:
-    # CSV dates ("2021-04-04") arrive as date32 while Parquet usually holds timestamps;
-    # one type lets files concatenate and lets the profile treat both as datetimes.
-    for i, column in enumerate(table.schema):
-        if pa.types.is_date(column.type):
-            table = table.set_column(i, column.name, table.column(i).cast(pa.timestamp("ms")))
-    return table
+    selected = _choose(files, _columns(files), columns, exclude, missing)
+    return files, selected, sum(count_rows(f) for f in files)
 
 
 class _NoProgress:
@@ -242,9 +107,7 @@ def _progress(total_bytes: int, n_files: int, enabled: bool | None) -> Any:
     return progress_bar(total_bytes, unit="B", desc="reading", enabled=enabled, large=large)
 
 
-def progress_bar(
-    total: int | None, *, unit: str, desc: str, enabled: bool | None = None, large: bool = True
-) -> Any:
+def progress_bar(total: int | None, *, unit: str, desc: str, enabled: bool | None = None, large: bool = True) -> Any:
     """A tqdm bar on stderr, or a no-op; either way with ``update(n)`` and ``close()``.
 
     `enabled` True or False forces the choice; None draws the bar when the job is `large`
@@ -310,56 +173,35 @@ def read_table(
     (['datetime64[ms]', 'float64'], 1)
     """
     sources = expand_paths(paths)
-    names = {source.path: _checked(source, _column_names) for source in sources}
-    first = names[sources[0].path]
-    for column in exclude:
-        if not any(column in n for n in names.values()):
-            raise SourceError(sources[0].path, f"has no column {column!r} to exclude; its columns are {first}")
-    wanted = [c for c in (dict.fromkeys(columns) if columns is not None else first) if c not in exclude]
-    everywhere = {c for c in wanted if any(c in n for n in names.values())}
-    for column in wanted:
-        if column not in everywhere and missing == "error":
-            raise SourceError(sources[0].path, f"has no column {column!r}; its columns are {first}")
-        for source in sources:
-            if column in everywhere and column not in names[source.path]:
-                raise SourceError(source.path, f"has no column {column!r}, which other inputs have")
-    kept = [c for c in wanted if c in everywhere]
+    names = _columns(sources)
+    kept = _choose(sources, names, columns, exclude, missing)
     if not kept:
-        raise SourceError(sources[0].path, f"has none of the columns {wanted}; its columns are {first}")
-
+        raise SourceError(sources[0].path, f"has none of the columns {list(columns or [])}; its columns are {names[0]}")
     tables: list[pa.Table] = []
     bar = _progress(sum(s.size for s in sources), len(sources), progress)
     try:
         for source in sources:
-            tables.extend(_checked(source, lambda s: list(_pieces(s, kept, bar))))
+            tables.append(read_file(source, kept))
+            bar.update(source.size)
     finally:
         bar.close()
-    try:
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        where = ", ".join(os.fspath(p) for p in paths)
-        raise SourceError(where, f"the inputs' column types do not agree: {exc}") from None
-    frame: pd.DataFrame = table.to_pandas(date_as_object=False)
+    frame: pd.DataFrame = _concat(sources, tables, kept).to_pandas(date_as_object=False)
     return frame
 
 
-def _pieces(source: InputFile, columns: list[str], bar: Any) -> Iterator[pa.Table]:
-    size = source.size
-    for table, fraction in _read_batches(source, columns):
-        bar.update(size * fraction)
-        yield _dates_as_timestamps(_with_partition(table, source, columns))
-
-
-def _checked(source: InputFile, read: Callable[[InputFile], Any]) -> Any:
-    """Run ``read(source)``, turning I/O and Arrow errors into a SourceError naming the file."""
+def _concat(sources: Sequence[InputFile], tables: list[pa.Table], columns: list[str]) -> pa.Table:
+    """One table; columns a file lacks are nulls in its rows, numbers of different widths widen."""
     try:
-        return read(source)
-    except SourceError:
-        raise
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise SourceError(source.path, f"cannot be read ({reason})") from None
-    except pa.ArrowException as exc:
-        what = "Parquet" if source.format == "parquet" else "CSV"
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SourceError(source.path, f"is not a readable {what} file: {first_line}") from None
+        return pa.concat_tables(tables, promote_options="permissive").select(columns)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        for column in columns:
+            typed = [(s, t.schema.field(column).type) for s, t in zip(sources, tables) if column in t.schema.names]
+            typed = [(s, t) for s, t in typed if not pa.types.is_null(t)]
+            for source, arrow_type in typed[1:]:
+                if arrow_type != typed[0][1]:
+                    raise SourceError(
+                        source.path,
+                        f"column {column!r} is {arrow_type} here but {typed[0][1]} in {typed[0][0].path}; "
+                        f"the inputs' column types do not agree ({str(exc).splitlines()[0]})",
+                    ) from None
+        raise SourceError(sources[0].path, f"the inputs' column types do not agree: {exc}") from None

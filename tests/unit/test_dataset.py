@@ -19,7 +19,8 @@ import pytest
 from scipy import stats
 
 import kl_drift as kd
-from kl_drift import dataset as kds
+from kl_drift._engines import files as kfiles
+from kl_drift._engines.arrow_sample import Reservoir
 from kl_drift.dataset import compare_dataset, open_dataset, profile_dataset, quantile_error_bound
 
 N = 6000
@@ -171,7 +172,7 @@ def test_reservoir_keeps_every_row_with_equal_probability() -> None:
     table = pa.table({"row": np.arange(n)})
     hits = np.zeros(n)
     for seed in range(runs):
-        reservoir = kds._Reservoir(size, seed)
+        reservoir = Reservoir(size, seed)
         for batch in table.to_batches(max_chunksize=37):
             reservoir.add(batch)
         rows = reservoir.table(table.schema).column("row").to_numpy()
@@ -237,14 +238,14 @@ def test_csv_files_equal_the_in_memory_csv(tmp_path: Path) -> None:
 
 def test_only_the_needed_columns_are_read(reference_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[str, ...]] = []
-    original = kds._file_batches
+    original = kfiles._file_batches
 
-    def spy(dataset: Any, columns: Any, *args: Any, **kwargs: Any) -> Any:
-        for batch in original(dataset, columns, *args, **kwargs):
+    def spy(source: Any, columns: Any, *args: Any, **kwargs: Any) -> Any:
+        for batch in original(source, columns, *args, **kwargs):
             seen.append(tuple(batch.schema.names))
             yield batch
 
-    monkeypatch.setattr(kds, "_file_batches", spy)
+    monkeypatch.setattr(kfiles, "_file_batches", spy)
     prof = profile_dataset(reference_file, columns=["plan", "normal"], sample_size=100)
     assert set(seen) == {("plan", "normal"), ("normal",)}  # pass 2 reads the numeric column only
     seen.clear()
@@ -357,7 +358,11 @@ def test_compare_dataset_reports_a_type_mismatch_like_in_memory(reference_file: 
         streamed = compare_dataset(prof, path, drift_share=drift_share)
         in_memory = kd.compare(prof, pd.read_parquet(path), drift_share=drift_share)
         assert streamed["normal"].status == in_memory["normal"].status == "type_mismatch"
-        assert streamed["normal"].reason == in_memory["normal"].reason
+        # The same reason, naming the file and its Arrow type.
+        assert in_memory["normal"].reason == "column 'normal': the reference is numeric but the current column is string (str)"
+        assert streamed["normal"].reason == (
+            f"column 'normal' in file {path}: the reference is numeric but the current column is string (large_string)"
+        )
         assert streamed.drifted == in_memory.drifted
 
 
@@ -385,7 +390,7 @@ def test_streamed_profile_round_trips_through_json(reference_file: Path, tmp_pat
 def test_bad_input_gives_clear_errors(reference_file: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no such file"):
         profile_dataset(tmp_path / "missing.parquet")
-    with pytest.raises(FileNotFoundError, match="no files match"):
+    with pytest.raises(FileNotFoundError, match="the pattern matches no file"):
         profile_dataset(str(tmp_path / "*.parquet"))
     (tmp_path / "data.bin").write_bytes(b"")
     with pytest.raises(ValueError, match="format='parquet'"):

@@ -75,11 +75,17 @@ def test_missing_columns_raise_or_are_left_out(frame: pd.DataFrame, tmp_path: Pa
         read_table([path], ["price"], missing="ignore")
 
 
-def test_a_column_some_files_lack_is_an_error(frame: pd.DataFrame, tmp_path: Path) -> None:
+def test_a_column_some_files_lack_reads_as_missing_values(frame: pd.DataFrame, tmp_path: Path) -> None:
+    # As pandas.concat: the rows of the file without the column are missing values there,
+    # which the "(missing)" bin then reports, instead of no report at all.
     frame.to_parquet(tmp_path / "a.parquet", index=False)
     frame.drop(columns=["plan"]).to_parquet(tmp_path / "b.parquet", index=False)
-    with pytest.raises(SourceError, match=r"b\.parquet: has no column 'plan', which other inputs have"):
-        read_table([tmp_path / "a.parquet", tmp_path / "b.parquet"], missing="ignore")
+    result = read_table([tmp_path / "a.parquet", tmp_path / "b.parquet"])
+    expected = pd.concat([frame, frame.drop(columns=["plan"])], ignore_index=True)
+    assert list(result.columns) == list(frame.columns) and len(result) == 2 * len(frame)
+    assert int(result["plan"].isna().sum()) == int(frame["plan"].isna().sum()) + len(frame)
+    profile = kd.profile(frame)
+    assert profile.count(result) == profile.count(expected)
 
 
 def test_directory_with_hive_partitions_and_globs(frame: pd.DataFrame, tmp_path: Path) -> None:

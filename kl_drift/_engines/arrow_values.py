@@ -1,0 +1,102 @@
+"""Arrow arrays as the pandas engine sees them: kinds, numeric buffers and exact value counts.
+
+Shared by the streaming engine's statistics pass and its counting pass, so both read an
+Arrow column the way the in-memory path reads the same column converted to pandas.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+__all__ = ["ValueCounter", "arrow_kind", "is_text", "numeric_buffer", "to_frame", "value_counts"]
+
+
+def is_text(arrow_type: pa.DataType) -> bool:
+    """Whether a column of this type is read as Python strings."""
+    return bool(pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type))
+
+
+def arrow_kind(arrow_type: pa.DataType) -> str:
+    """How an Arrow column can be tracked without pandas: "text", "bool", "number" or "other"."""
+    if pa.types.is_dictionary(arrow_type):
+        return "text" if is_text(arrow_type.value_type) else "other"
+    if is_text(arrow_type):
+        return "text"
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
+        return "number"
+    return "other"
+
+
+def numeric_buffer(array: pa.Array) -> NDArray[Any]:
+    """The values as the in-memory path counts them: float64 (NaN for nulls) or int64."""
+    x = array.to_numpy(zero_copy_only=False)
+    if x.dtype.kind == "f" or (x.dtype.kind == "u" and x.dtype.itemsize == 8):
+        return x.astype(np.float64, copy=False)
+    return x.astype(np.int64, copy=False)
+
+
+def to_frame(batch: pa.RecordBatch) -> pd.DataFrame:
+    """A batch as pandas: the schema's pandas metadata (kept on every batch) restores the
+    dtypes pandas.read_parquet gives (category, nullable integers, pandas strings)."""
+    return batch.to_pandas(split_blocks=True)
+
+
+def value_counts(array: pa.Array) -> tuple[list[Any], list[int]]:
+    """Distinct values of an Arrow array (nulls and NaN included) with their counts."""
+    distinct = pc.value_counts(array)
+    return distinct.field("values").to_pylist(), distinct.field("counts").to_pylist()
+
+
+class ValueCounter:
+    """Exact counts per distinct value of an Arrow column, added up over batches.
+
+    Batches of a dictionary column usually share one dictionary (a Parquet row group has
+    one): their code counts are summed as a vector and turned into values only when the
+    dictionary changes, so a batch costs no Python work per distinct value.
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[Any, int] = {}
+        self.n_missing = 0
+        self._dictionary: pa.Array | None = None
+        self._per_code = np.zeros(0, dtype=np.int64)
+
+    def add(self, array: pa.Array) -> None:
+        """Count the values of one batch's column."""
+        if not pa.types.is_dictionary(array.type):
+            self._merge(*value_counts(array), 0)
+            return
+        dictionary = array.dictionary
+        if self._dictionary is None or not (dictionary is self._dictionary or dictionary.equals(self._dictionary)):
+            self.flush()
+            self._dictionary = dictionary
+            self._per_code = np.zeros(len(dictionary) + 1, dtype=np.int64)
+        size = len(dictionary)
+        # Nulls go to an extra last code (cast first: the codes' own type may be full).
+        codes = pc.fill_null(array.indices.cast(pa.int64()), size).to_numpy(zero_copy_only=False)
+        self._per_code += np.bincount(codes, minlength=size + 1)
+
+    def flush(self) -> None:
+        """Fold the pending dictionary code counts into `values`."""
+        if self._dictionary is None:
+            return
+        used = np.flatnonzero(self._per_code[:-1])
+        values = self._dictionary.take(pa.array(used)).to_pylist()
+        self._merge(values, self._per_code[used].tolist(), int(self._per_code[-1]))
+        self._dictionary = None
+
+    def _merge(self, values: list[Any], counts: list[int], n_missing: int) -> None:
+        self.n_missing += n_missing
+        for value, count in zip(values, counts):
+            if value is None or value != value:  # null, or a float NaN: missing, as in pandas
+                self.n_missing += count
+            else:
+                self.values[value] = self.values.get(value, 0) + count
