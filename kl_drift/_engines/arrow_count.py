@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from .._core.bins import CategoricalBins, NumericBins, count_numeric
 from ..counts import ColumnCounts, merge_unseen
-from .arrow_values import ValueCounter, is_text, numeric_buffer, to_frame
+from .arrow_values import ValueCounter, is_text, keeps_integers, numeric_buffer, to_frame
 from .files import InputFile, read_batches
 from .pandas import count_column, list_unseen, map_values
 from .types import arrow_family, mismatch
@@ -71,6 +71,10 @@ class Tally:
     # Where the current file's type does not fit ("suspect" mode): the reason, with the file.
     suspicion: str | None = None
     source: InputFile | None = None
+    # Whether pandas would hold the whole column as floats (a float file, or integers with
+    # nulls or missing rows): unseen numbers are then listed as floats, as pandas lists them.
+    floats: bool = False
+    nullable: bool = False
 
     @classmethod
     def of(cls, column: ColumnProfile) -> Tally:
@@ -97,13 +101,14 @@ class Tally:
         else:
             self.mode = counting_mode(spec, arrow_type)
         self.source = source
+        self.nullable = keeps_integers(schema, self.name)
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Count one batch of the current file (modes other than "frame")."""
         if self.mode == "done":
             return
         if self.mode == "missing":
-            self.counts[-1] += batch.num_rows
+            self._add_missing(batch.num_rows)
             return
         array = batch.column(self.name)
         if self.mode == "suspect":
@@ -112,7 +117,7 @@ class Tally:
                 self.problem = ColumnCounts.failed(self.name, "type_mismatch", self.suspicion)
                 self.mode = "done"
             else:
-                self.counts[-1] += batch.num_rows
+                self._add_missing(batch.num_rows)
             return
         spec = self.column.bins
         if self.mode == "numeric":
@@ -121,7 +126,12 @@ class Tally:
             self.counts += binned
             self.n_inf += n_inf
             return
+        self.floats |= pa.types.is_floating(array.type) or (array.null_count > 0 and not self.nullable)
         self.counter.add(array)
+
+    def _add_missing(self, n_rows: int) -> None:
+        self.counts[-1] += n_rows
+        self.floats = True
 
     def add_frame(self, series: Any) -> None:
         """Count one batch of the current file converted to pandas ("frame" mode)."""
@@ -155,6 +165,8 @@ class Tally:
             mapped, targets = map_values(values, freq, self.counter.n_missing, spec)
             counts += mapped
             listed, listed_all = list_unseen(values, freq, targets, spec)
+            if spec.value_type == "number" and self.floats:
+                listed = tuple((float(value), n) for value, n in listed)
             unseen, complete = merge_unseen(unseen, complete, listed, listed_all)
         return ColumnCounts(self.name, tuple(int(c) for c in counts), int(self.n_inf), unseen, complete)
 

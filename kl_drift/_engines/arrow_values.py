@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-__all__ = ["ValueCounter", "arrow_kind", "is_text", "numeric_buffer", "to_frame", "value_counts"]
+__all__ = ["ValueCounter", "arrow_kind", "is_text", "keeps_integers", "numeric_buffer", "to_frame", "value_counts"]
 
 
 def is_text(arrow_type: pa.DataType) -> bool:
@@ -33,6 +33,16 @@ def arrow_kind(arrow_type: pa.DataType) -> str:
     if pa.types.is_integer(arrow_type) or pa.types.is_floating(arrow_type):
         return "number"
     return "other"
+
+
+def keeps_integers(schema: pa.Schema, name: str) -> bool:
+    """Whether pandas keeps the column's integers with nulls among them: a nullable integer
+    dtype (Int64...) in the pandas metadata. A numpy integer column becomes float64."""
+    try:
+        columns = (schema.pandas_metadata or {}).get("columns", [])
+    except (ValueError, TypeError):
+        return False
+    return any(c.get("name") == name and str(c.get("numpy_type", "")).startswith(("Int", "UInt")) for c in columns)
 
 
 def numeric_buffer(array: pa.Array) -> NDArray[Any]:

@@ -426,7 +426,7 @@ def read_file(source: InputFile, columns: Sequence[str]) -> pa.Table:
     """
 
     def read(source: InputFile) -> pa.Table:
-        own = set(_own_schema(source).names)
+        own = set(data_columns(_own_schema(source)))
         present = [c for c in columns if c in own]
         with source.open() as handle:
             if source.format == "parquet":
@@ -448,7 +448,8 @@ def _file_batches(
         if source.format == "parquet":
             metadata = pq.read_metadata(handle)
             schema = metadata.schema.to_arrow_schema()
-            present = [c for c in columns if c in schema.names]
+            own = set(data_columns(schema))
+            present = [c for c in columns if c in own]
             # Parquet stores strings dictionary-encoded: read so, counting distinct values
             # needs neither the strings materialised per row nor a hash of each one.
             wanted = set(dictionary)

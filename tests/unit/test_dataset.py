@@ -19,6 +19,7 @@ import pytest
 from scipy import stats
 
 import kl_drift as kd
+from kl_drift import dataset as kds
 from kl_drift._engines import files as kfiles
 from kl_drift._engines.arrow_sample import Reservoir
 from kl_drift.dataset import compare_dataset, open_dataset, profile_dataset, quantile_error_bound
@@ -437,3 +438,126 @@ def test_progress_is_reported_per_counted_batch(tmp_path: Path) -> None:
     seen.clear()
     compare_dataset(prof, path, batch_size=700, progress=seen.append)
     assert sum(seen) == 5000 and all(0 < n <= 700 for n in seen)
+
+
+# --------------------------------------------------------------------------- several files, each with its own schema
+
+
+def read_whole(paths: list[Path]) -> pd.DataFrame:
+    """The files as pandas reads them, one after the other (index columns become the index)."""
+    return pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+
+
+def test_pandas_index_columns_are_not_data(tmp_path: Path) -> None:
+    whole = mixed_frame(3000, seed=8)
+    filtered = whole[whole["normal"] > 9.0]  # a filtered frame: its index is stored as a column
+    filtered.to_parquet(tmp_path / "a.parquet")
+    assert "__index_level_0__" in pq.read_schema(tmp_path / "a.parquet").names
+    whole.iloc[:1000].to_parquet(tmp_path / "b.parquet")  # a RangeIndex: stored as metadata only
+    whole.iloc[1000:2000].set_index("city").to_parquet(tmp_path / "c.parquet")  # a named index
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"]
+    frame = read_whole(paths)
+    assert "__index_level_0__" not in frame.columns
+    expected = kd.profile(frame)
+    streamed = profile_dataset(paths, sample_size=10_000, batch_size=333)
+    assert streamed == expected
+    assert streamed.names == expected.names and "__index_level_0__" not in streamed.names
+    for path in paths:
+        single = profile_dataset(path, sample_size=10_000)
+        assert single == kd.profile(pd.read_parquet(path))
+    current = whole.iloc[2000:]
+    current[current["ints"] > 100].to_parquet(tmp_path / "current.parquet")
+    report = compare_dataset(expected, [tmp_path / "current.parquet", tmp_path / "a.parquet"], batch_size=500)
+    in_memory = kd.compare(expected, read_whole([tmp_path / "current.parquet", tmp_path / "a.parquet"]))
+    assert report.to_dict()["columns"] == in_memory.to_dict()["columns"]
+    # The named index "city" is in two files' data but stored as the index of c.parquet: missing rows there.
+    assert streamed["city"].counts[-1] == 1000
+
+
+def test_an_index_column_asked_for_by_name_is_a_clear_error(tmp_path: Path) -> None:
+    df = pd.DataFrame({"x": np.arange(10.0)})
+    df[df["x"] % 3 != 0].to_parquet(tmp_path / "a.parquet")
+    with pytest.raises(kd.ColumnError, match=r"'__index_level_0__'.*stores it as the pandas index"):
+        profile_dataset(tmp_path / "a.parquet", columns=["__index_level_0__"])
+
+
+def test_a_column_double_in_one_file_and_string_in_the_next_is_a_type_mismatch(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    reference = pd.DataFrame({"amount": rng.normal(50, 10, 2000), "plan": rng.choice(["a", "b"], 2000)})
+    prof = kd.profile(reference)
+    first = pd.DataFrame({"amount": rng.normal(50, 10, 800), "plan": rng.choice(["a", "b"], 800)})
+    # Numbers written as strings: a cast would read them as numbers and score "ok".
+    second = pd.DataFrame({"amount": first["amount"].round(2).astype(str), "plan": rng.choice(["a", "b"], 800)})
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    first.to_parquet(paths[0])
+    second.to_parquet(paths[1])
+    report = compare_dataset(prof, paths, batch_size=300)
+    assert report["amount"].status == "type_mismatch"
+    assert report["amount"].reason == (
+        f"column 'amount' in file {paths[1]}: the reference is numeric but the current column is string (large_string)"
+    )
+    assert report["plan"].status == kd.compare(prof, read_whole(paths))["plan"].status
+    assert report["plan"].current_counts == kd.compare(prof, read_whole(paths))["plan"].current_counts
+    # pandas on the same files agrees that the column does not fit.
+    assert kd.compare(prof, read_whole(paths))["amount"].status == "type_mismatch"
+    # Whichever file comes first.
+    reversed_report = compare_dataset(prof, paths[::-1])
+    assert reversed_report["amount"].status == "type_mismatch" and str(paths[1]) in reversed_report["amount"].reason
+    # Profiling such files skips the column and says why, naming both files.
+    with pytest.warns(kd.SkippedColumnWarning, match=r"column 'amount' skipped: its type differs between files"):
+        streamed = profile_dataset(paths)
+    assert streamed["amount"].kind == "skipped"
+    assert str(paths[0]) in streamed["amount"].reason and str(paths[1]) in streamed["amount"].reason
+    assert streamed["plan"] == kd.profile(read_whole(paths), columns=["plan"])["plan"]
+
+
+def test_a_file_whose_column_is_all_null_of_another_type_counts_as_missing(tmp_path: Path) -> None:
+    # The type table's rule: a column of missing values only fits any bins (pandas agrees on the concatenation).
+    prof = kd.profile(pd.DataFrame({"amount": np.arange(100.0)}))
+    pq.write_table(pa.table({"amount": pa.array(np.arange(0.5, 60.5))}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"amount": pa.array([None] * 40, pa.string())}), tmp_path / "b.parquet")
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    streamed = compare_dataset(prof, paths)
+    in_memory = kd.compare(prof, read_whole(paths))
+    assert streamed["amount"].status == in_memory["amount"].status != "type_mismatch"
+    assert streamed["amount"].current_counts == in_memory["amount"].current_counts
+    assert streamed["amount"].current_counts[-1] == 40
+
+
+def test_numbers_of_different_widths_across_files_count_as_one_column(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    reference = pd.DataFrame({"n": rng.integers(0, 50, 3000).astype(float), "k": rng.integers(0, 5, 3000)})
+    paths = [tmp_path / f"{i}.parquet" for i in range(3)]
+    pq.write_table(pa.table({"n": pa.array(rng.integers(0, 60, 500), pa.int32()), "k": pa.array(rng.integers(0, 6, 500))}), paths[0])
+    pq.write_table(pa.table({"n": pa.array(rng.normal(30, 9, 500)), "k": pa.array(rng.integers(0, 6, 500), pa.uint8())}), paths[1])
+    pq.write_table(pa.table({"n": pa.array(rng.integers(0, 60, 500), pa.int64())}), paths[2])  # no "k"
+    frame = read_whole(paths)
+    for prof in (kd.profile(reference), kd.profile(frame)):
+        streamed = compare_dataset(prof, paths, batch_size=128)
+        in_memory = kd.compare(prof, frame)
+        assert streamed.to_dict()["columns"] == in_memory.to_dict()["columns"]
+    assert profile_dataset(paths, sample_size=5000) == kd.profile(frame)
+    sampled = profile_dataset(paths, sample_size=100, strategy="uniform")
+    assert sampled == kd.profile(frame, strategy="uniform")
+
+
+def test_count_dataset_is_the_count_table_of_the_whole_data(reference_file: Path, tmp_path: Path) -> None:
+    prof = kd.profile(pd.read_parquet(reference_file))
+    path = write(current_frame(3), tmp_path / "current.parquet", row_group_size=900)
+    table = kds.count_dataset(prof, path, batch_size=400)
+    assert isinstance(table, kd.CountTable) and table.engine == "arrow"
+    assert table == kd.count(prof, pd.read_parquet(path))
+    assert table["city"].problem == "missing_column"
+    assert kd.compare(prof, table).to_dict()["columns"] == compare_dataset(prof, path).to_dict()["columns"]
+
+
+def test_file_names_with_glob_characters_are_used_as_given(tmp_path: Path) -> None:
+    df = pd.DataFrame({"x": np.arange(100.0)})
+    literal = tmp_path / "data[1].parquet"
+    df.to_parquet(literal)
+    (tmp_path / "data1.parquet").write_bytes(b"not parquet: a glob would pick this file")
+    assert profile_dataset(literal) == kd.profile(df)
+    assert compare_dataset(kd.profile(df), literal)["x"].statistic == 0.0
+    # A name that does not exist is a pattern: here it matches data1.parquet only.
+    with pytest.raises(kd.KlDriftError, match=r"data1\.parquet: is not a readable Parquet file"):
+        profile_dataset(tmp_path / "data[12].parquet")
