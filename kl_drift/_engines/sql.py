@@ -1,29 +1,53 @@
-"""SQLAlchemy spelling of the counting plan: one aggregate query per table, no row fetch.
+"""The SQL engine: counting a table into a profile's bins with one aggregate query.
 
-sqlalchemy comes through GE's compatibility shim, so this module imports (and its doctests
-run) without it; using it without sqlalchemy raises GE's "install sqlalchemy" error.
+One ``SELECT COUNT(*), SUM(CASE WHEN <bin condition> THEN 1 ELSE 0 END), ...`` returns a
+single row for the whole table (see :mod:`kl_drift._engines.plan`); no data row is fetched.
+Only a categorical column with values the reference never had costs one more query, a
+``GROUP BY`` that lists those values as the pandas engine does (the p-value tests each as
+its own category).
+
+Column types come from SQLAlchemy reflection or from the caller (Great Expectations'
+``table.column_types``, whose types are type-name strings on some dialects), and whether a
+type fits the bins is decided by the type table only (:mod:`kl_drift._engines.types`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from great_expectations.compatibility.sqlalchemy import sqlalchemy as sa
+import numpy as np
 
-from .._core.bins import CategoricalBins, NumericBins
-from .._engines.plan import ColumnPlan, plan_column
+try:
+    import sqlalchemy as sa
+except ImportError as exc:  # pragma: no cover - sqlalchemy comes with great_expectations
+    raise ImportError('kl_drift.sql needs sqlalchemy: install it with `pip install "sqlalchemy>=2"`') from exc
 
-__all__ = ["SqlOps", "check_sql_type", "is_floating", "plan_sql"]
+from .._core.bins import CategoricalBins
+from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
+from .pandas import list_unseen
+from .plan import ColumnPlan, plan_column
+from .types import Family, mismatch, sql_family
 
-# Larger than any finite double: ``ABS(x) > this`` is true exactly for ±inf, in every dialect.
+if TYPE_CHECKING:
+    from ..profile import ColumnProfile, ReferenceProfile
+
+__all__ = ["SqlOps", "count"]
+
+# Larger than any finite double: ``ABS(x) > this`` is true exactly for ±inf where NaN does
+# not exist (or is not greater than every number).
 _DOUBLE_MAX = 1.7976931348623157e308
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# Dialects whose floating-point columns can hold NaN, which they compare equal to itself and
-# greater than every number (so it must be kept out of the upper tail explicitly).
-_NAN_DIALECTS = frozenset({"postgresql"})
+# Dialects whose floating-point columns can hold NaN that compares equal to itself and
+# greater than every number: it must be counted as missing (as pandas does) and kept out
+# of the upper tail and of the ±inf count. PostgreSQL is tested against a real server;
+# Snowflake, Databricks and DuckDB document the same semantics.
+_NAN_DIALECTS = frozenset({"postgresql", "snowflake", "databricks", "duckdb"})
+_NOT_IN_DATA = "in the reference profile but not in the current data"
 
 
 class SqlOps:
@@ -32,15 +56,23 @@ class SqlOps:
     def __init__(self, dialect_name: str) -> None:
         self.has_nan = dialect_name in _NAN_DIALECTS
 
+    def floating(self, family: Family) -> bool:
+        """Whether a column of `family` may hold NaN or ±inf (PostgreSQL's NUMERIC may, and
+        SQLite keeps ±inf in any column)."""
+        return family in ("float", "decimal")
+
     def count_if(self, condition: Any) -> Any:
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
     def is_missing(self, column: Any, floating: bool) -> Any:
         if floating and self.has_nan:
-            return column.is_(None) | (column == sa.cast(sa.literal("NaN"), sa.Float))
+            return column.is_(None) | (column == _float("NaN"))
         return column.is_(None)
 
     def is_infinite(self, column: Any) -> Any:
+        if self.has_nan:
+            # ABS(NaN) would pass a "greater than the largest double" test there.
+            return column.in_([_float("Infinity"), _float("-Infinity")])
         return sa.func.abs(column) > _DOUBLE_MAX
 
     def isin(self, column: Any, values: Sequence[Any]) -> Any:
@@ -55,56 +87,214 @@ class SqlOps:
         return epoch + timedelta(microseconds=nanoseconds // 1000)
 
 
-def is_floating(sql_type: Any) -> bool:
-    """Whether a column of this SQLAlchemy type can hold NaN or ±inf."""
-    return isinstance(sql_type, sa.types.Float)
+def _float(text: str) -> Any:
+    return sa.cast(sa.literal(text), sa.Float)
 
 
-def check_sql_type(spec: NumericBins | CategoricalBins, sql_type: Any) -> str | None:
-    """Why a column of `sql_type` cannot be counted into `spec`, or None if it can.
+# A column known only by a type name (GE's strings) is compared as its family's generic
+# type, so literals bind as numbers, booleans or timestamps.
+_GENERIC_TYPES: dict[str, Any] = {
+    "integer": sa.BigInteger,
+    "float": sa.Float,
+    "decimal": sa.Numeric,
+    "boolean": sa.Boolean,
+    "datetime": sa.DateTime,
+    "datetime_tz": lambda: sa.DateTime(timezone=True),
+    "date": sa.Date,
+    "string": sa.String,
+    "null": sa.types.NullType,
+    "other": sa.types.NullType,
+}
 
-    Mirrors the pandas check: a numeric reference needs a numeric column, a datetime one a
-    date/time column, and categories of strings, numbers or booleans a column of that type.
-    A column of unknown type (``NullType``, e.g. an all-NULL expression) is accepted.
-    """
-    if sql_type is None or isinstance(sql_type, sa.types.NullType):
-        return None
-    # Float is listed on its own: SQLAlchemy 2.1 no longer makes it a subclass of Numeric.
-    numeric = isinstance(sql_type, (sa.types.Integer, sa.types.Numeric, sa.types.Float)) and not isinstance(
-        sql_type, sa.types.Boolean
+
+@dataclass(frozen=True)
+class _Typed:
+    """A current column's type: for expressions, for the type table, and in words."""
+
+    sql_type: Any
+    family: Family
+    text: str
+
+
+def _type_text(sql_type: Any, dialect: Any) -> str:
+    try:
+        return str(sql_type.compile(dialect=dialect))
+    except Exception:  # noqa: BLE001 - only for the message: a type some dialect cannot spell
+        return type(sql_type).__name__
+
+
+def _typed(raw: Any, dialect: Any) -> _Typed:
+    family = sql_family(raw, dialect.name)
+    if isinstance(raw, type) and issubclass(raw, sa.types.TypeEngine):
+        raw = raw()
+    if isinstance(raw, sa.types.TypeEngine):
+        # The reflected type binds literals the way the column stores them (SQLite keeps
+        # booleans as 0/1 and datetimes as ISO text).
+        return _Typed(raw, family, _type_text(raw, dialect))
+    return _Typed(_GENERIC_TYPES[family](), family, "NULL" if raw is None else str(raw))
+
+
+def _from_clause(source: Any, schema: str | None) -> Any:
+    if isinstance(source, str):
+        return sa.table(source, schema=schema)
+    if isinstance(source, sa.Select):
+        return source.subquery()
+    if isinstance(source, sa.TextClause):
+        return source.columns().subquery()
+    return source
+
+
+def _untyped(from_clause: Any) -> bool:
+    return all(isinstance(c.type, sa.types.NullType) for c in from_clause.c)
+
+
+def _reflected_types(source: Any, from_clause: Any, conn: Any, schema: str | None) -> dict[str, Any]:
+    """Column types of a table by reflection, or of a selectable by its typed columns."""
+    if isinstance(source, str) or (isinstance(from_clause, sa.TableClause) and _untyped(from_clause)):
+        name = source if isinstance(source, str) else from_clause.name
+        schema = schema if isinstance(source, str) else from_clause.schema
+        try:
+            return {str(c["name"]): c["type"] for c in sa.inspect(conn).get_columns(name, schema=schema)}
+        except sa.exc.NoSuchTableError:
+            where = f" in schema {schema!r}" if schema else ""
+            raise ValueError(f"table {name!r} is not in the database{where}") from None
+    if not _untyped(from_clause):
+        return {str(c.name): c.type for c in from_clause.c}
+    raise ValueError(
+        "the column types of this selectable are unknown (e.g. SELECT * or untyped columns): pass a "
+        "table name, a selectable of typed columns (e.g. of a reflected Table), or "
+        "`column_types=[{'name': ..., 'type': ...}]`"
     )
-    if isinstance(spec, NumericBins):
-        if spec.datetime:
-            wanted, ok = "datetime", isinstance(sql_type, (sa.types.DateTime, sa.types.Date))
+
+
+@contextmanager
+def _connected(bind: Any) -> Iterator[Any]:
+    if isinstance(bind, sa.engine.Connection):
+        with nullcontext(bind) as conn:
+            yield conn
+    elif isinstance(bind, sa.engine.Engine):
+        with bind.connect() as conn:
+            yield conn
+    else:
+        raise TypeError(f"`bind` must be a SQLAlchemy Engine or Connection, got {type(bind).__name__}")
+
+
+def _all_missing(n_bins: int, n_rows: int) -> tuple[int, ...]:
+    return (0,) * (n_bins - 1) + (n_rows,)
+
+
+def _unseen(conn: Any, from_clause: Any, column: Any, spec: CategoricalBins, ops: SqlOps, floating: bool) -> tuple[Any, bool]:
+    """The values counted in "(unseen)" with their counts: one GROUP BY, listed as pandas lists them."""
+    known = [*spec.categories, *spec.other_values]
+    where = ~ops.is_missing(column, floating)
+    if known:
+        where = where & ~ops.isin(column, known)
+    n = sa.func.count().label("n")
+    query = (
+        sa.select(column.label("value"), n)
+        .select_from(from_clause)
+        .where(where)
+        .group_by(column)
+        .order_by(n.desc(), column)
+        .limit(MAX_LISTED_UNSEEN_VALUES + 1)
+    )
+    rows = conn.execute(query).all()
+    values = [r[0] for r in rows]
+    freq = np.array([r[1] for r in rows], dtype=np.int64)
+    listed, complete = list_unseen(values, freq, np.full(len(values), spec.unseen_index, dtype=np.intp), spec)
+    return listed, complete and len(rows) <= MAX_LISTED_UNSEEN_VALUES
+
+
+def count(
+    profile: ReferenceProfile,
+    source: Any,
+    bind: Any,
+    *,
+    columns: Sequence[str] | None = None,
+    column_types: Sequence[Mapping[str, Any]] | None = None,
+    schema: str | None = None,
+) -> CountTable:
+    """Count a table (or any selectable) into a profile's bins: the SQL engine's count function.
+
+    Parameters
+    ----------
+    profile : ReferenceProfile
+        The bins to count into; columns without bins are left out.
+    source : str or SQLAlchemy selectable
+        A table name (in `schema`), a Table, a subquery or a Select (counted as a subquery).
+    bind : sqlalchemy.engine.Engine or sqlalchemy.engine.Connection
+        Where to run the queries.
+    columns : sequence of str, optional
+        Profile columns to count (default: all).
+    column_types : sequence of mappings, optional
+        ``[{"name": ..., "type": ...}]`` for every column of `source`, types as SQLAlchemy
+        types or type names (as Great Expectations' ``table.column_types`` gives them).
+        Default: reflected from the database.
+    schema : str, optional
+        Schema of a table given by name.
+
+    Returns
+    -------
+    CountTable
+        Columns absent from `source` have ``problem="missing_column"``; columns whose type
+        does not fit the bins ``problem="type_mismatch"`` (unless all their values are
+        missing: then they count as missing, as in pandas).
+    """
+    wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
+    targets = [c for c in wanted if c.bins is not None]
+    from_clause = _from_clause(source, schema)
+    with _connected(bind) as conn:
+        if column_types is not None:
+            raw_types = {str(c["name"]): c.get("type") for c in column_types}
         else:
-            wanted, ok = "numeric", numeric
-        if not ok:
-            return f"the reference is {wanted} but the current column is {sql_type}"
-        return None
-    ok = {
-        "string": isinstance(sql_type, sa.types.String),
-        "number": numeric,
-        "bool": isinstance(sql_type, sa.types.Boolean),
-    }[spec.value_type]
-    if not ok:
-        return f"the reference holds {spec.value_type} values but the current column is {sql_type}"
-    return None
+            raw_types = _reflected_types(source, from_clause, conn, schema)
+        typed = {name: _typed(raw, conn.dialect) for name, raw in raw_types.items()}
+        ops = SqlOps(conn.dialect.name)
 
+        # (profile column, its expression (None: absent), its plan (None: mismatched), the
+        # mismatch reason, whether it is floating point)
+        jobs: list[tuple[ColumnProfile, Any, ColumnPlan | None, str | None, bool]] = []
+        aggregates: list[Any] = [sa.func.count()]
+        for col in targets:
+            assert col.bins is not None
+            current = typed.get(col.name)
+            if current is None:
+                jobs.append((col, None, None, None, False))
+                continue
+            column = sa.column(col.name, type_=current.sql_type)
+            floating = ops.floating(current.family)
+            reason = mismatch(col.bins, current.family, current.text)
+            if reason is None:
+                plan = plan_column(column, col.bins, ops, floating=floating)
+                aggregates += plan.aggregates
+                jobs.append((col, column, plan, None, floating))
+            else:
+                # An all-missing column fits any bins: its non-missing values, in the same query.
+                aggregates.append(ops.count_if(~ops.is_missing(column, floating)))
+                jobs.append((col, column, None, f"column {col.name!r}: {reason}", floating))
 
-def plan_sql(
-    targets: Sequence[tuple[str, NumericBins | CategoricalBins]],
-    column_types: Mapping[str, Any],
-    dialect_name: str,
-) -> list[tuple[str, ColumnPlan]]:
-    """Plans for the columns of `targets` (name, spec), typed by `column_types`."""
-    ops = SqlOps(dialect_name)
-    return [
-        (name, plan_column(_column(name, column_types.get(name)), spec, ops, floating=is_floating(column_types.get(name))))
-        for name, spec in targets
-    ]
-
-
-def _column(name: str, sql_type: Any) -> Any:
-    # The reflected type makes literals bind the way the column stores them (SQLite keeps
-    # booleans as 0/1 and datetimes as ISO text).
-    return sa.column(name, type_=sql_type) if sql_type is not None else sa.column(name)
+        row = conn.execute(sa.select(*aggregates).select_from(from_clause)).one()
+        n_rows = int(row[0])
+        position = 1
+        counted: list[ColumnCounts] = []
+        for col, column, plan, reason, floating in jobs:
+            assert col.bins is not None
+            if column is None:
+                counted.append(ColumnCounts.failed(col.name, "missing_column", _NOT_IN_DATA))
+            elif plan is None:
+                n_present = int(row[position] or 0)
+                position += 1
+                if n_present:
+                    counted.append(ColumnCounts.failed(col.name, "type_mismatch", str(reason)))
+                else:
+                    counted.append(ColumnCounts(col.name, _all_missing(col.bins.n_bins, n_rows)))
+            else:
+                vector, n_inf = plan.decode(row[position : position + len(plan.aggregates)])
+                position += len(plan.aggregates)
+                unseen: tuple[Any, ...] = ()
+                complete = True
+                spec = col.bins
+                if isinstance(spec, CategoricalBins) and plan.unseen_index is not None and vector[plan.unseen_index]:
+                    unseen, complete = _unseen(conn, from_clause, column, spec, ops, floating)
+                counted.append(ColumnCounts(col.name, tuple(vector), n_inf, unseen, complete))
+    return CountTable.of(n_rows, counted, list(typed), "sql")

@@ -23,7 +23,7 @@ Examples
 """
 
 from .expectations import ExpectColumnKlDriftToBeLessThan, ExpectTableKlDriftToBeLessThan
-from .metrics import BIN_COUNTS, BinCounts, KlDriftBinCounts
+from .metrics import BIN_COUNTS, KlDriftBinCounts
 from .suite import EXPECTATION_TYPES, DroppedExpectationsError, check_suite, load_suite, suite_from_profile
 
 __all__ = [
@@ -38,6 +38,5 @@ __all__ = [
     "DroppedExpectationsError",
     # the metric
     "BIN_COUNTS",
-    "BinCounts",
     "KlDriftBinCounts",
 ]

@@ -8,11 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 from ..compare import compare
+from ..counts import CountTable
 from ..errors import KlDriftWarning
-from ..counts import ColumnCounts, CountTable
 from ..profile import ReferenceProfile
 from ..report import ColumnDrift, DriftReport, json_safe
-from .metrics import BinCounts
 
 __all__ = ["evaluate", "column_details", "TOP_BINS"]
 
@@ -22,47 +21,34 @@ TOP_BINS = 3
 _SHOWN_COLUMNS = 20
 
 
-def _current_table(reference: ReferenceProfile, counts: BinCounts) -> CountTable:
-    """The batch's counts as the count table every engine returns."""
-    columns = []
-    for col in reference.columns:
-        if col.name in counts.counts:
-            vector, n_inf, unseen, complete = counts.counts[col.name]
-            columns.append(ColumnCounts(col.name, tuple(vector), int(n_inf), tuple(unseen), complete))
-        elif col.name in counts.mismatched:
-            columns.append(ColumnCounts.failed(col.name, "type_mismatch", counts.mismatched[col.name]))
-    return CountTable.of(counts.n_rows, columns, counts.batch_columns, "gx")
-
-
 def _missing_reason(name: str, batch_columns: Sequence[str]) -> str:
     shown = ", ".join(repr(c) for c in batch_columns[:_SHOWN_COLUMNS])
     more = f", … {len(batch_columns) - _SHOWN_COLUMNS} more" if len(batch_columns) > _SHOWN_COLUMNS else ""
     return f"column {name!r} is not in the batch (batch columns: {shown}{more})"
 
 
-def _with_batch_columns(report: DriftReport, counts: BinCounts) -> DriftReport:
+def _with_batch_columns(report: DriftReport, batch_columns: Sequence[str]) -> DriftReport:
     """Name the batch's columns in the reason of a column missing from it."""
     columns = tuple(
-        replace(c, reason=_missing_reason(c.column, counts.batch_columns)) if c.status == "missing_column" else c
+        replace(c, reason=_missing_reason(c.column, batch_columns)) if c.status == "missing_column" else c
         for c in report.columns
     )
     return replace(report, columns=columns)
 
 
 def evaluate(
-    reference: ReferenceProfile, counts: BinCounts, *, columns: Sequence[str] | None = None, **options: Any
+    reference: ReferenceProfile, counts: CountTable, *, columns: Sequence[str] | None = None, **options: Any
 ) -> tuple[DriftReport, list[str]]:
     """Compare the counted batch with the reference through :func:`kl_drift.compare`.
 
     Returns the report and the messages of the kl_drift warnings raised on the way (e.g. an
     all-missing column): in a validation result they belong in the details, not on stderr.
     """
-    current = _current_table(reference, counts)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", KlDriftWarning)
-        report = compare(reference, current, columns=columns, **options)
+        report = compare(reference, counts, columns=columns, **options)
     notes = [str(w.message) for w in caught if issubclass(w.category, KlDriftWarning)]
-    return _with_batch_columns(report, counts), notes
+    return _with_batch_columns(report, counts.data_columns), notes
 
 
 def column_details(drift: ColumnDrift) -> dict[str, Any]:

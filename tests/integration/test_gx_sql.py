@@ -1,12 +1,17 @@
-"""The expectations on a real SQLite database file through GE's SQL data source.
+"""The expectations through GE's SQL data sources: a SQLite file and a real PostgreSQL server.
 
-The SQL engine counts every column into the reference's bins with one aggregate query; the
-statistic must equal the pandas path's on the same data.
+The SQL engine counts every column into the reference's bins with one aggregate query (and
+one GROUP BY for a column with values the reference never had); the results must equal the
+pandas path's on the same data. The PostgreSQL runs need ``KL_DRIFT_POSTGRES_URL`` (start a
+throwaway server with ``export KL_DRIFT_POSTGRES_URL=$(tests/postgres_server.sh start)``;
+``.ci/run`` does); without it they skip, and fail in CI.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import uuid
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -19,7 +24,19 @@ sa = pytest.importorskip("sqlalchemy")
 kd_gx = pytest.importorskip("kl_drift.gx")
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-from kl_drift.gx._sql import plan_sql  # noqa: E402
+POSTGRES_URL_HINT = (
+    "KL_DRIFT_POSTGRES_URL is unset: start a throwaway server with "
+    "`export KL_DRIFT_POSTGRES_URL=$(tests/postgres_server.sh start)`"
+)
+
+
+def postgres_url() -> str:
+    url = os.environ.get("KL_DRIFT_POSTGRES_URL")
+    if url:
+        return url
+    if os.environ.get("CI"):
+        pytest.fail(f"{POSTGRES_URL_HINT} (CI must run the PostgreSQL tests)")
+    pytest.skip(POSTGRES_URL_HINT)
 
 
 def codes(n: int, seed: int, *, new: bool = False) -> pd.DataFrame:
@@ -41,23 +58,29 @@ def batch(mixed: Callable[..., pd.DataFrame]) -> pd.DataFrame:
     return mixed(3000, seed=2, shift=3)
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory, batch: pd.DataFrame) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('sql') / 'orders.db'}"
-    engine = sa.create_engine(url)
-    batch.to_sql("orders", engine, index=False)
-    batch.assign(age=batch["age"].astype(str)).to_sql("orders_text_age", engine, index=False)
-    codes(4000, seed=4, new=True).to_sql("codes", engine, index=False)
-    engine.dispose()
-    return url
-
-
 class SqlRunner:
-    def __init__(self, url: str) -> None:
+    """Tables written with DataFrame.to_sql (under a unique prefix) and validated through GE."""
+
+    def __init__(self, dialect: str, url: str) -> None:
+        self.dialect = dialect
+        self.engine = sa.create_engine(url)
+        self.prefix = f"kl_gx_{uuid.uuid4().hex[:8]}_"
+        self.tables: list[str] = []
         self.context = gx.get_context(mode="ephemeral")
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        self.source = self.context.data_sources.add_sqlite("orders_db", connection_string=url)
+        add = self.context.data_sources.add_postgres if dialect == "postgresql" else self.context.data_sources.add_sqlite
+        self.source = add("warehouse", connection_string=url)
         self.count = 0
+
+    def write(self, frame: pd.DataFrame, name: str) -> str:
+        table = self.prefix + name
+        frame.to_sql(table, self.engine, index=False)
+        self.tables.append(table)
+        return table
+
+    def execute(self, statement: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.text(statement))
 
     def validate(self, table: str, expectations: list) -> object:
         self.count += 1
@@ -69,37 +92,57 @@ class SqlRunner:
         )
         return definition.run()
 
+    def close(self) -> None:
+        for table in self.tables:
+            self.execute(f'DROP TABLE IF EXISTS "{table}"')
+        self.engine.dispose()
 
-@pytest.fixture(scope="module")
-def runner(database: str) -> SqlRunner:
-    return SqlRunner(database)
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def runner(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, batch: pd.DataFrame) -> Iterator[SqlRunner]:
+    if request.param == "postgresql":
+        url = postgres_url()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sql') / 'orders.db'}"
+    runner = SqlRunner(request.param, url)
+    orders = runner.write(batch, "orders")
+    if runner.dialect == "postgresql":
+        # to_sql stores NaN as NULL; PostgreSQL can hold NaN, which sorts above every number
+        # and must still count as missing (the pandas frame has NaN in these rows too).
+        runner.execute(f"UPDATE {orders} SET age = 'NaN' WHERE age IS NULL AND visits % 2 = 0")
+    runner.write(batch.assign(age=batch["age"].astype(str)), "orders_text_age")
+    runner.write(codes(4000, seed=4, new=True), "codes")
+    yield runner
+    runner.close()
 
 
-def test_sqlite_gives_the_statistics_of_the_pandas_path(
-    runner: SqlRunner, reference: kd.ReferenceProfile, batch: pd.DataFrame
-) -> None:
+def test_sql_gives_the_results_of_the_pandas_path(runner: SqlRunner, reference: kd.ReferenceProfile, batch: pd.DataFrame) -> None:
     expectations = [kd_gx.ExpectTableKlDriftToBeLessThan(reference=reference.to_dict())]
     expectations += [
         kd_gx.ExpectColumnKlDriftToBeLessThan(column=c.name, reference=c.to_dict(), direction="symmetric")
         for c in reference.columns
     ]
-    table, *columns = runner.validate("orders", expectations).results
+    table, *columns = runner.validate(runner.prefix + "orders", expectations).results
     core = kd.compare(reference, batch)
     symmetric = kd.compare(reference, batch, direction="symmetric")
     by_name = {c["column"]: c for c in table.result["details"]["columns"]}
     assert list(by_name) == list(reference.names)
     for name, details in by_name.items():
+        assert details["status"] == core[name].status, name  # no type_mismatch on well-typed columns
         assert details["current_counts"] == list(core[name].current_counts), name
         assert details["n_inf_current"] == core[name].n_inf_current, name
-        assert details["statistic"] == pytest.approx(core[name].statistic, rel=1e-9, abs=1e-12), name
+        assert details["statistic"] == pytest.approx(core[name].statistic, rel=1e-12, abs=1e-12), name
+        assert details["pvalue"] == pytest.approx(core[name].pvalue, rel=1e-12, abs=1e-300), name
     for result in columns:
         name = result.expectation_config.kwargs["column"]
-        assert result.result["observed_value"] == pytest.approx(symmetric[name].statistic, rel=1e-9, abs=1e-12)
+        assert result.result["observed_value"] == pytest.approx(symmetric[name].statistic, rel=1e-12, abs=1e-12)
+        assert result.result["details"]["pvalue"] == pytest.approx(symmetric[name].pvalue, rel=1e-12, abs=1e-300)
     # the awkward values did land where the pandas path puts them
     assert by_name["age"]["n_inf_current"] == 3
-    assert by_name["age"]["current_counts"][-1] == 15  # NaN is stored as NULL: missing
+    assert by_name["age"]["current_counts"][-1] == 15  # NULL and NaN: missing, never +inf
     assert by_name["plan"]["bin_labels"] == ["a", "b", "(other)", "(unseen)", "(missing)"]
     assert by_name["plan"]["current_counts"][3] > 0
+    assert by_name["plan"]["unseen_examples"] == [list(pair) for pair in core["plan"].unseen_examples]
 
 
 def test_unlisted_pooled_categories_and_a_single_value_bin(runner: SqlRunner) -> None:
@@ -108,11 +151,11 @@ def test_unlisted_pooled_categories_and_a_single_value_bin(runner: SqlRunner) ->
     with pytest.warns(kd.ConstantInputWarning, match="amount"):  # one bin holds every value
         prof = kd.profile(codes(30_000, seed=3), max_categories=3, edges={"amount": []})
     assert not prof["code"].bins.other_complete and prof["amount"].bins.edges == ()
-    (result,) = runner.validate("codes", [kd_gx.ExpectTableKlDriftToBeLessThan(reference=prof.to_dict())]).results
+    (result,) = runner.validate(runner.prefix + "codes", [kd_gx.ExpectTableKlDriftToBeLessThan(reference=prof.to_dict())]).results
     core = kd.compare(prof, codes(4000, seed=4, new=True))
     for details in result.result["details"]["columns"]:
         assert details["current_counts"] == list(core[details["column"]].current_counts)
-        assert details["statistic"] == pytest.approx(core[details["column"]].statistic, rel=1e-9, abs=1e-12)
+        assert details["statistic"] == pytest.approx(core[details["column"]].statistic, rel=1e-12, abs=1e-12)
 
 
 def test_one_aggregate_query_counts_the_whole_table(runner: SqlRunner, reference: kd.ReferenceProfile) -> None:
@@ -123,16 +166,20 @@ def test_one_aggregate_query_counts_the_whole_table(runner: SqlRunner, reference
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
     try:
-        runner.validate("orders", [kd_gx.ExpectTableKlDriftToBeLessThan(reference=reference.to_dict())])
+        runner.validate(runner.prefix + "orders", [kd_gx.ExpectTableKlDriftToBeLessThan(reference=reference.to_dict())])
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
-    counting = [s for s in statements if "CASE WHEN" in s]
+    # (PostgreSQL's reflection queries have CASE WHEN too, but no SUM of one)
+    counting = [s for s in statements if "SUM(CASE WHEN" in s.upper()]
     assert len(counting) == 1
     (query,) = counting
     assert query.lstrip().upper().startswith("SELECT COUNT(*)")
     assert "GROUP BY" not in query.upper()
     unquoted = query.replace('"', "")
     assert all(f"CASE WHEN ({name} " in unquoted for name in reference.names)  # every column, in this one query
+    # one more query, only for the column with values the reference never had ("e" in plan)
+    listing = [s for s in statements if "GROUP BY" in s.upper() and " AS value" in s]
+    assert len(listing) == 1 and "GROUP BY plan" in listing[0].replace('"', "")
 
 
 def test_sql_type_mismatch_and_missing_column_fail_with_reasons(runner: SqlRunner, reference: kd.ReferenceProfile) -> None:
@@ -140,25 +187,11 @@ def test_sql_type_mismatch_and_missing_column_fail_with_reasons(runner: SqlRunne
         kd_gx.ExpectColumnKlDriftToBeLessThan(column="age", reference=reference["age"].to_dict()),
         kd_gx.ExpectColumnKlDriftToBeLessThan(column="income", reference=reference["age"].to_dict()),
     ]
-    mismatched, missing = runner.validate("orders_text_age", expectations).results
+    mismatched, missing = runner.validate(runner.prefix + "orders_text_age", expectations).results
     assert not mismatched.success
     assert mismatched.result["details"]["status"] == "type_mismatch"
-    assert mismatched.result["details"]["reason"] == "the reference is numeric but the current column is TEXT"
+    assert mismatched.result["details"]["reason"] == (
+        "column 'age': the reference is numeric but the current column is string (TEXT)"
+    )
     assert not missing.success
     assert missing.result["details"]["reason"].startswith("column 'income' is not in the batch (batch columns: 'age'")
-
-
-def test_nan_is_missing_where_the_dialect_has_nan(reference: kd.ReferenceProfile) -> None:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    spec = reference["age"].bins
-    upper, missing = len(spec.edges), len(spec.edges) + 1
-
-    def compiled(dialect_name: str, dialect: object) -> list[str]:
-        ((_, plan),) = plan_sql([("age", spec)], {"age": sa.Float()}, dialect_name)
-        return [str(a.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) for a in plan.aggregates]
-
-    pg = compiled("postgresql", postgresql.dialect())
-    assert "IS NULL" in pg[missing] and "'NaN'" in pg[missing]
-    assert "NOT" in pg[upper] and "'NaN'" in pg[upper]  # NaN sorts above every number there
-    assert not any("NaN" in a for a in compiled("sqlite", sqlite.dialect()))  # SQLite stores NaN as NULL
