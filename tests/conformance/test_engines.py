@@ -22,8 +22,8 @@ from catalogue import (
     Case,
     Difference,
     assert_names_types,
-    compare_quietly,
     groups,
+    pandas_result,
     reference_profile,
 )
 
@@ -32,10 +32,6 @@ from kl_drift.report import ColumnDrift
 
 TOLERANCE = 1e-12
 STREAMS = ("parquet", "parquet_index", "csv")
-
-
-def pandas_result(group: str) -> tuple:
-    return compare_quietly(reference_profile(group), groups()[group].current)
 
 
 def _type_words(reason: str) -> str:
