@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 import kl_drift as kd
-from kl_drift import CategoricalBins, DriftReport, NumericBins, ReferenceProfile
+from kl_drift import CategoricalBins, CountTable, DriftReport, NumericBins, ReferenceProfile
 from kl_drift.report import ColumnDrift
 
 ENGINES = ("pandas", "parquet", "parquet_index", "csv", "sqlite", "postgresql", "spark")
@@ -174,6 +174,12 @@ _PROFILES: dict[str, ReferenceProfile] = {}
 def pandas_result(group: str) -> tuple[DriftReport, tuple[str, ...]]:
     """The pandas engine's report on the group's current frame: what every engine must equal."""
     return compare_quietly(reference_profile(group), groups()[group].current)
+
+
+@functools.cache
+def pandas_table(group: str) -> CountTable:
+    """The pandas engine's counts of the group's current frame."""
+    return kd.count(reference_profile(group), groups()[group].current)
 
 
 def reference_profile(group: str) -> ReferenceProfile:
