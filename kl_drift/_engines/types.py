@@ -184,12 +184,14 @@ _SQL_NAME_PATTERNS: tuple[tuple[str, Family], ...] = (
     (r"^(NULL|NULLTYPE)$", "null"),
 )
 
-# The same name means another type in these dialects: Databricks' TIMESTAMP is an instant
-# (TIMESTAMP_NTZ is the wall-clock one), SQL Server's TIMESTAMP is a row version (binary),
-# PostgreSQL's BIT(n) a bit string.
+# Names (and SQLAlchemy class names) that mean another type in these dialects: Databricks'
+# TIMESTAMP is an instant (TIMESTAMP_NTZ is the wall-clock one), SQL Server's TIMESTAMP is a
+# row version (binary) and its DATETIMEOFFSET class a DateTime without `timezone` set (as are
+# Snowflake's TIMESTAMP_TZ/_LTZ classes), PostgreSQL's BIT(n) is a bit string.
 _SQL_DIALECT_NAMES: dict[str, dict[str, Family]] = {
     "databricks": {"TIMESTAMP": "datetime_tz"},
-    "mssql": {"TIMESTAMP": "other", "ROWVERSION": "other"},
+    "snowflake": {"TIMESTAMP_TZ": "datetime_tz", "TIMESTAMP_LTZ": "datetime_tz"},
+    "mssql": {"TIMESTAMP": "other", "ROWVERSION": "other", "DATETIMEOFFSET": "datetime_tz", "XML": "other"},
     "postgresql": {"BIT": "other"},
 }
 
