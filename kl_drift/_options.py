@@ -7,6 +7,7 @@ through here, so they accept and reject the same values with the same messages.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,19 @@ from ._core.divergence import check_base, check_direction, check_smoothing
 from ._core.stats import CORRECTIONS, PVALUE_METHODS
 from .errors import ColumnError
 
-__all__ = ["CompareOptions", "DEFAULT_THRESHOLDS", "DEFAULT_MIN_EFFECT", "check_level", "check_choice"]
+__all__ = [
+    "CompareOptions",
+    "DEFAULT_THRESHOLDS",
+    "DEFAULT_MIN_EFFECT",
+    "DEFAULT_MAX_PERMUTATIONS",
+    "check_level",
+    "check_choice",
+]
+
+# Most relabellings of a permutation test (it stops early, sequentially, for unremarkable
+# columns): p-values down to 1/20001, so a Holm or Bonferroni correction over up to 1,000
+# columns can still reach alpha = 0.05. Independent of the number of compared columns.
+DEFAULT_MAX_PERMUTATIONS = 20_000
 
 # (drift, warn) in nats. KL 0.1 ~ PSI 0.2 for small shifts (Jeffreys ~ 2 KL), the top of
 # PSI's "moderate" band; PSI keeps its industry rule of thumb; JS ~ KL / 4 for small shifts.
@@ -161,15 +174,18 @@ class CompareOptions:
         """The options every ColumnDrift repeats."""
         return {"direction": self.direction, "base": self.base, "smoothing": self.smoothing}
 
-    def permutations_for(self, n_columns: int) -> int:
-        """Permutations of the exact test for a comparison of `n_columns` columns.
+    @property
+    def permutations(self) -> int:
+        """Most relabellings of a column's permutation test: the same whatever other columns are
+        compared, so a column's p-value never depends on them."""
+        return self.n_permutations if self.n_permutations is not None else DEFAULT_MAX_PERMUTATIONS
 
-        The smallest permutation p-value is 1/(n+1); after a Holm or Bonferroni correction
-        over m columns it must still be able to fall below alpha.
-        """
-        if self.n_permutations is not None:
-            return self.n_permutations
-        return max(2000, math.ceil(20 * max(n_columns, 1) / self.alpha))
+    def seed_for(self, column: str) -> list[int] | None:
+        """The permutation test's seed of one column: `random_state` and the column's name,
+        so adding or removing other columns leaves its draws alone."""
+        if self.random_state is None:
+            return None
+        return [int(self.random_state), zlib.crc32(column.encode("utf-8"))]
 
     def default_levels(self) -> tuple[float, float]:
         """(drift, warn) levels of a column without its own, in the unit of `base`."""

@@ -45,9 +45,7 @@ def _unscored(
     )
 
 
-def _scored(
-    col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions, n_permutations: int
-) -> ColumnDrift:
+def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
     """Score one column; its status is decided later, once every column's p-value is known."""
     assert col.bins is not None
     ref = np.asarray(col.counts, dtype=np.int64)
@@ -69,7 +67,7 @@ def _scored(
     null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
     pvalue, method = drift_pvalue(
         test_cur, test_ref, method=opts.pvalue_method, null=null,
-        n_permutations=n_permutations, random_state=opts.random_state,
+        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
     )
     dof = max(int(np.count_nonzero(current + ref)) - 1, 0)
     expected = expected_statistic(dof + 1, n_cur, n_ref, direction=opts.direction, base=opts.base)
@@ -108,10 +106,7 @@ def _decide(result: ColumnDrift, adjusted: float, opts: CompareOptions) -> Colum
     return replace(result, status=status, drifted=large, pvalue_adjusted=adjusted)
 
 
-def _one(
-    col: ColumnProfile, table: CountTable, levels: tuple[float, float], opts: CompareOptions, n_permutations: int,
-    n_reference: int,
-) -> ColumnDrift:
+def _one(col: ColumnProfile, table: CountTable, levels: tuple[float, float], opts: CompareOptions, n_reference: int) -> ColumnDrift:
     if col.bins is None:
         return _unscored(col.name, col.kind, "skipped", f"not profiled: {col.reason}", levels, opts, n_reference, table.n_rows)
     counted = table.columns.get(col.name)
@@ -121,7 +116,7 @@ def _one(
         return _unscored(col.name, col.kind, "missing_column", counted.reason, levels, opts, col.n_rows, 0)
     if counted.problem is not None:
         return _unscored(col.name, col.kind, counted.problem, counted.reason, levels, opts, col.n_rows, table.n_rows)
-    return _scored(col, counted, levels, opts, n_permutations)
+    return _scored(col, counted, levels, opts)
 
 
 def _targets(
@@ -175,8 +170,7 @@ def score_table(
         raise EmptyDataError("the current data has no rows")
     targets, extra = _targets(prof, table, columns)
     levels = opts.levels([c.name for c in targets] + extra)
-    n_permutations = opts.permutations_for(len(targets))
-    results = _decide_all([_one(col, table, levels[col.name], opts, n_permutations, prof.n_rows) for col in targets], opts)
+    results = _decide_all([_one(col, table, levels[col.name], opts, prof.n_rows) for col in targets], opts)
     for name in extra:
         results.append(_unscored(name, "skipped", "skipped", "not in the reference profile", levels[name], opts, 0, table.n_rows))
     for result in results:
