@@ -84,6 +84,8 @@ def classify(series: pd.Series) -> str:
         return "categorical"
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return "datetime"
+    if pd.api.types.is_complex_dtype(dtype):
+        raise ColumnProblem("complex numbers are not supported; profile their real and imaginary parts as two columns")
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
     if pd.api.types.is_timedelta64_dtype(dtype):

@@ -215,3 +215,14 @@ def test_families_of_spark_types_by_class_name() -> None:
     assert spark_family(classes["TimestampType"]()) == "datetime_tz"
     assert spark_family(classes["DoubleType"]()) == "float"
     assert spark_family(classes["MapType"]()) == "other"
+
+
+def test_complex_numbers_are_a_clear_problem_not_a_lossy_score() -> None:
+    frame = pd.DataFrame({"z": np.array([1 + 2j, 3 - 1j] * 50), "x": np.arange(100.0)})
+    with pytest.warns(kd.SkippedColumnWarning, match="'z' skipped: complex numbers are not supported"):
+        prof = kd.profile(frame)
+    assert prof["z"].kind == "skipped"
+    numeric = kd.profile(frame[["x"]].assign(z=np.arange(100.0)))
+    table = kd.count(numeric, frame)
+    assert table["z"].problem == "type_mismatch"
+    assert table["z"].reason == "column 'z': the reference is numeric but the current column is of an unsupported type (complex128)"
