@@ -13,7 +13,7 @@ type fits the bins is decided by the type table only (:mod:`kl_drift._engines.ty
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -26,7 +26,7 @@ try:
 except ImportError as exc:  # pragma: no cover - sqlalchemy comes with great_expectations
     raise ImportError('kl_drift.sql needs sqlalchemy: install it with `pip install "sqlalchemy>=2"`') from exc
 
-from .._core.bins import CategoricalBins
+from .._core.bins import BinSpec, CategoricalBins
 from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
 from .pandas import list_unseen
 from .plan import ColumnPlan, plan_column
@@ -46,7 +46,9 @@ _UTC_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # greater than every number: it must be counted as missing (as pandas does) and kept out
 # of the upper tail and of the ±inf count. PostgreSQL is tested against a real server;
 # Snowflake, Databricks and DuckDB document the same semantics.
-_NAN_DIALECTS = frozenset({"postgresql", "snowflake", "databricks", "duckdb"})
+_NAN_EQUALS_ITSELF = frozenset({"postgresql", "snowflake", "databricks", "duckdb"})
+# Dialects whose NaN follows IEEE 754 (equal to nothing, not even itself): functions find it.
+_NAN_BY_FUNCTION = frozenset({"trino"})
 _NOT_IN_DATA = "in the reference profile but not in the current data"
 
 
@@ -54,25 +56,25 @@ class SqlOps:
     """:class:`~kl_drift._engines.plan.AggregateOps` for a SQLAlchemy dialect."""
 
     def __init__(self, dialect_name: str) -> None:
-        self.has_nan = dialect_name in _NAN_DIALECTS
-
-    def floating(self, family: Family) -> bool:
-        """Whether a column of `family` may hold NaN or ±inf (PostgreSQL's NUMERIC may, and
-        SQLite keeps ±inf in any column)."""
-        return family in ("float", "decimal")
+        self.nan_equals_itself = dialect_name in _NAN_EQUALS_ITSELF
+        self.nan_by_function = dialect_name in _NAN_BY_FUNCTION
 
     def count_if(self, condition: Any) -> Any:
         return sa.func.sum(sa.case((condition, 1), else_=0))
 
     def is_missing(self, column: Any, floating: bool) -> Any:
-        if floating and self.has_nan:
+        if floating and self.nan_equals_itself:
             return column.is_(None) | (column == _float("NaN"))
+        if floating and self.nan_by_function:
+            return column.is_(None) | sa.func.is_nan(column)
         return column.is_(None)
 
     def is_infinite(self, column: Any) -> Any:
-        if self.has_nan:
+        if self.nan_equals_itself:
             # ABS(NaN) would pass a "greater than the largest double" test there.
             return column.in_([_float("Infinity"), _float("-Infinity")])
+        if self.nan_by_function:
+            return sa.func.is_infinite(column)
         return sa.func.abs(column) > _DOUBLE_MAX
 
     def isin(self, column: Any, values: Sequence[Any]) -> Any:
@@ -85,6 +87,11 @@ class SqlOps:
         # Databases keep at most microseconds; for such values x <= edge iff x <= floor_us(edge).
         epoch = _UTC_EPOCH if tz is not None else _NAIVE_EPOCH
         return epoch + timedelta(microseconds=nanoseconds // 1000)
+
+
+def _floating(family: Family) -> bool:
+    # PostgreSQL's NUMERIC holds NaN and ±inf too, and SQLite keeps ±inf in any column.
+    return family in ("float", "decimal")
 
 
 def _float(text: str) -> Any:
@@ -179,14 +186,44 @@ def _connected(bind: Any) -> Iterator[Any]:
         raise TypeError(f"`bind` must be a SQLAlchemy Engine or Connection, got {type(bind).__name__}")
 
 
-def _all_missing(n_bins: int, n_rows: int) -> tuple[int, ...]:
-    return (0,) * (n_bins - 1) + (n_rows,)
+@dataclass(frozen=True)
+class _Job:
+    """One profile column's share of the aggregate query.
+
+    `column` is None when the data lacks the column; `plan` is None when its type does not
+    fit (`reason`), and then its one aggregate counts the non-missing values, because an
+    all-missing column fits any bins.
+    """
+
+    name: str
+    spec: BinSpec
+    column: Any = None
+    floating: bool = False
+    plan: ColumnPlan | None = None
+    reason: str | None = None
+    aggregates: tuple[Any, ...] = ()
 
 
-def _unseen(conn: Any, from_clause: Any, column: Any, spec: CategoricalBins, ops: SqlOps, floating: bool) -> tuple[Any, bool]:
+def _job(col: ColumnProfile, current: _Typed | None, ops: SqlOps) -> _Job:
+    assert col.bins is not None
+    if current is None:
+        return _Job(col.name, col.bins)
+    column = sa.column(col.name, type_=current.sql_type)
+    floating = _floating(current.family)
+    reason = mismatch(col.bins, current.family, current.text)
+    if reason is None:
+        plan = plan_column(column, col.bins, ops, floating=floating)
+        return _Job(col.name, col.bins, column, floating, plan, None, tuple(plan.aggregates))
+    present = ops.count_if(~ops.is_missing(column, floating))
+    return _Job(col.name, col.bins, column, floating, None, f"column {col.name!r}: {reason}", (present,))
+
+
+def _unseen(conn: Any, from_clause: Any, job: _Job, ops: SqlOps) -> tuple[Any, bool]:
     """The values counted in "(unseen)" with their counts: one GROUP BY, listed as pandas lists them."""
+    spec, column = job.spec, job.column
+    assert isinstance(spec, CategoricalBins)
     known = [*spec.categories, *spec.other_values]
-    where = ~ops.is_missing(column, floating)
+    where = ~ops.is_missing(column, job.floating)
     if known:
         where = where & ~ops.isin(column, known)
     n = sa.func.count().label("n")
@@ -203,6 +240,23 @@ def _unseen(conn: Any, from_clause: Any, column: Any, spec: CategoricalBins, ops
     freq = np.array([r[1] for r in rows], dtype=np.int64)
     listed, complete = list_unseen(values, freq, np.full(len(values), spec.unseen_index, dtype=np.intp), spec)
     return listed, complete and len(rows) <= MAX_LISTED_UNSEEN_VALUES
+
+
+def _column_counts(
+    job: _Job, values: Sequence[Any], n_rows: int, list_unseen_values: Callable[[_Job], tuple[Any, bool]]
+) -> ColumnCounts:
+    if job.column is None:
+        return ColumnCounts.failed(job.name, "missing_column", _NOT_IN_DATA)
+    if job.plan is None:
+        if values[0]:
+            return ColumnCounts.failed(job.name, "type_mismatch", str(job.reason))
+        return ColumnCounts(job.name, (0,) * (job.spec.n_bins - 1) + (n_rows,))
+    vector, n_inf = job.plan.decode(values)
+    index = job.plan.unseen_index
+    if index is not None and vector[index]:
+        unseen, complete = list_unseen_values(job)
+        return ColumnCounts(job.name, tuple(vector), n_inf, unseen, complete)
+    return ColumnCounts(job.name, tuple(vector), n_inf)
 
 
 def count(
@@ -241,7 +295,6 @@ def count(
         missing: then they count as missing, as in pandas).
     """
     wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
-    targets = [c for c in wanted if c.bins is not None]
     from_clause = _from_clause(source, schema)
     with _connected(bind) as conn:
         if column_types is not None:
@@ -250,51 +303,14 @@ def count(
             raw_types = _reflected_types(source, from_clause, conn, schema)
         typed = {name: _typed(raw, conn.dialect) for name, raw in raw_types.items()}
         ops = SqlOps(conn.dialect.name)
-
-        # (profile column, its expression (None: absent), its plan (None: mismatched), the
-        # mismatch reason, whether it is floating point)
-        jobs: list[tuple[ColumnProfile, Any, ColumnPlan | None, str | None, bool]] = []
-        aggregates: list[Any] = [sa.func.count()]
-        for col in targets:
-            assert col.bins is not None
-            current = typed.get(col.name)
-            if current is None:
-                jobs.append((col, None, None, None, False))
-                continue
-            column = sa.column(col.name, type_=current.sql_type)
-            floating = ops.floating(current.family)
-            reason = mismatch(col.bins, current.family, current.text)
-            if reason is None:
-                plan = plan_column(column, col.bins, ops, floating=floating)
-                aggregates += plan.aggregates
-                jobs.append((col, column, plan, None, floating))
-            else:
-                # An all-missing column fits any bins: its non-missing values, in the same query.
-                aggregates.append(ops.count_if(~ops.is_missing(column, floating)))
-                jobs.append((col, column, None, f"column {col.name!r}: {reason}", floating))
-
+        jobs = [_job(c, typed.get(c.name), ops) for c in wanted if c.bins is not None]
+        aggregates = [sa.func.count(), *(a for job in jobs for a in job.aggregates)]
         row = conn.execute(sa.select(*aggregates).select_from(from_clause)).one()
         n_rows = int(row[0])
+        counted = []
         position = 1
-        counted: list[ColumnCounts] = []
-        for col, column, plan, reason, floating in jobs:
-            assert col.bins is not None
-            if column is None:
-                counted.append(ColumnCounts.failed(col.name, "missing_column", _NOT_IN_DATA))
-            elif plan is None:
-                n_present = int(row[position] or 0)
-                position += 1
-                if n_present:
-                    counted.append(ColumnCounts.failed(col.name, "type_mismatch", str(reason)))
-                else:
-                    counted.append(ColumnCounts(col.name, _all_missing(col.bins.n_bins, n_rows)))
-            else:
-                vector, n_inf = plan.decode(row[position : position + len(plan.aggregates)])
-                position += len(plan.aggregates)
-                unseen: tuple[Any, ...] = ()
-                complete = True
-                spec = col.bins
-                if isinstance(spec, CategoricalBins) and plan.unseen_index is not None and vector[plan.unseen_index]:
-                    unseen, complete = _unseen(conn, from_clause, column, spec, ops, floating)
-                counted.append(ColumnCounts(col.name, tuple(vector), n_inf, unseen, complete))
+        for job in jobs:
+            values = row[position : position + len(job.aggregates)]
+            position += len(job.aggregates)
+            counted.append(_column_counts(job, values, n_rows, lambda j: _unseen(conn, from_clause, j, ops)))
     return CountTable.of(n_rows, counted, list(typed), "sql")
