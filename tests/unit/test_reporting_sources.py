@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import kl_drift as kd
-from kl_drift.reporting import SourceError, expand_paths, read_table
+from kl_drift._engines.files import find_files, format_of
+from kl_drift.reporting import SourceError, expand_paths, parquet_stream, read_table
 
 
 @pytest.fixture
@@ -163,3 +165,52 @@ def test_progress_bar_is_drawn_only_when_asked(frame: pd.DataFrame, tmp_path: Pa
     pytest.importorskip("tqdm")
     read_table(paths, progress=True)
     assert "reading" in capsys.readouterr().err
+
+
+def test_a_name_that_exists_is_used_as_given_even_with_glob_characters(frame: pd.DataFrame, tmp_path: Path) -> None:
+    frame.to_parquet(tmp_path / "data[1].parquet", index=False)
+    frame.iloc[:10].to_parquet(tmp_path / "data1.parquet", index=False)
+    assert [f.path for f in expand_paths([tmp_path / "data[1].parquet"])] == [str(tmp_path / "data[1].parquet")]
+    assert len(read_table([tmp_path / "data[1].parquet"])) == len(frame)
+    # A name that does not exist is a pattern: [12] matches data1.parquet.
+    assert [f.path for f in expand_paths([tmp_path / "data[12].parquet"])] == [str(tmp_path / "data1.parquet")]
+
+
+def test_pandas_index_columns_are_not_read(frame: pd.DataFrame, tmp_path: Path) -> None:
+    frame[frame["items"] % 2 == 0].to_parquet(tmp_path / "filtered.parquet")
+    assert "__index_level_0__" in pq.read_schema(tmp_path / "filtered.parquet").names
+    result = read_table([tmp_path / "filtered.parquet"])
+    assert list(result.columns) == list(frame.columns)
+    files, columns, n_rows = parquet_stream([tmp_path / "filtered.parquet"])
+    assert columns == list(frame.columns) and n_rows == int((frame["items"] % 2 == 0).sum())
+    assert [f.path for f in files] == [str(tmp_path / "filtered.parquet")]
+
+
+def test_suffix_rules_and_hidden_files(frame: pd.DataFrame, tmp_path: Path) -> None:
+    assert [format_of(n) for n in ("a.parquet", "a.PQ", "a.parq", "a.csv", "a.csv.gz", "a.csv.zst", "a.json")] == [
+        "parquet", "parquet", "parquet", "csv", "csv", "csv", None,
+    ]  # fmt: skip
+    root = tmp_path / "mixed"
+    (root / ".hidden").mkdir(parents=True)
+    (root / "_temporary").mkdir()
+    frame.to_parquet(root / "part-0.parquet", index=False)
+    frame.to_parquet(root / ".hidden" / "part-1.parquet", index=False)
+    frame.to_parquet(root / "_temporary" / "part-2.parquet", index=False)
+    frame.to_csv(root / "notes.csv", index=False)
+    # Parquet wins in a directory holding both; hidden and "_" folders are skipped.
+    assert [f.path for f in expand_paths([root])] == [str(root / "part-0.parquet")]
+    # format= reads a directory whole, whatever the names.
+    frame.to_parquet(root / "000000_0", index=False)
+    assert [os.path.basename(f.path) for f in find_files(root, format="parquet")] == ["000000_0", "notes.csv", "part-0.parquet"]
+    with pa.CompressedOutputStream(str(tmp_path / "zipped.csv.zst"), "zstd") as out:
+        out.write(frame.to_csv(index=False).encode())
+    assert len(read_table([tmp_path / "zipped.csv.zst"])) == len(frame)
+
+
+def test_streamed_csv_conversion_error_names_the_file(tmp_path: Path) -> None:
+    # Streamed CSV types come from the first block; a later value that does not fit is a clear error.
+    path = tmp_path / "late.csv"
+    pd.DataFrame({"x": list(range(2_000_000)) + ["oops"]}).to_csv(path, index=False)
+    prof = kd.profile(pd.DataFrame({"x": [1, 2, 3] * 10}))
+    with pytest.raises(SourceError, match=r"late\.csv: is not a readable CSV file: .*first 8 MiB"):
+        kd.compare_dataset(prof, path)
