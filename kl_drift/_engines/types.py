@@ -114,6 +114,9 @@ def pandas_dtype_family(dtype: Any) -> Family | None:
     import pandas as pd
 
     api = pd.api.types
+    if isinstance(dtype, pd.ArrowDtype):
+        # By its Arrow type: the pandas predicates below miss e.g. the time zone of a timestamp.
+        return arrow_family(dtype.pyarrow_dtype)
     if isinstance(dtype, pd.CategoricalDtype):
         return pandas_dtype_family(dtype.categories.dtype)
     if api.is_bool_dtype(dtype):
@@ -130,8 +133,6 @@ def pandas_dtype_family(dtype: Any) -> Family | None:
         return "string"
     if api.is_timedelta64_dtype(dtype) or api.is_complex_dtype(dtype):
         return "other"
-    if isinstance(dtype, pd.ArrowDtype):
-        return arrow_family(dtype.pyarrow_dtype)
     return None
 
 
