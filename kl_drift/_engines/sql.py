@@ -14,7 +14,7 @@ type fits the bins is decided by the type table only (:mod:`kl_drift._engines.ty
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -126,7 +126,7 @@ class _Typed:
 def _type_text(sql_type: Any, dialect: Any) -> str:
     try:
         return str(sql_type.compile(dialect=dialect))
-    except Exception:  # noqa: BLE001 - only for the message: a type some dialect cannot spell
+    except Exception:  # only for the message: a type this dialect cannot spell
         return type(sql_type).__name__
 
 
@@ -177,8 +177,7 @@ def _reflected_types(source: Any, from_clause: Any, conn: Any, schema: str | Non
 @contextmanager
 def _connected(bind: Any) -> Iterator[Any]:
     if isinstance(bind, sa.engine.Connection):
-        with nullcontext(bind) as conn:
-            yield conn
+        yield bind
     elif isinstance(bind, sa.engine.Engine):
         with bind.connect() as conn:
             yield conn
