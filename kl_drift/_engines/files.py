@@ -501,30 +501,11 @@ def read_batches(
     """
     queue: Queue[Any] = Queue(maxsize=_BATCH_READAHEAD)
     stop = threading.Event()
-    done = object()
-    names = list(dict.fromkeys(columns))
-    dictionary = list(dictionary)
-
-    def produce() -> None:
-        try:
-            for source in files:
-                batches = _file_batches(source, names, batch_size, dictionary)
-                for batch in _named(source, batches):
-                    if stop.is_set():
-                        return
-                    if batch.num_rows:
-                        queue.put((source, batch))
-            queue.put(done)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            queue.put(exc)
-
-    worker = threading.Thread(target=produce, name="kl_drift-reader", daemon=True)
+    batches = _all_batches(files, list(dict.fromkeys(columns)), batch_size, list(dictionary))
+    worker = threading.Thread(target=_produce, args=(batches, queue, stop), name="kl_drift-reader", daemon=True)
     worker.start()
     try:
-        while True:
-            item = queue.get()
-            if item is done:
-                return
+        while (item := queue.get()) is not _DONE:
             if isinstance(item, BaseException):
                 raise item
             yield item
@@ -537,6 +518,30 @@ def read_batches(
                 queue.get_nowait()
             except Empty:
                 worker.join(timeout=0.01)
+
+
+_DONE = object()
+
+
+def _all_batches(
+    files: Sequence[InputFile], columns: list[str], batch_size: int, dictionary: list[str]
+) -> Iterator[tuple[InputFile, pa.RecordBatch]]:
+    for source in files:
+        for batch in _named(source, _file_batches(source, columns, batch_size, dictionary)):
+            if batch.num_rows:
+                yield source, batch
+
+
+def _produce(batches: Iterator[Any], queue: Queue[Any], stop: threading.Event) -> None:
+    """The reader thread: batches onto the queue, then _DONE, or the error for the consumer to raise."""
+    try:
+        for item in batches:
+            if stop.is_set():
+                return
+            queue.put(item)
+        queue.put(_DONE)
+    except BaseException as exc:  # handed to the consumer, which re-raises it
+        queue.put(exc)
 
 
 def _named(source: InputFile, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
