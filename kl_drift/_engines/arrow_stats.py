@@ -52,7 +52,8 @@ class ColumnScan:
     # Some batch's values were floats to the counting (numeric_values): float columns, uint64,
     # and integers with nulls.
     float_seen: bool = False
-    # Some batch of a numpy integer column had nulls: the whole column is float64 in pandas.
+    # Some batch had nulls (or a file lacked the column): a numpy integer column is float64
+    # in pandas as a whole, a numpy boolean one object.
     nulls_seen: bool = False
     counter: ValueCounter = field(default_factory=ValueCounter)
     low: Any = None
@@ -84,10 +85,9 @@ class ColumnScan:
     def add_missing(self, n_rows: int) -> None:
         """Rows of a file that lacks the column (or holds it as nulls only): missing values."""
         self.n_missing += n_rows
-        if self.kind == "numeric":
-            # pandas.concat fills them with NaN: integers become floats.
-            self.nulls_seen = True
-            self.float_seen = True
+        # pandas.concat fills them with NaN: integers become floats.
+        self.nulls_seen = True
+        self.float_seen |= self.kind == "numeric"
 
     def update_array(self, array: pa.Array, *, track_range: bool) -> None:
         """The same statistics as :meth:`update`, from the Arrow array of a typed column."""
@@ -99,10 +99,10 @@ class ColumnScan:
                 self.values = None
             else:
                 self._add_values(*value_counts(array), 0)
+        self.nulls_seen |= array.null_count > 0
         if self.kind != "numeric":
             return
         floating = pa.types.is_floating(array.type)
-        self.nulls_seen |= array.null_count > 0
         self.float_seen |= floating or array.null_count > 0 or pa.types.is_uint64(array.type)
         if floating and self.values is not None and not self.forced and pc.any(pc.is_inf(array)).as_py():
             self.values = None
@@ -116,9 +116,9 @@ class ColumnScan:
             return
         if self.values is not None:
             self._count_values(series)
+        self.nulls_seen |= bool(series.hasnans)
         if self.kind == "numeric":
             x = numeric_values(series)
-            self.nulls_seen |= bool(series.hasnans)
             if x.dtype.kind == "f":
                 self.float_seen = True
                 if self.values is not None and not self.forced and np.isinf(x).any():
@@ -240,10 +240,14 @@ def whole_dtype(scan: ColumnScan) -> Any:
     """The dtype the column has when the whole table is converted at once.
 
     A batch of an integer column without nulls converts to int64, one with nulls to float64;
-    converted whole, the column is float64 if any batch was.
+    converted whole, the column is float64 if any batch was. Booleans with nulls are objects.
     """
-    if scan.kind == "numeric" and scan.nulls_seen and isinstance(scan.dtype, np.dtype) and scan.dtype.kind in "iu":
+    if not (scan.nulls_seen and isinstance(scan.dtype, np.dtype)):
+        return scan.dtype
+    if scan.kind == "numeric" and scan.dtype.kind in "iu":
         return np.dtype(np.float64)
+    if scan.dtype.kind == "b":
+        return np.dtype(object)
     return scan.dtype
 
 

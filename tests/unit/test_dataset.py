@@ -561,3 +561,26 @@ def test_file_names_with_glob_characters_are_used_as_given(tmp_path: Path) -> No
     # A name that does not exist is a pattern: here it matches data1.parquet only.
     with pytest.raises(kd.KlDriftError, match=r"data1\.parquet: is not a readable Parquet file"):
         profile_dataset(tmp_path / "data[12].parquet")
+
+
+@pytest.mark.parametrize("sample_size", [10_000, 50])
+def test_columns_absent_from_the_first_file_profile_as_the_concatenated_frame(tmp_path: Path, sample_size: int) -> None:
+    rng = np.random.default_rng(9)
+    first = pd.DataFrame({"x": rng.normal(size=700)})
+    second = pd.DataFrame({
+        "x": rng.normal(size=900), "k": rng.integers(0, 4, 900), "s": rng.choice(["u", "v"], 900),
+        "flag": rng.random(900) < 0.5, "big": rng.integers(0, 10**6, 900),
+    })  # fmt: skip
+    paths = [tmp_path / "1.parquet", tmp_path / "2.parquet"]
+    first.to_parquet(paths[0])
+    second.to_parquet(paths[1])
+    whole = read_whole(paths)
+    # pandas.concat: integers with missing rows become floats, booleans objects.
+    assert whole.dtypes.astype(str).to_dict() == {"x": "float64", "k": "float64", "s": "str", "flag": "object", "big": "float64"}
+    expected = kd.profile(whole, strategy="uniform")
+    streamed = profile_dataset(paths, sample_size=sample_size, batch_size=256, strategy="uniform")
+    assert streamed == expected
+    assert [c.dtype for c in streamed.columns] == [c.dtype for c in expected.columns]
+    assert streamed["s"].counts[-1] == streamed["k"].counts[-1] == 700
+    report = compare_dataset(expected, paths)
+    assert report.to_dict()["columns"] == kd.compare(expected, whole).to_dict()["columns"]
