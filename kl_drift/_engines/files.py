@@ -341,6 +341,7 @@ def _csv_options(source: InputFile, columns: Sequence[str] | None, block: int | 
         read.block_size = max(read.block_size, block)
     if columns is not None:
         convert.include_columns = list(columns)
+        convert.include_missing_columns = True
     return {"read_options": read, "parse_options": parse, "convert_options": convert}
 
 
@@ -462,8 +463,9 @@ def _file_batches(
             for batch in reader.iter_batches(batch_size=batch_size, columns=present):
                 yield _with_partition(batch, source, columns)
             return
-        own = set(_own_schema(source).names)
-        with _open_csv(source, handle, [c for c in columns if c in own]) as reader:
+        # Columns the file lacks come back as nulls (include_missing_columns): missing values,
+        # as the engines count a Parquet file's absent column.
+        with _open_csv(source, handle, [c for c in columns if c not in source.partition]) as reader:
             for block in reader:
                 block = _dates_as_timestamps(block)
                 for start in range(0, block.num_rows, batch_size):
