@@ -13,7 +13,7 @@ from ._version import __version__
 from .accessor import DataFrameDriftAccessor, SeriesDriftAccessor
 from .compare import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS, compare, count, score
 from .counts import ColumnCounts, CountTable
-from .dataset import compare_dataset, profile_dataset
+from .dataset import compare_dataset, count_dataset, profile_dataset
 from .errors import (
     AllMissingWarning,
     ColumnError,
@@ -40,6 +40,7 @@ __all__ = [
     # files larger than memory
     "profile_dataset",
     "compare_dataset",
+    "count_dataset",
     # counts: what every engine returns, and compare scores
     "CountTable",
     "ColumnCounts",
