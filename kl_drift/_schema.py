@@ -1,7 +1,14 @@
-"""Strict validation of saved profiles (pydantic), imported only when a profile is loaded."""
+"""Strict validation of saved profiles (pydantic), imported only when a profile is loaded.
+
+A profile file is untrusted input: besides its fields, its size, its nesting and the range
+of its numbers are bounded, so that a damaged or hostile file is a `ProfileFormatError`
+naming the file, never a MemoryError, RecursionError or OverflowError later on.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -11,8 +18,20 @@ from ._core.bins import CategoricalBins, NumericBins
 from .errors import ProfileFormatError
 from .profile import FORMAT_NAME, SCHEMA_VERSION, ColumnProfile, ReferenceProfile, _checksum
 
-NonNegative = Annotated[int, Field(ge=0, strict=True)]
-Number = Annotated[int, Field(strict=True)] | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+__all__ = ["MAX_PROFILE_BYTES", "MAX_SETTINGS_DEPTH", "read_profile", "validate_profile", "validate_column"]
+
+# Real profiles take kilobytes to a few megabytes (10,000 columns of 50 categories is ~30 MB);
+# a larger file is not a profile, and parsing it whole could exhaust memory.
+MAX_PROFILE_BYTES = 256 * 2**20
+# `settings` is the one free-form field; deeper nesting than this is not a profile's.
+MAX_SETTINGS_DEPTH = 16
+INT64_MAX = 2**63 - 1
+# Counts are int64 in every engine; numbers (edges, categories) may also be uint64 values.
+NonNegative = Annotated[int, Field(ge=0, le=INT64_MAX, strict=True)]
+Number = (
+    Annotated[int, Field(ge=-(2**63), le=2**64 - 1, strict=True)]
+    | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+)
 Category = Annotated[bool, Field(strict=True)] | Annotated[str, Field(strict=True)] | Number
 
 
@@ -76,6 +95,12 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
         return ColumnProfile(name, model.kind, model.dtype, None, (), 0, model.reason)
     if model.bins is None:
         raise ProfileFormatError(source, f"column {name!r}: bins are missing")
+    if isinstance(model.bins, _NumericModel) and model.bins.datetime:
+        # Datetime edges are int64 nanoseconds since the epoch (-2**63 is NaT).
+        if not all(isinstance(e, int) and -INT64_MAX <= e <= INT64_MAX for e in model.bins.edges):
+            raise ProfileFormatError(
+                source, f"column {name!r}: datetime edges must be integer nanoseconds within ±(2**63 - 1)"
+            )
     try:
         if isinstance(model.bins, _NumericModel):
             spec: NumericBins | CategoricalBins = NumericBins(
@@ -111,6 +136,60 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
     )
 
 
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a JSON value, counted no further than `limit` + 1."""
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    items = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(item, limit - 1) for item in items), default=0)
+
+
+def read_profile(path: str | os.PathLike[str]) -> ReferenceProfile:
+    """Read and validate a profile file; every failure is a `ProfileFormatError` naming it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "deep.json")
+    >>> _ = open(path, "w").write("[" * 100_000 + "]" * 100_000)
+    >>> read_profile(path)
+    Traceback (most recent call last):
+    ...
+    kl_drift.errors.ProfileFormatError: invalid kl_drift profile ...deep.json: is nested too deeply to be a profile
+    """
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as handle:
+            raw = handle.read(MAX_PROFILE_BYTES + 1)
+    except OSError as exc:
+        raise ProfileFormatError(source, f"cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_PROFILE_BYTES:
+        raise ProfileFormatError(
+            source, f"is larger than {MAX_PROFILE_BYTES // 2**20} MiB, the most a profile may take (is it a profile?)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProfileFormatError(source, "is not UTF-8 text (is it a profile JSON file?)") from None
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
+        hint = " (the file looks truncated)" if truncated else ""
+        raise ProfileFormatError(
+            source, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}){hint}"
+        ) from None
+    except ValueError as exc:
+        raise ProfileFormatError(source, str(exc)) from None
+    except RecursionError:
+        raise ProfileFormatError(source, "is nested too deeply to be a profile") from None
+    return validate_profile(data, source)
+
+
+def _reject_constant(token: str) -> Any:
+    raise ValueError(f"holds the non-standard JSON constant {token}")
+
+
 def validate_column(data: Any, source: str) -> ColumnProfile:
     """Validate one column's dict (as written by ColumnProfile.to_dict)."""
     try:
@@ -137,6 +216,10 @@ def validate_profile(data: Any, source: str) -> ReferenceProfile:
         model = _ProfileModel.model_validate(data)
     except ValidationError as exc:
         raise ProfileFormatError(source, _describe(exc)) from None
+    except RecursionError:
+        raise ProfileFormatError(source, "is nested too deeply to be a profile") from None
+    if _depth(model.settings, MAX_SETTINGS_DEPTH) > MAX_SETTINGS_DEPTH:
+        raise ProfileFormatError(source, f"field settings: nested deeper than {MAX_SETTINGS_DEPTH} levels")
     raw_columns = [dict(c) for c in data["columns"]]
     if model.checksum != _checksum(raw_columns, model.n_rows):
         raise ProfileFormatError(

@@ -1,9 +1,11 @@
 """The ``kl-drift`` command line: profile a reference, compare current data, keep a history.
 
-Exit codes: 0 no drift, 1 drift (as ``--fail-on`` decides), 2 usage error or bad input,
-with a one-line message on stderr that names the file or column. The commands only parse
-options and call the library; the work lives in :mod:`kl_drift` and
-:mod:`kl_drift.reporting`.
+Exit codes are a contract for schedulers: 0 no drift, 1 drift (as ``--fail-on`` decides),
+2 usage error or bad input, with one line on stderr that names the file or column, and 3
+for an internal error (a bug), with its traceback. No error ever exits 1. The commands only
+parse options and call the library; the work lives in `kl_drift` and `kl_drift.reporting`
+(the configuration file in `kl_drift.reporting.config`, the output checks in
+`kl_drift.reporting.paths`).
 """
 
 from __future__ import annotations
@@ -11,24 +13,26 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
+import traceback
 import warnings
-from collections.abc import Sequence
-from typing import Any
-
-import pyarrow as pa
+from collections.abc import Callable, Mapping, Sequence
+from typing import IO, Any
 
 from . import compare, profile
 from ._io import atomic_write_text
-from .dataset import compare_dataset, profile_dataset
+from ._options import CompareOptions, check_level
 from ._version import __version__
+from .dataset import compare_dataset, profile_dataset
 from .errors import ColumnError, KlDriftError
-from .profile import ReferenceProfile
+from .profile import MAX_BINS, ReferenceProfile, _check_bins
 from .report import DriftReport, json_safe
 from .reporting import (
     DriftHistory,
     SourceError,
     parquet_stream,
+    parse_since,
     progress_bar,
     read_table,
     render_history_html,
@@ -37,10 +41,14 @@ from .reporting import (
     render_markdown,
     render_text,
 )
+from .reporting.config import FAIL_ON, FORMATS, STRATEGIES, DriftConfig, load_config
+from .reporting.history import as_of_text
+from .reporting.paths import STDOUT, check_outputs, input_columns, input_files
 
-__all__ = ["main", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR"]
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR", "EXIT_INTERNAL"]
 
-EXIT_OK, EXIT_DRIFT, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_DRIFT, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 # Streamed inputs of at least this many rows (or several files) draw a progress bar on a terminal.
 _BAR_MIN_ROWS = 1_000_000
 
@@ -48,15 +56,65 @@ EXIT_CODES = """\
 exit codes:
   0  no drift (always 0 with --fail-on never)
   1  drift: a column drifted, or with --fail-on warn a column drifted or warned
-  2  usage error or bad input (unreadable file, corrupted profile, unknown column);
-     a one-line message on stderr names the file or column
+  2  usage error or bad input (unreadable file, corrupted profile, unknown column, an
+     output that would overwrite an input); one line on stderr names the file or column
+  3  internal error: a bug in kl-drift; its traceback is printed on stderr
 """
 
 PROFILE_SUFFIXES = (".json",)
+# Options whose default is applied after the configuration file, so that a file's value is
+# used unless the command line gives one.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "profile": {"bins": 10, "strategy": "quantile", "max_categories": 50, "quiet": False},
+    "compare": {"direction": "current||reference", "alpha": 0.05, "correction": "holm", "fail_on": "drift", "quiet": False},
+    "history": {"quiet": False},
+}
+_BINNING = ("bins", "strategy", "max_categories")
 
 
 class UsageError(Exception):
     """Bad command-line usage; reported on one line with exit code 2."""
+
+
+class _Console:
+    """Standard output and error of one run: ``--quiet``, and a reader that went away.
+
+    When the reader of stdout closes it (``kl-drift ... | head -1``), the run goes on
+    quietly and keeps its exit code; stdout is pointed at /dev/null so that the final
+    flush at interpreter exit does not fail either.
+    """
+
+    def __init__(self) -> None:
+        self.quiet = False
+
+    def out(self, text: str, *, always: bool = False) -> None:
+        """Print on stdout, unless quiet; `always` for a report the user sent to ``-``."""
+        if always or not self.quiet:
+            write(sys.stdout, text)
+
+    def note(self, text: str) -> None:
+        """A status line or warning on stderr, unless quiet."""
+        if not self.quiet:
+            write(sys.stderr, text)
+
+    def error(self, text: str) -> None:
+        write(sys.stderr, text)
+
+
+def write(stream: IO[str] | None, text: str) -> None:
+    """Write a line and flush; a closed pipe silences the stream instead of failing."""
+    if stream is None:  # started with the stream closed (`>&-`)
+        return
+    try:
+        stream.write(text if text.endswith("\n") else text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+            pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,13 +122,16 @@ class _Parser(argparse.ArgumentParser):
         # argparse would print the whole usage and call sys.exit; main() returns codes instead.
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def _print_message(self, message: str, file: IO[str] | None = None) -> None:
+        # --help and --version into a closed pipe end quietly like everything else.
+        if message:
+            write(file or sys.stdout, message.rstrip("\n"))
 
-def _names(text: str | None, option: str) -> list[str] | None:
-    if text is None:
-        return None
+
+def _names(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",")]
     if not all(names):
-        raise UsageError(f"{option} must be a comma-separated list of column names, got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a comma-separated list of column names, got {text!r}")
     return names
 
 
@@ -84,33 +145,44 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _threshold(text: str) -> float | str:
-    return "auto" if text == "auto" else _level(text)
+def _bins(text: str) -> int:
+    try:
+        return _check_bins("--bins", _positive_int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_BINS:,}, got {text!r}") from None
 
 
 def _level(text: str) -> float:
     try:
-        value = float(text)
+        return check_level("value", float(text))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative number, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite non-negative number, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(f"must be a finite non-negative number, got {text!r}") from None
 
 
-def _add_binning(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+def _threshold(text: str) -> float | str:
+    return "auto" if text == "auto" else _level(text)
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="DRIFT.toml",
+                        help="read options from a TOML file (see docs/scheduled_reports.md); flags given here win")  # fmt: skip
+    parser.add_argument("-q", "--quiet", action="store_true", default=None,
+                        help="print nothing but errors (reports sent to '-' are still written)")  # fmt: skip
+
+
+def _add_binning(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("binning (when profiling data)")
-    group.add_argument("--bins", type=_positive_int, default=10 if defaults else None, metavar="N",
-                       help="bins per numeric column (default 10)")
-    group.add_argument("--strategy", choices=("quantile", "uniform"), default="quantile" if defaults else None,
-                       help="numeric bin edges from reference quantiles or of equal width (default quantile)")
-    group.add_argument("--max-categories", type=_positive_int, default=50 if defaults else None, metavar="K",
+    group.add_argument("--bins", type=_bins, metavar="N", help=f"bins per numeric column, 1 to {MAX_BINS:,} (default 10)")
+    group.add_argument("--strategy", choices=STRATEGIES,
+                       help="numeric bin edges from reference quantiles or of equal width (default quantile)")  # fmt: skip
+    group.add_argument("--max-categories", type=_positive_int, metavar="K",
                        help="most frequent categories kept per column, the rest pooled (default 50)")  # fmt: skip
 
 
 def _add_columns(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--columns", metavar="A,B", help="only these columns (comma-separated)")
-    parser.add_argument("--exclude", metavar="A,B", help="leave out these columns (comma-separated)")
+    parser.add_argument("--columns", type=_names, metavar="A,B", help="only these columns (comma-separated)")
+    parser.add_argument("--exclude", type=_names, metavar="A,B",
+                        help="leave out these columns (comma-separated); the same list works for profile and compare")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,9 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     prof.add_argument("reference", nargs="+", metavar="REFERENCE",
                       help="CSV or Parquet files, Parquet directories or glob patterns")  # fmt: skip
-    prof.add_argument("-o", "--output", required=True, metavar="PROFILE.json", help="where to write the profile")
+    prof.add_argument("-o", "--output", metavar="PROFILE.json", help="where to write the profile ('-': stdout)")
     _add_columns(prof)
-    _add_binning(prof, defaults=True)
+    _add_binning(prof)
+    _add_common(prof)
     prof.set_defaults(run=_run_profile)
 
     comp = commands.add_parser(
@@ -144,36 +217,38 @@ def build_parser() -> argparse.ArgumentParser:
         description="Score the drift of current data from a reference, column by column: print a\n"
         "summary, write reports, append to the history, and exit 1 on drift.",
     )  # fmt: skip
-    comp.add_argument("--reference", required=True, metavar="PROFILE.json|FILE",
+    comp.add_argument("--reference", metavar="PROFILE.json|FILE",
                       help="a profile written by `kl-drift profile`, or reference data to profile now")  # fmt: skip
     comp.add_argument("current", nargs="+", metavar="CURRENT",
                       help="CSV or Parquet files, Parquet directories or glob patterns")  # fmt: skip
     comp.add_argument("--threshold", type=_threshold, metavar="X|auto",
-                      help="drift level for every column (default 0.1 nats); 'auto': drift when the change is "
-                      "both significant and at least a minimum effect")  # fmt: skip
+                      help="drift level of the columns without their own (default 0.1 nats); 'auto': drift when the "
+                      "change is both significant and at least a minimum effect")  # fmt: skip
     comp.add_argument("--warn-threshold", type=_level, metavar="X",
                       help="warn level (default half the drift level)")  # fmt: skip
     stats = comp.add_argument_group("statistics (see docs/thresholds.md)")
     stats.add_argument("--direction", choices=("current||reference", "reference||current", "symmetric", "js"),
-                       default="current||reference",
                        help="divergence: D(current ‖ reference) (default), the reverse, symmetric (PSI) or js")  # fmt: skip
-    stats.add_argument("--alpha", type=float, default=0.05, metavar="A",
+    stats.add_argument("--alpha", type=float, metavar="A",
                        help="significance level for --threshold auto (default 0.05)")  # fmt: skip
     stats.add_argument("--min-effect", type=_level, metavar="X",
                        help="smallest score that matters for --threshold auto (default 0.01 nats)")  # fmt: skip
-    stats.add_argument("--correction", choices=("holm", "bonferroni", "bh", "none"), default="holm",
+    stats.add_argument("--correction", choices=("holm", "bonferroni", "bh", "none"),
                        help="multiple-testing adjustment across columns (default holm)")  # fmt: skip
-    comp.add_argument("--fail-on", choices=("drift", "warn", "never"), default="drift",
-                      help="exit 1 on drift (default), on drift or warning, or never")  # fmt: skip
-    comp.add_argument("--format", choices=("table", "json"), default="table",
+    comp.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 on drift (default), on drift or warning, or never")
+    comp.add_argument("--format", choices=FORMATS,
                       help="what to print on stdout: a summary table (default) or the JSON report")  # fmt: skip
-    outputs = comp.add_argument_group("reports (each written atomically)")
+    comp.add_argument("--as-of", metavar="DATE",
+                      help="the data's logical date (e.g. Airflow's {{ ds }}) recorded in --history (default: now); "
+                      "a re-run of a date replaces it")  # fmt: skip
+    outputs = comp.add_argument_group("reports (each written atomically; '-' writes it on stdout)")
     outputs.add_argument("--json", metavar="OUT.json", help="the full report as JSON")
     outputs.add_argument("--markdown", metavar="OUT.md", help="a compact table for a pull request or chat")
     outputs.add_argument("--html", metavar="OUT.html", help="a self-contained page with charts")
     outputs.add_argument("--history", metavar="DRIFT.sqlite", help="append this run to a SQLite drift history")
     _add_columns(comp)
-    _add_binning(comp, defaults=False)
+    _add_binning(comp)
+    _add_common(comp)
     comp.set_defaults(run=_run_compare)
 
     hist = commands.add_parser(
@@ -182,11 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the runs recorded with `kl-drift compare --history`; --html draws each\n"
         "column's score against its thresholds over time.",
     )  # fmt: skip
-    hist.add_argument("database", metavar="DRIFT.sqlite", help="the history database")
+    hist.add_argument("database", nargs="?", metavar="DRIFT.sqlite",
+                      help="the history database (default: the [compare] history of --config)")  # fmt: skip
     hist.add_argument("--column", action="append", metavar="C", help="only this column (repeatable)")
     hist.add_argument("--since", metavar="DATE", help="only runs from this date or time (UTC), or e.g. 30d")
-    hist.add_argument("--html", metavar="TREND.html", help="write a self-contained trend page")
-    hist.add_argument("--format", choices=("table", "json"), default="table", help="what to print on stdout")
+    hist.add_argument("--html", metavar="TREND.html", help="write a self-contained trend page ('-': stdout)")
+    hist.add_argument("--format", choices=FORMATS,
+                      help="print the runs as a table or JSON (default: a table, unless --html is given)")  # fmt: skip
+    _add_common(hist)
     hist.set_defaults(run=_run_history)
     return parser
 
@@ -195,24 +273,98 @@ def _is_profile(path: str) -> bool:
     return path.lower().endswith(PROFILE_SUFFIXES)
 
 
-def _run_profile(args: argparse.Namespace) -> int:
-    columns = _names(args.columns, "--columns")
-    exclude = _names(args.exclude, "--exclude") or []
-    options = {"bins": args.bins, "strategy": args.strategy, "max_categories": args.max_categories}
-    result = _profile_files(args.reference, columns, exclude, options)
-    result.save(args.output)
+def _usage(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a validator of the library: its ValueError is a usage error, not a bug."""
+    try:
+        return function(*args, **kwargs)
+    except KlDriftError:
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _apply_config(args: argparse.Namespace, config: DriftConfig) -> None:
+    """Options the command line left out, from the configuration file, then the defaults."""
+    given_exclude = getattr(args, "exclude", None) is not None
+    for key, value in config.options(args.command).items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    if args.command != "history" and not given_exclude:
+        # --exclude on the command line replaces the file's exclusions; without it, the
+        # section's list and the columns marked `exclude = true` are left out.
+        args.exclude = list(dict.fromkeys([*(args.exclude or []), *config.excluded])) or None
+    for key, value in DEFAULTS[args.command].items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+
+
+def _config_inputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    return [("--config", args.config)] if args.config else []
+
+
+def _check_config_columns(config: DriftConfig, known: Sequence[str], where: str) -> None:
+    """Every ``[columns.NAME]`` of the file must name a column: a typo is an error, not a no-op."""
+    for name in config.columns:
+        if name not in known:
+            raise ColumnError(name, f"is named in {config.path} [columns.{name}] but is not a column of {where}")
+
+
+def _per_column(config: DriftConfig, option: str, selected: Sequence[str]) -> dict[str, Any]:
+    return {name: value for name, value in config.per_column(option).items() if name in selected}
+
+
+def _binning(args: argparse.Namespace, config: DriftConfig, selected: Sequence[str]) -> dict[str, Any]:
+    """Profile options: the run's, with the file's per-column bins, strategies, edges, categories."""
+    options: dict[str, Any] = {
+        "bins": args.bins or 10,
+        "strategy": args.strategy or "quantile",
+        "max_categories": args.max_categories or 50,
+    }
+    for option, default in (("bins", 10), ("strategy", "quantile")):
+        per = _per_column(config, option, selected)
+        if per:
+            # kd.profile takes either one value or {column: value} (the others keep the default).
+            if options[option] != default:
+                raise UsageError(
+                    f"--{option} {options[option]} and the per-column {option} of {config.path} cannot be combined: "
+                    f"columns without their own {option} would get {default!r}; set {option} per column instead"
+                )
+            options[option] = per
+    edges = _per_column(config, "edges", selected)
+    if edges:
+        options["edges"] = edges
+    categorical = [name for name in config.categorical if name in selected]
+    if categorical:
+        options["categorical"] = categorical
+    return options
+
+
+def _run_profile(args: argparse.Namespace, config: DriftConfig, console: _Console) -> int:
+    if not args.output:
+        raise UsageError("the following arguments are required: -o/--output (or [profile] output in --config)")
+    check_outputs([("-o", args.output)], [*input_files("the input", args.reference), *_config_inputs(args)])
+    if config.columns:
+        _check_config_columns(config, input_columns(args.reference), ", ".join(args.reference))
+    result = _profile_files(args.reference, args.columns, args.exclude or [], args, config)
     checksum = result.to_dict()["checksum"]
-    print(f"profiled {len(result)} columns of {result.n_rows:,} rows -> {args.output} ({checksum})")
+    done = f"profiled {len(result)} columns of {result.n_rows:,} rows -> {args.output} ({checksum})"
+    if args.output == STDOUT:
+        console.out(result.to_json(), always=True)
+        console.note(done)
+    else:
+        result.save(args.output)
+        console.out(done)
     return EXIT_OK
 
 
 def _profile_files(
-    paths: Sequence[str], columns: list[str] | None, exclude: list[str], options: dict[str, Any]
+    paths: Sequence[str], columns: list[str] | None, exclude: list[str], args: argparse.Namespace, config: DriftConfig
 ) -> ReferenceProfile:
     """Profile input files: plain Parquet is streamed in bounded memory, CSV read whole."""
     stream = parquet_stream(paths, columns, exclude=exclude)
     if stream is not None:
         files, selected, n_rows = stream
+        options = _binning(args, config, selected)
         # Up to two passes over the rows: the bar counts rows read, without a total.
         bar = progress_bar(None, unit=" rows", desc="profiling", large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)
         try:
@@ -222,23 +374,21 @@ def _profile_files(
     data = read_table(paths, columns, exclude=exclude)
     if data.empty:
         raise SourceError(", ".join(paths), "holds no rows")
-    return profile(data, **options)
+    return profile(data, **_binning(args, config, list(data.columns)))
 
 
-def _reference_profile(args: argparse.Namespace, columns: list[str] | None, exclude: list[str]) -> ReferenceProfile:
-    if _is_profile(args.reference):
-        given = [f"--{name.replace('_', '-')}" for name in ("bins", "strategy", "max_categories") if getattr(args, name)]
-        if given:
-            raise UsageError(f"{', '.join(given)} apply only when --reference is a data file; the profile's bins are fixed")
-        return ReferenceProfile.load(args.reference)
-    options = {"bins": args.bins or 10, "strategy": args.strategy or "quantile", "max_categories": args.max_categories or 50}
-    return _profile_files([args.reference], columns, exclude, options)
-
-
-def _selected(prof: ReferenceProfile, columns: list[str] | None, exclude: list[str]) -> list[str]:
-    for name in [*(columns or []), *exclude]:
+def _selected(prof: ReferenceProfile, columns: list[str] | None, exclude: list[str], current: Sequence[str]) -> list[str]:
+    """The columns to compare. An excluded column need not be in the profile (it was left out
+    when profiling, with the same --exclude), but must be somewhere: a typo is an error."""
+    for name in columns or []:
         if name not in prof:
             raise ColumnError(name, f"is not in the reference profile; its columns are {list(prof.names)}")
+    absent = [name for name in exclude if name not in prof]
+    if absent:
+        found = input_columns(current)
+        for name in absent:
+            if name not in found:
+                raise ColumnError(name, "is in --exclude but in neither the reference profile nor the current data")
     return [c for c in (columns or prof.names) if c not in exclude]
 
 
@@ -252,71 +402,155 @@ def _fail_code(report: DriftReport, fail_on: str) -> int:
     return EXIT_OK
 
 
-def _run_compare(args: argparse.Namespace) -> int:
-    columns = _names(args.columns, "--columns")
-    exclude = _names(args.exclude, "--exclude") or []
-    reference = _reference_profile(args, columns, exclude)
-    # Reference data was read without the excluded columns already.
-    selected = _selected(reference, columns, exclude if _is_profile(args.reference) else [])
+def _compare_options(args: argparse.Namespace, config: DriftConfig, selected: Sequence[str]) -> dict[str, Any]:
     options = {
-        "columns": selected,
+        "columns": list(selected),
         "threshold": args.threshold,
         "warn_threshold": args.warn_threshold,
+        "thresholds": _per_column(config, "threshold", selected),
+        "warn_thresholds": _per_column(config, "warn_threshold", selected),
         "direction": args.direction,
         "alpha": args.alpha,
         "min_effect": args.min_effect,
         "correction": args.correction,
     }
-    stream = parquet_stream(args.current, selected, missing="ignore")
+    # Validate as kd.compare will, so that a bad level is a usage error before any row is read.
+    resolved = _usage(CompareOptions.resolve, **{k: v for k, v in options.items() if k != "columns"})
+    _usage(resolved.levels, list(selected))
+    return options
+
+
+def _reports(args: argparse.Namespace) -> list[tuple[str, str]]:
+    given = (("--json", args.json), ("--markdown", args.markdown), ("--html", args.html), ("--history", args.history))
+    return [(label, path) for label, path in given if path]
+
+
+def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Console) -> int:
+    if not args.reference:
+        raise UsageError("the following arguments are required: --reference (or [compare] reference in --config)")
+    if args.history == STDOUT:
+        raise UsageError("--history needs a database file; '-' (stdout) cannot hold one")
+    as_of = None
+    if args.as_of is not None:
+        if not args.history:
+            raise UsageError("--as-of dates the run in the history: give --history too")
+        as_of = _usage(as_of_text, args.as_of)
+    reports = _reports(args)
+    to_stdout = [label for label, path in reports if path == STDOUT]
+    if to_stdout and args.format is not None:
+        raise UsageError(f"--format and {to_stdout[0]} - both print on stdout; drop one")
+    by_profile = _is_profile(args.reference)
+    if by_profile:
+        given = [f"--{name.replace('_', '-')}" for name in _BINNING if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} apply only when --reference is a data file; the profile's bins are fixed")
+    reference_inputs = [("--reference", args.reference)] if by_profile else input_files("--reference", [args.reference])
+    check_outputs(reports, [*reference_inputs, *input_files("the input", args.current), *_config_inputs(args)])
+
+    columns, exclude = args.columns, args.exclude or []
+    if by_profile:
+        reference = ReferenceProfile.load(args.reference)
+    else:
+        reference = _profile_files([args.reference], columns, exclude, args, config)
+    if config.columns:
+        known = [*reference.names, *exclude] if by_profile else input_columns([args.reference])
+        _check_config_columns(config, known, f"the reference {args.reference}")
+    selected = _selected(reference, columns, exclude, args.current)
+    options = _compare_options(args, config, selected)
+    report = _compare_files(reference, args.current, selected, options)
+
+    fingerprint = reference.to_dict()["checksum"]
+    context = {"reference": args.reference, "current": args.current}
+    renderers = {
+        "--json": lambda: report.to_json() + "\n",
+        "--markdown": lambda: render_markdown(report, **context),
+        "--html": lambda: render_html(report, fingerprint=fingerprint, **context),
+    }
+    # Render everything before writing anything, so a rendering error writes no file.
+    texts = [(label, path, renderers[label]()) for label, path in reports if label in renderers]
+    for label, path, text in texts:
+        if path != STDOUT:
+            _write_file(label, path, text)
+    if args.history:
+        DriftHistory(args.history).record(
+            report, reference_fingerprint=fingerprint, reference_source=args.reference,
+            current_source=", ".join(args.current), as_of=as_of,
+        )  # fmt: skip
+    for _, path, text in texts:
+        if path == STDOUT:
+            console.out(text, always=True)
+    if not to_stdout:
+        console.out(report.to_json() if args.format == "json" else render_text(report, **context))
+    return _fail_code(report, args.fail_on)
+
+
+def _compare_files(
+    reference: ReferenceProfile, paths: Sequence[str], selected: list[str], options: Mapping[str, Any]
+) -> DriftReport:
+    stream = parquet_stream(paths, selected, missing="ignore")
     if stream is not None:
         files, _, n_rows = stream
         bar = progress_bar(n_rows, unit=" rows", desc="comparing", large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)
         try:
-            report = compare_dataset(reference, files, progress=bar.update, **options)
+            return compare_dataset(reference, files, progress=bar.update, **options)
         finally:
             bar.close()
-    else:
-        current = read_table(args.current, selected, missing="ignore")
-        if current.empty:
-            raise SourceError(", ".join(args.current), "holds no rows")
-        report = compare(reference, current, **options)
-    fingerprint = reference.to_dict()["checksum"]
-    context = {"reference": args.reference, "current": args.current}
-    # Render everything before writing anything, so a rendering error writes no file.
-    texts = {}
-    if args.json:
-        texts[args.json] = report.to_json() + "\n"
-    if args.markdown:
-        texts[args.markdown] = render_markdown(report, **context)
-    if args.html:
-        texts[args.html] = render_html(report, fingerprint=fingerprint, **context)
-    for path, text in texts.items():
+    current = read_table(paths, selected, missing="ignore")
+    if current.empty:
+        raise SourceError(", ".join(paths), "holds no rows")
+    return compare(reference, current, **options)
+
+
+class OutputError(KlDriftError):
+    """A report could not be written; the message names the file."""
+
+
+def _write_file(label: str, path: str, text: str) -> None:
+    try:
         atomic_write_text(path, text)
-    if args.history:
-        DriftHistory(args.history).record(
-            report, reference_fingerprint=fingerprint, reference_source=args.reference,
-            current_source=", ".join(args.current),
-        )  # fmt: skip
-    print(report.to_json() if args.format == "json" else render_text(report, **context))
-    return _fail_code(report, args.fail_on)
+    except OSError as exc:
+        raise OutputError(f"{label} {path}: cannot write the file ({exc.strerror or exc}); the previous file is kept") from None
 
 
-def _run_history(args: argparse.Namespace) -> int:
-    history = DriftHistory(args.database)
+def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Console) -> int:
+    database = args.database or config.options("compare").get("history")
+    if not database:
+        raise UsageError("the following arguments are required: DRIFT.sqlite (or [compare] history in --config)")
+    if args.html:
+        check_outputs([("--html", args.html)], [("the history", database), *_config_inputs(args)])
+        if args.html == STDOUT and args.format is not None:
+            raise UsageError("--format and --html - both print on stdout; drop one")
+    if args.since is not None:
+        _usage(parse_since, args.since)
+    history = DriftHistory(database)
     if args.column:
         known = history.column_names()
         for name in args.column:
             if name not in known:
-                raise ColumnError(name, f"has no runs in {args.database}; recorded columns are {known}")
+                raise ColumnError(name, f"has no runs in {database}; recorded columns are {known}")
     rows = history.rows(columns=args.column, since=args.since)
     if args.html:
-        atomic_write_text(args.html, render_history_html(rows, source=args.database))
+        page = render_history_html(rows, source=database)
+        if args.html == STDOUT:
+            console.out(page, always=True)
+        else:
+            _write_file("--html", args.html, page)
+    # With --html, the page is the output: the table is printed only when asked for.
     if args.format == "json":
         records = json_safe([dataclasses.asdict(row) for row in rows])
-        print(json.dumps(records, indent=1, allow_nan=False, ensure_ascii=False))
-    else:
-        print(render_history_text(rows))
+        console.out(json.dumps(records, indent=1, allow_nan=False, ensure_ascii=False))
+    elif args.format == "table" or not args.html:
+        console.out(render_history_text(rows))
     return EXIT_OK
+
+
+def _run(argv: Sequence[str] | None, console: _Console) -> int:
+    args = build_parser().parse_args(argv)
+    config = load_config(args.config) if args.config else DriftConfig()
+    _apply_config(args, config)
+    console.quiet = bool(args.quiet)
+    code: int = args.run(args, config, console)
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -330,26 +564,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["compare"])
     2
     """
-    parser = build_parser()
-    error = None
+    console = _Console()
+    error = trace = None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            args = parser.parse_args(argv)
-            code: int = args.run(args)
+            code = _run(argv, console)
         except SystemExit as exc:  # --help and --version
             code = exc.code if isinstance(exc.code, int) else EXIT_OK
-        except UsageError as exc:
-            code, error = EXIT_ERROR, f"error: {exc}"
-        except (KlDriftError, ValueError, OSError, pa.ArrowException) as exc:
-            # Bad input, not a bug: the message names the file or column; no traceback.
+        except (UsageError, KlDriftError, OSError) as exc:
+            # Bad usage or input, or the machine (a full disk): the message names the file
+            # or column; no traceback.
             code, error = EXIT_ERROR, f"error: {exc}"
         except KeyboardInterrupt:
-            code, error = 130, "interrupted"
+            code, error = EXIT_INTERRUPTED, "interrupted"
+        except Exception as exc:  # a bug: say so, with the traceback to report
+            code, trace = EXIT_INTERNAL, traceback.format_exc()
+            error = f"internal error ({type(exc).__name__}: {exc}); this is a bug in kl-drift {__version__}, please report it with the traceback above"
     for warning in caught:
-        print(f"kl-drift: warning: {_one_line(warning.message)}", file=sys.stderr)
+        console.note(f"kl-drift: warning: {_one_line(warning.message)}")
+    if trace:
+        console.error(trace.rstrip("\n"))
     if error:
-        print(f"kl-drift: {_one_line(error)}", file=sys.stderr)
+        console.error(f"kl-drift: {_one_line(error)}")
     return code
 
 

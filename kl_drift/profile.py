@@ -26,7 +26,6 @@ from .errors import (
     ConstantInputWarning,
     EmptyDataError,
     IncompatibleProfilesError,
-    ProfileFormatError,
     SkippedColumnWarning,
     SmallSampleWarning,
 )
@@ -263,25 +262,10 @@ class ReferenceProfile:
         >>> kd.ReferenceProfile.load(path) == prof
         True
         """
-        source = os.fspath(path)
-        try:
-            with open(source, encoding="utf-8") as handle:
-                text = handle.read()
-        except OSError as exc:
-            raise ProfileFormatError(source, f"cannot be read ({exc.strerror or exc})") from None
-        except UnicodeDecodeError:
-            raise ProfileFormatError(source, "is not UTF-8 text (is it a profile JSON file?)") from None
-        try:
-            data = json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as exc:
-            truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-            hint = " (the file looks truncated)" if truncated else ""
-            raise ProfileFormatError(
-                source, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}){hint}"
-            ) from None
-        except ValueError as exc:
-            raise ProfileFormatError(source, str(exc)) from None
-        return cls.from_dict(data, source=source)
+        # The file is untrusted input: its size, nesting and numbers are bounded there too.
+        from ._schema import read_profile
+
+        return read_profile(path)
 
     def merge(self, other: ReferenceProfile) -> ReferenceProfile:
         """Add the counts of a profile with the same columns and bins.
@@ -347,10 +331,6 @@ def merge_unseen(a: ColumnProfile, b: ColumnProfile) -> tuple[tuple[tuple[Any, i
     return _merge_unseen_lists(a.unseen, a.unseen_complete, b.unseen, b.unseen_complete)
 
 
-def _reject_constant(token: str) -> Any:
-    raise ValueError(f"holds the non-standard JSON constant {token}")
-
-
 def _check_frame(data: Any, what: str) -> pd.DataFrame:
     if isinstance(data, pd.Series):
         data = data.to_frame()
@@ -375,9 +355,17 @@ def _per_column(option: Any, name: str, columns: Sequence[str], check: Callable[
     return {c: check(f"{name}[{c!r}]", v) for c, v in option.items()}
 
 
+# Most bins per numeric column: far more than a drift score can use (each bin needs rows to
+# be estimated), and few enough that a typo such as 1000000000 is an error, not a MemoryError.
+MAX_BINS = 10_000
+
+
 def _check_bins(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    # `max_categories` shares this check but allocates nothing per category: no upper bound.
+    if value > MAX_BINS and not name.startswith("max_categories"):
+        raise ValueError(f"`{name}` must be at most {MAX_BINS:,} bins, got {value!r}")
     return int(value)
 
 
