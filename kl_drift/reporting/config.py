@@ -222,7 +222,7 @@ def _checked(path: str, where: str, key: str, value: Any, check: Check) -> Any:
     try:
         return check(key, value)
     except ValueError as exc:
-        raise ConfigError(path, f"{where} {key}: {exc}") from None
+        raise ConfigError(path, f"{where} {exc}") from None
 
 
 def _table(path: str, where: str, value: Any) -> Mapping[str, Any]:

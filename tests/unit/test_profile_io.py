@@ -363,6 +363,115 @@ def test_profile_format_error_is_a_value_error(saved):
         kd.ReferenceProfile.load(write(path, data))
 
 
+# --- limits: a hostile or damaged file is a ProfileFormatError, never a crash later -----------
+
+
+@pytest.mark.parametrize("depth", [100_000, 5_000])
+def test_deeply_nested_json_is_a_format_error(tmp_path, depth):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * depth + "]" * depth, encoding="utf-8")
+    with pytest.raises(kd.ProfileFormatError, match="nested too deeply") as info:
+        kd.ReferenceProfile.load(path)
+    assert str(path) in str(info.value)
+
+
+def test_deeply_nested_settings_are_a_format_error(saved):
+    path, data = saved
+    nested: dict = {}
+    data["settings"] = {"deep": nested}
+    for _ in range(200):  # parses, but nothing a profile writes is this deep
+        nested["x"] = {}
+        nested = nested["x"]
+    with pytest.raises(kd.ProfileFormatError, match="settings: nested deeper than 16"):
+        kd.ReferenceProfile.load(write(path, data))
+
+
+def test_a_file_larger_than_any_profile_is_refused_before_parsing(saved, monkeypatch):
+    from kl_drift import _schema
+
+    path, _ = saved
+    monkeypatch.setattr(_schema, "MAX_PROFILE_BYTES", path.stat().st_size - 1)
+    with pytest.raises(kd.ProfileFormatError, match="is larger than .* MiB") as info:
+        kd.ReferenceProfile.load(path)
+    assert str(path) in str(info.value)
+    monkeypatch.setattr(_schema, "MAX_PROFILE_BYTES", path.stat().st_size)
+    assert len(kd.ReferenceProfile.load(path)) == 13
+
+
+def test_counts_beyond_int64_are_a_format_error(saved):
+    path, data = saved
+    # Every count and n_rows shifted by the same amount: the sums still agree, only the range is wrong.
+    data["n_rows"] += 2**64
+    for col in data["columns"]:
+        if col["counts"]:
+            col["counts"][0] += 2**64
+    with pytest.raises(kd.ProfileFormatError, match="n_rows.*less than or equal to 9223372036854775807"):
+        kd.ReferenceProfile.load(write(path, data, reseal=True))
+
+
+@pytest.mark.parametrize("field", ["counts", "n_inf"])
+def test_a_count_beyond_int64_is_a_format_error(saved, field):
+    path, data = saved
+    col = column(data, "float")
+    if field == "counts":
+        col["counts"][0] = 2**63
+    else:
+        col["n_inf"] = 2**63
+    with pytest.raises(kd.ProfileFormatError, match=f"{field}.*less than or equal to 9223372036854775807"):
+        kd.ReferenceProfile.load(write(path, data, reseal=True))
+
+
+@pytest.mark.parametrize("edge", [2**63, -(2**63), 2**70])
+def test_datetime_edges_beyond_int64_are_a_format_error(saved, edge):
+    path, data = saved
+    edges = column(data, "when")["bins"]["edges"]
+    if edge > 0:
+        edges[-1] = edge
+    else:
+        edges[0] = edge
+    with pytest.raises(kd.ProfileFormatError, match="'when'.*datetime edges must be integer nanoseconds"):
+        kd.ReferenceProfile.load(write(path, data, reseal=True))
+
+
+def test_datetime_edges_must_be_integers(saved):
+    path, data = saved
+    edges = column(data, "when")["bins"]["edges"]
+    edges[0] = float(edges[0])
+    with pytest.raises(kd.ProfileFormatError, match="'when'.*integer nanoseconds"):
+        kd.ReferenceProfile.load(write(path, data, reseal=True))
+
+
+def test_numeric_edges_beyond_uint64_are_a_format_error(saved):
+    path, data = saved
+    column(data, "int")["bins"]["edges"][-1] = 2**1100  # would overflow float conversion
+    with pytest.raises(kd.ProfileFormatError, match="edges.*less than or equal to 18446744073709551615"):
+        kd.ReferenceProfile.load(write(path, data, reseal=True))
+
+
+def test_uint64_values_above_int64_still_round_trip(tmp_path):
+    frame = pd.DataFrame({"u": np.array([2**64 - 1, 2**63 + 5, 1, 7] * 30, dtype=np.uint64)})
+    for prof in (kd.profile(frame), kd.profile(frame, bins=2, discrete_threshold=0)):
+        prof.save(tmp_path / "u.json")
+        loaded = kd.ReferenceProfile.load(tmp_path / "u.json")
+        assert loaded == prof
+        assert kd.compare(loaded, frame)["u"].status == "ok"
+
+
+def test_bins_have_a_documented_upper_bound():
+    from kl_drift.profile import MAX_BINS
+
+    frame = pd.DataFrame({"x": np.arange(500.0)})
+    for bins in (MAX_BINS + 1, 1_000_000_000):
+        with pytest.raises(ValueError, match=f"`bins` must be at most {MAX_BINS:,} bins, got {bins}"):
+            kd.profile(frame, bins=bins)
+    with pytest.raises(ValueError, match=r"`bins\['x'\]` must be at most"):
+        kd.profile(frame, bins={"x": 10**9})
+    with pytest.warns(kd.SmallSampleWarning):
+        assert len(kd.profile(frame, bins=MAX_BINS)["x"].counts) == 502
+    # Kept categories allocate nothing up front: no upper bound.
+    assert kd.profile(frame, max_categories=10**9)["x"].kind == "numeric"
+
+
 # --- atomic writes -----------------------------------------------------------------------------
 
 
