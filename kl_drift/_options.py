@@ -1,6 +1,6 @@
 """The options of a comparison, validated once, with one wording of each error.
 
-:func:`kl_drift.compare`, the Great Expectations expectations and the CLI all validate
+`kl_drift.compare`, the Great Expectations expectations and the CLI all validate
 through here, so they accept and reject the same values with the same messages.
 """
 
@@ -99,10 +99,10 @@ def check_threshold(value: Any) -> float | str | None:
 
 @dataclass(frozen=True)
 class CompareOptions:
-    """Every option of :func:`kl_drift.compare` but the data, validated.
+    """Every option of `kl_drift.compare` but the data, validated.
 
-    Build with :meth:`resolve`; the per-column drift and warn levels come from
-    :meth:`levels` once the compared columns are known.
+    Build with `resolve`; the per-column drift and warn levels come from
+    `levels` once the compared columns are known.
     """
 
     threshold: float | None = None

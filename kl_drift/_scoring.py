@@ -1,7 +1,7 @@
 """Scoring a profile against counts: smoothing, divergence, p-values, decisions. No rows here.
 
-Pure functions of a :class:`~kl_drift.profile.ReferenceProfile`, a
-:class:`~kl_drift.counts.CountTable` and :class:`~kl_drift._options.CompareOptions`; every
+Pure functions of a `ReferenceProfile`, a
+`CountTable` and `CompareOptions`; every
 engine's counts go through the same code, so equal counts give equal reports.
 """
 

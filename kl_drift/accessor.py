@@ -53,11 +53,11 @@ class DataFrameDriftAccessor(_CachedPerObject):
     """
 
     def profile(self, **options: Any) -> ReferenceProfile:
-        """:func:`kl_drift.profile` of this DataFrame."""
+        """`kl_drift.profile` of this DataFrame."""
         return profile(self._obj, **options)
 
     def compare(self, reference: ReferenceProfile | pd.DataFrame, **options: Any) -> DriftReport:
-        """:func:`kl_drift.compare` with this DataFrame as the current data."""
+        """`kl_drift.compare` with this DataFrame as the current data."""
         return compare(reference, self._obj, **options)
 
 
@@ -74,5 +74,5 @@ class SeriesDriftAccessor(_CachedPerObject):
     """
 
     def score(self, reference: pd.Series | ColumnProfile, **options: Any) -> ColumnDrift:
-        """:func:`kl_drift.score` with this Series as the current data."""
+        """`kl_drift.score` with this Series as the current data."""
         return score(reference, self._obj, **options)

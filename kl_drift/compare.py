@@ -1,8 +1,8 @@
 """Comparing current data with a reference: the front end of count, then score.
 
-:func:`compare` validates the options once (:class:`~kl_drift._options.CompareOptions`),
-has an engine count the current data (:class:`~kl_drift.counts.CountTable`), and scores
-the counts (:func:`~kl_drift._scoring.score_table`). It never scores rows.
+`compare` validates the options once (`CompareOptions`),
+has an engine count the current data (`CountTable`), and scores
+the counts (`score_table`). It never scores rows.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def compare(
         A saved/fitted profile, or reference data to profile first.
     current : pandas.DataFrame or CountTable
         The data to check, or its counts in the reference's bins made by any engine
-        (:func:`kl_drift.count`, ``kl_drift.spark.count``, a streamed file). A
+        (`kl_drift.count`, ``kl_drift.spark.count``, a streamed file). A
         ReferenceProfile of counts (``profile.count(data)``) is accepted too.
     columns : sequence of str, optional
         Columns to compare (default: every profiled column).
@@ -100,7 +100,7 @@ def compare(
         Seed of the permutation test, combined with each column's name, so reports are
         reproducible and a column's p-value does not depend on the other columns.
     **profile_options
-        Passed to :func:`profile` when `reference` is a DataFrame (``bins``, ``edges``, ...).
+        Passed to `profile` when `reference` is a DataFrame (``bins``, ``edges``, ...).
 
     Returns
     -------
@@ -165,7 +165,7 @@ def compare(
 def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:
     """Count a DataFrame into a profile's bins, without scoring: the pandas engine.
 
-    Count tables of chunks merge (:meth:`CountTable.merge`), and :func:`compare` scores a
+    Count tables of chunks merge (`CountTable.merge`), and `compare` scores a
     table as it scores the data it was counted from.
 
     Parameters
@@ -205,16 +205,16 @@ def score(
     current: pd.Series,
     **options: Any,
 ) -> ColumnDrift:
-    """Drift of one column: :func:`compare` for a pair of Series.
+    """Drift of one column: `compare` for a pair of Series.
 
     Parameters
     ----------
     reference : pandas.Series or ColumnProfile
-        Reference values, or one column of a :class:`ReferenceProfile`.
+        Reference values, or one column of a `ReferenceProfile`.
     current : pandas.Series
         Current values; its name is used if it has one.
     **options
-        Any option of :func:`compare` (``smoothing``, ``direction``, ``threshold``, ``bins``...).
+        Any option of `compare` (``smoothing``, ``direction``, ``threshold``, ``bins``...).
 
     Returns
     -------

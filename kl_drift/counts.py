@@ -1,8 +1,8 @@
 """Counts of current data in a profile's bins: the one contract between engines and scoring.
 
-Every engine (pandas, streamed Arrow files, SQL, Spark) turns rows into a :class:`CountTable`
-and nothing else; :func:`kl_drift.compare` scores a profile against a count table and never
-touches a row. Counts add, so tables of chunks or partitions :meth:`~CountTable.merge` into
+Every engine (pandas, streamed Arrow files, SQL, Spark) turns rows into a `CountTable`
+and nothing else; `kl_drift.compare` scores a profile against a count table and never
+touches a row. Counts add, so tables of chunks or partitions `merge` into
 the table of the whole data.
 """
 

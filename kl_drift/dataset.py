@@ -6,7 +6,7 @@ so memory is bounded by the batch size, not by the data. Counts add, so the resu
 counting the whole table at once.
 
 Fitting quantile edges needs the reference's order statistics, which a stream cannot hold.
-:func:`profile_dataset` therefore reads the reference twice:
+`profile_dataset` therefore reads the reference twice:
 
 1. a uniform random sample of ``sample_size`` rows of the numeric and datetime columns (a
    bottom-k reservoir: each row draws a random key and the rows with the smallest keys are
@@ -19,8 +19,8 @@ Categorical bins (top-K by frequency) and ``strategy="uniform"`` edges come from
 statistics, so they equal the in-memory result. Quantile edges are quantiles of the sample:
 with ``m`` sampled values the Dvoretzky–Kiefer–Wolfowitz inequality bounds the error of
 *every* edge's rank at once, ``sup |F_m − F| <= sqrt(ln(2/δ) / (2m))`` with probability at
-least ``1 − δ`` (:func:`quantile_error_bound`). With ``sample_size >= rows`` or with fixed
-``edges=`` the profile equals :func:`kl_drift.profile` on the same data exactly.
+least ``1 − δ`` (`quantile_error_bound`). With ``sample_size >= rows`` or with fixed
+``edges=`` the profile equals `kl_drift.profile` on the same data exactly.
 """
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def open_dataset(source: Any, *, format: Any = None) -> ds.Dataset:
     """Open Parquet/CSV files, a directory or a glob pattern as a ``pyarrow.dataset.Dataset``.
 
     The files are found by the same rules as every other reader of kl_drift (see
-    :mod:`kl_drift._engines.files` and docs/streaming.md): an existing name is used as
+    `kl_drift._engines.files` and docs/streaming.md): an existing name is used as
     given, a missing one is a glob pattern; directories are read recursively without hidden
-    files. For pyarrow users; :func:`profile_dataset` and :func:`compare_dataset` read the
+    files. For pyarrow users; `profile_dataset` and `compare_dataset` read the
     files themselves, each file in its own types.
 
     Parameters
@@ -115,7 +115,7 @@ def open_dataset(source: Any, *, format: Any = None) -> ds.Dataset:
     ------
     FileNotFoundError
         If a path does not exist or a pattern matches nothing (a
-        :class:`~kl_drift.reporting.SourceError` too).
+        `SourceError` too).
     ValueError
         If a file's format cannot be told from its name.
 
@@ -157,7 +157,7 @@ def profile_dataset(
 ) -> ReferenceProfile:
     """Profile Parquet/CSV data larger than memory, in two streamed passes.
 
-    The options mean what they mean in :func:`kl_drift.profile`. Pass 1 keeps a uniform
+    The options mean what they mean in `kl_drift.profile`. Pass 1 keeps a uniform
     sample of `sample_size` rows of the numeric and datetime columns plus exact statistics;
     pass 2 counts every row into the bins fitted on them (skipped when the sample already
     holds every row). Memory: the batches in flight (a few times `batch_size` rows of the
@@ -168,7 +168,7 @@ def profile_dataset(
     Parameters
     ----------
     source : str, path, sequence of them, or pyarrow.dataset.Dataset
-        File(s), directory or glob pattern; see :func:`open_dataset`.
+        File(s), directory or glob pattern; see `open_dataset`.
     columns : sequence of str, optional
         Columns to profile (default: all); only these are read.
     format : {"parquet", "csv"} or pyarrow.dataset.FileFormat, optional
@@ -179,7 +179,7 @@ def profile_dataset(
         Called with the number of rows of each batch once it is counted (e.g. a progress
         bar's ``update``).
     bins, strategy, edges, categorical, max_categories, discrete_threshold
-        As in :func:`kl_drift.profile`.
+        As in `kl_drift.profile`.
     sample_size : int, default 200000
         Rows sampled to fit quantile edges. With probability 0.999, every edge's share of
         the full column is within ``quantile_error_bound(m) + 1/m`` of its target quantile
@@ -208,7 +208,7 @@ def profile_dataset(
     Warns
     -----
     ConstantInputWarning, AllMissingWarning, SmallSampleWarning, SkippedColumnWarning
-        As :func:`kl_drift.profile`, judged on the exact counts.
+        As `kl_drift.profile`, judged on the exact counts.
 
     Examples
     --------
@@ -252,9 +252,9 @@ def count_dataset(
     """Count Parquet/CSV data larger than memory into a profile's bins, in one streamed pass.
 
     The streaming engine's count function: only the profiled columns are read, each batch
-    is counted and thrown away, and the counts equal :func:`kl_drift.count` on the whole
+    is counted and thrown away, and the counts equal `kl_drift.count` on the whole
     table. Each file's column types are checked against the bins (the type table of
-    :mod:`kl_drift._engines.types`): a type that does not fit in any file makes the column
+    `kl_drift._engines.types`): a type that does not fit in any file makes the column
     ``problem="type_mismatch"``, with a reason naming the column, the file and both types.
     A column that no file has is ``problem="missing_column"``; the rows of a file that
     lacks a column other files have are missing values there, as ``pandas.concat`` gives.
@@ -262,9 +262,9 @@ def count_dataset(
     Parameters
     ----------
     reference : ReferenceProfile
-        From :func:`kl_drift.profile`, :func:`profile_dataset` or ``ReferenceProfile.load``.
+        From `kl_drift.profile`, `profile_dataset` or ``ReferenceProfile.load``.
     source : str, path, sequence of them, or pyarrow.dataset.Dataset
-        The current data; see :func:`open_dataset`.
+        The current data; see `open_dataset`.
     columns : sequence of str, optional
         Columns to count (default: every profiled column).
     format : {"parquet", "csv"} or pyarrow.dataset.FileFormat, optional
@@ -277,8 +277,8 @@ def count_dataset(
     Returns
     -------
     CountTable
-        Score it with :func:`kl_drift.compare`; merge tables of several sources with
-        :meth:`CountTable.merge`.
+        Score it with `kl_drift.compare`; merge tables of several sources with
+        `CountTable.merge`.
 
     Examples
     --------
@@ -310,15 +310,15 @@ def compare_dataset(
     """Compare Parquet/CSV data larger than memory with a reference profile, in one streamed pass.
 
     Only the profiled columns are read; each batch is counted into the reference's bins
-    and the counts are added, so the scores equal :func:`kl_drift.compare` on the whole
+    and the counts are added, so the scores equal `kl_drift.compare` on the whole
     table, unseen values and p-values included.
 
     Parameters
     ----------
     reference : ReferenceProfile
-        From :func:`kl_drift.profile`, :func:`profile_dataset` or ``ReferenceProfile.load``.
+        From `kl_drift.profile`, `profile_dataset` or ``ReferenceProfile.load``.
     source : str, path, sequence of them, or pyarrow.dataset.Dataset
-        The current data; see :func:`open_dataset`.
+        The current data; see `open_dataset`.
     columns : sequence of str, optional
         Columns to compare (default: every profiled column).
     format : {"parquet", "csv"} or pyarrow.dataset.FileFormat, optional
@@ -329,7 +329,7 @@ def compare_dataset(
         Called with the number of rows of each batch once it is counted (e.g. a progress
         bar's ``update``).
     **compare_options
-        Passed to :func:`kl_drift.compare` (``threshold``, ``smoothing``, ``direction``...).
+        Passed to `kl_drift.compare` (``threshold``, ``smoothing``, ``direction``...).
 
     Returns
     -------

@@ -51,7 +51,7 @@ class ColumnProfile:
     kind : {"numeric", "datetime", "categorical", "boolean", "skipped"}
         What the column holds; "skipped" columns could not be profiled (see `reason`).
         (Profiles written by 0.1.0 as engine output may say "type_mismatch"; they are read
-        and compared as such. Current counts are a :class:`kl_drift.CountTable` now.)
+        and compared as such. Current counts are a `kl_drift.CountTable` now.)
     dtype : str
         The reference column's pandas dtype (informational, not compared).
     bins : NumericBins or CategoricalBins or None
@@ -129,7 +129,7 @@ class ColumnProfile:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnProfile:
-        """Rebuild (and validate) a column profile from :meth:`to_dict` output."""
+        """Rebuild (and validate) a column profile from `to_dict` output."""
         from ._schema import validate_column
 
         return validate_column(data, "<dict>")
@@ -144,8 +144,8 @@ def _checksum(columns: Sequence[Mapping[str, Any]], n_rows: int) -> str:
 class ReferenceProfile:
     """Bins and counts of a reference dataset: all a later comparison needs.
 
-    Build one with :func:`profile`; save it with :meth:`save` and read it back with
-    :meth:`load`. Profiles with the same bins merge by adding counts, so chunks or
+    Build one with `profile`; save it with `save` and read it back with
+    `load`. Profiles with the same bins merge by adding counts, so chunks or
     partitions can be counted separately.
 
     Attributes
@@ -237,7 +237,7 @@ class ReferenceProfile:
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "<dict>") -> ReferenceProfile:
-        """Validate and rebuild a profile from :meth:`to_dict` output.
+        """Validate and rebuild a profile from `to_dict` output.
 
         Raises
         ------
@@ -251,7 +251,7 @@ class ReferenceProfile:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:
-        """Read a profile written by :meth:`save`, validating it strictly.
+        """Read a profile written by `save`, validating it strictly.
 
         Examples
         --------

@@ -1,4 +1,4 @@
-"""Drift results: one :class:`ColumnDrift` per column, gathered in a :class:`DriftReport`."""
+"""Drift results: one `ColumnDrift` per column, gathered in a `DriftReport`."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 The database counts the table into the profile's bins with one aggregate query
 (``SELECT COUNT(*), SUM(CASE WHEN ... THEN 1 ELSE 0 END), ...``); only a categorical column
 with values the reference never had costs one more ``GROUP BY`` query that lists them. The
-scores, p-values and explanations are then computed by :func:`kl_drift.compare` from the
+scores, p-values and explanations are then computed by `kl_drift.compare` from the
 counts, so they equal those of the same data in pandas.
 
 Works through SQLAlchemy with any database it reaches; tested against real PostgreSQL and
@@ -116,12 +116,12 @@ def compare(
     schema: str | None = None,
     **options: Any,
 ) -> DriftReport:
-    """:func:`kl_drift.compare` for a database table: count in the database, score here.
+    """`kl_drift.compare` for a database table: count in the database, score here.
 
     Parameters
     ----------
     reference : ReferenceProfile
-        A profile (from :func:`kl_drift.profile` or a saved file).
+        A profile (from `kl_drift.profile` or a saved file).
     table : str or SQLAlchemy selectable
         A table name, or a Table, subquery or Select.
     bind : sqlalchemy.engine.Engine, sqlalchemy.engine.Connection or str
@@ -131,12 +131,12 @@ def compare(
     schema : str, optional
         Schema of a table given by name.
     **options
-        Any option of :func:`kl_drift.compare` (``threshold``, ``direction``, ...).
+        Any option of `kl_drift.compare` (``threshold``, ``direction``, ...).
 
     Returns
     -------
     DriftReport
-        The same report as :func:`kl_drift.compare` gives for the same data in pandas.
+        The same report as `kl_drift.compare` gives for the same data in pandas.
 
     Raises
     ------

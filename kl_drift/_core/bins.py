@@ -1,6 +1,6 @@
 """Bin specifications fitted on a reference, and counting numeric arrays into them.
 
-A column's count vector always has the layout of its spec's :attr:`labels`:
+A column's count vector always has the layout of its spec's `labels`:
 
 * numeric: ``(-inf, e1], (e1, e2], ..., (ek, +inf)``, then ``(missing)``;
 * categorical: the kept categories, ``(other)`` if the reference had more categories than
@@ -121,7 +121,7 @@ class NumericBins:
         return (*value_bins, MISSING)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; exact round trip through :func:`bin_spec_from_dict`."""
+        """JSON-ready form; exact round trip through `bin_spec_from_dict`."""
         return {
             "type": "numeric",
             "edges": list(self.edges),
@@ -190,7 +190,7 @@ class CategoricalBins:
         return (*names, UNSEEN, MISSING)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form; exact round trip through :func:`bin_spec_from_dict`."""
+        """JSON-ready form; exact round trip through `bin_spec_from_dict`."""
         return {
             "type": "categorical",
             "value_type": self.value_type,
@@ -204,7 +204,7 @@ BinSpec = NumericBins | CategoricalBins
 
 
 def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
-    """Rebuild a spec from :meth:`NumericBins.to_dict` / :meth:`CategoricalBins.to_dict` output."""
+    """Rebuild a spec from `NumericBins.to_dict` / `CategoricalBins.to_dict` output."""
     kind = data.get("type")
     if kind == "numeric":
         return NumericBins(

@@ -54,7 +54,7 @@ def check_base(base: object) -> float:
 
 
 def check_direction(direction: object) -> str:
-    """Return `direction` if it is one of :data:`DIRECTIONS`, else raise ValueError."""
+    """Return `direction` if it is one of `DIRECTIONS`, else raise ValueError."""
     if direction not in DIRECTIONS:
         allowed = ", ".join(repr(d) for d in DIRECTIONS)
         raise ValueError(f"`direction` must be one of {allowed}, got {direction!r}")
@@ -214,7 +214,7 @@ def kl_divergence(
     Notes
     -----
     Every bin given is smoothed, including bins empty on both sides (the textbook
-    definition); :func:`kl_drift.compare` drops such bins first.
+    definition); `kl_drift.compare` drops such bins first.
 
     Examples
     --------

@@ -218,7 +218,7 @@ def drift_pvalue(
     """p-value of "current and reference come from the same distribution", and the method used.
 
     ``"asymptotic"`` is the G-test with Williams' correction and its chi-square tail;
-    ``"permutation"`` the permutation test of :func:`permutation_pvalue`; ``"auto"`` uses
+    ``"permutation"`` the permutation test of `permutation_pvalue`; ``"auto"`` uses
     the permutation test where Cochran's rule says the approximation is poor: some expected
     count (pooled share times the smaller sample) below 1, or more than 20% of them below 5.
 

@@ -99,7 +99,7 @@ class HistoryRow:
         What was compared, as given on the command line.
     column_name, kind, status, drifted, statistic, threshold, warn_threshold, pvalue,
     expected_statistic, n_reference, n_current, missing_current, novel_fraction
-        As in :class:`kl_drift.ColumnDrift`.
+        As in `kl_drift.ColumnDrift`.
     direction, unit, smoothing
         The divergence used ("nats" or "bits").
     dataset_drifted : bool
@@ -197,7 +197,7 @@ class DriftHistory:
     Parameters
     ----------
     path : str or path
-        The SQLite file; :meth:`record` creates it (and its folder) when missing.
+        The SQLite file; `record` creates it (and its folder) when missing.
     timeout : float, default 60
         Seconds a run waits for another run's write to finish before giving up.
 
@@ -367,7 +367,7 @@ class DriftHistory:
     def rows(self, *, columns: Sequence[str] | None = None, since: str | None = None) -> list[HistoryRow]:
         """Recorded rows, oldest first, optionally for some columns and from a time on.
 
-        `since` is anything :func:`parse_since` reads.
+        `since` is anything `parse_since` reads.
         """
         where: list[str] = []
         params: list[str] = []

@@ -2,7 +2,7 @@
 
 A Content-Security-Policy in the page forbids scripts and remote loads, as a second line
 of defence behind escaping every user-provided string (column names, category values,
-file names) with :func:`html.escape`.
+file names) with `html.escape`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reading CSV and Parquet inputs (files, directories, globs) for the command line.
 
-Files are found and read by :mod:`kl_drift._engines.files`, the one place that holds the
+Files are found and read by `kl_drift._engines.files`, the one place that holds the
 rules (literal names before globs, hidden files, suffixes, Hive partitions, pandas index
 columns, missing columns); this module only assembles what the CLI needs: the plan for
 streaming Parquet inputs through the Arrow engine, or one DataFrame of CSV inputs.
@@ -82,9 +82,9 @@ def parquet_stream(
 ) -> tuple[list[InputFile], list[str], int] | None:
     """Files, columns and total rows for the streaming engine, when the inputs are Parquet files.
 
-    Returns None when some input is CSV, which :func:`read_table` reads whole (its column
+    Returns None when some input is CSV, which `read_table` reads whole (its column
     types are then inferred from whole files). Every file's footer is read first, so a
-    corrupted file is a :class:`SourceError` naming it before any counting. A column that
+    corrupted file is a `SourceError` naming it before any counting. A column that
     some files lack is read as missing values in their rows.
     """
     files = expand_paths(paths)

@@ -3,7 +3,7 @@
 Two small charts cover the reports' needs: bars of reference vs current proportions per
 bin, and a column's score over time against its thresholds. Generating the SVG text here
 keeps reports self-contained and deterministic, needs no plotting dependency, and lets
-every user-provided string go through :func:`html.escape` in one place.
+every user-provided string go through `html.escape` in one place.
 """
 
 from __future__ import annotations
