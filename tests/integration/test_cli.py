@@ -296,6 +296,7 @@ def test_help_documents_exit_codes(work: Path) -> None:
         assert result.returncode == 0
         assert "exit codes:" in result.stdout
         assert "0  no drift" in result.stdout and "1  drift" in result.stdout and "2  usage error" in result.stdout
+        assert "3  internal error" in result.stdout
 
 
 def test_console_script_is_installed(work: Path) -> None:

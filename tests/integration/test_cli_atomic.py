@@ -117,6 +117,8 @@ def test_failed_write_keeps_the_previous_file_and_exits_2(big: Path, monkeypatch
         code = main(["compare", "--reference", "profile.json", "current.parquet", "--html", "report.html"])
     assert code == 2
     assert "No space left on device" in err.getvalue() and "Traceback" not in err.getvalue()
+    # One line that names the file it could not write.
+    assert len(err.getvalue().splitlines()) == 1 and "report.html" in err.getvalue()
     assert (big / "report.html").read_bytes() == old["report.html"]
     assert _temporary(big) == []
 
