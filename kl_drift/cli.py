@@ -269,6 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bar(quiet: bool) -> bool | None:
+    """Progress bars: never with --quiet, else on a terminal for large inputs."""
+    return False if quiet else None
+
+
 def _is_profile(path: str) -> bool:
     return path.lower().endswith(PROFILE_SUFFIXES)
 
@@ -366,12 +371,13 @@ def _profile_files(
         files, selected, n_rows = stream
         options = _binning(args, config, selected)
         # Up to two passes over the rows: the bar counts rows read, without a total.
-        bar = progress_bar(None, unit=" rows", desc="profiling", large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)
+        bar = progress_bar(None, unit=" rows", desc="profiling", enabled=_bar(args.quiet),
+                           large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)  # fmt: skip
         try:
             return profile_dataset(files, columns=selected, progress=bar.update, **options)
         finally:
             bar.close()
-    data = read_table(paths, columns, exclude=exclude)
+    data = read_table(paths, columns, exclude=exclude, progress=_bar(args.quiet))
     if data.empty:
         raise SourceError(", ".join(paths), "holds no rows")
     return profile(data, **_binning(args, config, list(data.columns)))
@@ -388,7 +394,7 @@ def _selected(prof: ReferenceProfile, columns: list[str] | None, exclude: list[s
         found = input_columns(current)
         for name in absent:
             if name not in found:
-                raise ColumnError(name, "is in --exclude but in neither the reference profile nor the current data")
+                raise ColumnError(name, "is excluded but is in neither the reference profile nor the current data")
     return [c for c in (columns or prof.names) if c not in exclude]
 
 
@@ -457,7 +463,7 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
         _check_config_columns(config, known, f"the reference {args.reference}")
     selected = _selected(reference, columns, exclude, args.current)
     options = _compare_options(args, config, selected)
-    report = _compare_files(reference, args.current, selected, options)
+    report = _compare_files(reference, args.current, selected, options, quiet=args.quiet)
 
     fingerprint = reference.to_dict()["checksum"]
     context = {"reference": args.reference, "current": args.current}
@@ -485,17 +491,18 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
 
 
 def _compare_files(
-    reference: ReferenceProfile, paths: Sequence[str], selected: list[str], options: Mapping[str, Any]
+    reference: ReferenceProfile, paths: Sequence[str], selected: list[str], options: Mapping[str, Any], *, quiet: bool
 ) -> DriftReport:
     stream = parquet_stream(paths, selected, missing="ignore")
     if stream is not None:
         files, _, n_rows = stream
-        bar = progress_bar(n_rows, unit=" rows", desc="comparing", large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)
+        bar = progress_bar(n_rows, unit=" rows", desc="comparing", enabled=_bar(quiet),
+                           large=len(files) > 1 or n_rows >= _BAR_MIN_ROWS)  # fmt: skip
         try:
             return compare_dataset(reference, files, progress=bar.update, **options)
         finally:
             bar.close()
-    current = read_table(paths, selected, missing="ignore")
+    current = read_table(paths, selected, missing="ignore", progress=_bar(quiet))
     if current.empty:
         raise SourceError(", ".join(paths), "holds no rows")
     return compare(reference, current, **options)

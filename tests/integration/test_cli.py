@@ -325,7 +325,8 @@ def test_auto_threshold(work: Path) -> None:
     assert result.returncode == (1 if expected.drifted else 0)
 
 
-def test_streamed_parquet_draws_a_progress_bar_on_a_terminal(work: Path) -> None:
+@pytest.mark.parametrize("quiet", [False, True])
+def test_streamed_parquet_draws_a_progress_bar_on_a_terminal(work: Path, quiet: bool) -> None:
     pytest.importorskip("tqdm")
     import fcntl
     import os
@@ -343,7 +344,7 @@ def test_streamed_parquet_draws_a_progress_bar_on_a_terminal(work: Path) -> None
     try:
         result = subprocess.run(
             [sys.executable, "-m", "kl_drift", "compare", "--reference", "profile.json", *map(str, parts),
-             "--fail-on", "never"],
+             "--fail-on", "never", *(["--quiet"] if quiet else [])],
             cwd=work, stdout=subprocess.PIPE, stderr=follower, timeout=120,
         )  # fmt: skip
         os.close(follower)
@@ -359,4 +360,7 @@ def test_streamed_parquet_draws_a_progress_bar_on_a_terminal(work: Path) -> None
     finally:
         os.close(leader)
     assert result.returncode == 0
-    assert b"comparing" in drawn and b"rows" in drawn
+    if quiet:  # --quiet: nothing but errors, not even on a terminal
+        assert drawn == b"" and result.stdout == b""
+    else:
+        assert b"comparing" in drawn and b"rows" in drawn

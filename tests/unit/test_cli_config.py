@@ -212,3 +212,16 @@ def test_the_documented_example_is_valid() -> None:
     for section, keys in SECTIONS.items():
         for key in keys:
             assert f"`{key}`" in prose or f"\n{key} = " in blocks[0] or f"--{key.replace('_', '-')}" in prose, (section, key)
+
+
+def test_every_key_is_an_option_of_its_command_and_every_option_has_a_key() -> None:
+    """The file mirrors the command line: a key per option (but --config and --as-of)."""
+    import argparse
+
+    from kl_drift.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    for name, keys in SECTIONS.items():
+        dests = {a.dest for a in commands[name]._actions if a.option_strings and a.dest != "help"}
+        assert set(keys) == dests - {"config", "as_of"}, name
