@@ -21,7 +21,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 from . import compare, profile
-from ._io import atomic_write_text
 from ._options import CompareOptions, check_level
 from ._version import __version__
 from .dataset import compare_dataset, profile_dataset
@@ -43,7 +42,7 @@ from .reporting import (
 )
 from .reporting.config import FAIL_ON, FORMATS, STRATEGIES, DriftConfig, load_config
 from .reporting.history import as_of_text
-from .reporting.paths import STDOUT, check_outputs, input_columns, input_files
+from .reporting.paths import STDOUT, check_outputs, input_columns, input_files, write_output
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR", "EXIT_INTERNAL"]
 
@@ -357,7 +356,7 @@ def _run_profile(args: argparse.Namespace, config: DriftConfig, console: _Consol
         console.out(result.to_json(), always=True)
         console.note(done)
     else:
-        result.save(args.output)
+        write_output("-o", args.output, result.to_json() + "\n")
         console.out(done)
     return EXIT_OK
 
@@ -476,7 +475,7 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
     texts = [(label, path, renderers[label]()) for label, path in reports if label in renderers]
     for label, path, text in texts:
         if path != STDOUT:
-            _write_file(label, path, text)
+            write_output(label, path, text)
     if args.history:
         DriftHistory(args.history).record(
             report, reference_fingerprint=fingerprint, reference_source=args.reference,
@@ -508,17 +507,6 @@ def _compare_files(
     return compare(reference, current, **options)
 
 
-class OutputError(KlDriftError):
-    """A report could not be written; the message names the file."""
-
-
-def _write_file(label: str, path: str, text: str) -> None:
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise OutputError(f"{label} {path}: cannot write the file ({exc.strerror or exc}); the previous file is kept") from None
-
-
 def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Console) -> int:
     database = args.database or config.options("compare").get("history")
     if not database:
@@ -541,7 +529,7 @@ def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Consol
         if args.html == STDOUT:
             console.out(page, always=True)
         else:
-            _write_file("--html", args.html, page)
+            write_output("--html", args.html, page)
     # With --html, the page is the output: the table is printed only when asked for.
     if args.format == "json":
         records = json_safe([dataclasses.asdict(row) for row in rows])

@@ -11,10 +11,20 @@ import os
 from collections.abc import Sequence
 
 from .._engines.files import data_columns, file_schema
+from .._io import atomic_write_text
 from ..errors import KlDriftError
 from .sources import expand_paths
 
-__all__ = ["STDOUT", "OutputClashError", "same_file", "check_outputs", "input_files", "input_columns"]
+__all__ = [
+    "STDOUT",
+    "OutputClashError",
+    "OutputError",
+    "same_file",
+    "check_outputs",
+    "write_output",
+    "input_files",
+    "input_columns",
+]
 
 # An output path meaning "write to standard output".
 STDOUT = "-"
@@ -22,6 +32,10 @@ STDOUT = "-"
 
 class OutputClashError(KlDriftError, ValueError):
     """An output would overwrite an input or another output; the message names both paths."""
+
+
+class OutputError(KlDriftError, OSError):
+    """An output could not be written (a full disk, no permission); the message names the file."""
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -73,6 +87,14 @@ def check_outputs(outputs: Sequence[tuple[str, str]], inputs: Sequence[tuple[str
                     what = "an input must never be overwritten" if (other_label, other) in inputs else "give each a file of its own"
                     raise OutputClashError(f"{label} {path} would overwrite {other_label} {other}; {what}")
         written.append((label, path))
+
+
+def write_output(label: str, path: str, text: str) -> None:
+    """Write one output atomically; a failure is an `OutputError` naming the option and file."""
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise OutputError(f"{label} {path}: cannot write the file ({exc.strerror or exc}); the previous file is kept") from None
 
 
 def input_files(label: str, paths: Sequence[str]) -> list[tuple[str, str]]:
