@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from adapters import ADAPTERS
-from catalogue import compare_quietly, groups, reference_profile
+from .adapters import ADAPTERS
+from .catalogue import compare_quietly, groups, reference_profile
 
 from kl_drift import CountTable, DriftReport
 

@@ -14,8 +14,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-from adapters import write_parquet_parts
-from catalogue import (
+from .adapters import write_parquet_parts
+from .catalogue import (
     CASES,
     DIFFERENCES,
     ENGINES,
@@ -164,7 +164,7 @@ def test_engine_profile_equals_pandas_profile(engine: str, group: str, request, 
 
 def test_docs_conformance_table_matches_the_catalogue() -> None:
     """docs/engines.md prints the same departures the suite asserts."""
-    from catalogue import conformance_table
+    from .catalogue import conformance_table
 
     text = (Path(__file__).parents[2] / "docs" / "engines.md").read_text()
     assert conformance_table() in text, "docs/engines.md's conformance table is out of date: paste catalogue.conformance_table()"
