@@ -158,15 +158,18 @@ def read_profile(path: str | os.PathLike[str]) -> ReferenceProfile:
     kl_drift.errors.ProfileFormatError: invalid kl_drift profile ...deep.json: is nested too deeply to be a profile
     """
     source = os.fspath(path)
+    too_large = f"is larger than {MAX_PROFILE_BYTES // 2**20} MiB, the most a profile may take (is it a profile?)"
     try:
         with open(source, "rb") as handle:
+            # A regular file is refused by its size before a byte is read; others (a pipe)
+            # are read up to the limit.
+            if os.fstat(handle.fileno()).st_size > MAX_PROFILE_BYTES:
+                raise ProfileFormatError(source, too_large)
             raw = handle.read(MAX_PROFILE_BYTES + 1)
     except OSError as exc:
         raise ProfileFormatError(source, f"cannot be read ({exc.strerror or exc})") from None
     if len(raw) > MAX_PROFILE_BYTES:
-        raise ProfileFormatError(
-            source, f"is larger than {MAX_PROFILE_BYTES // 2**20} MiB, the most a profile may take (is it a profile?)"
-        )
+        raise ProfileFormatError(source, too_large)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
