@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._core.bins import CategoricalBins, NumericBins
 from ._core.divergence import divergence_terms, expected_statistic
+from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, posterior_counts, value_key
 from ._core.stats import adjust_pvalues, drift_pvalue, expand_unseen
 from ._explain import explain
 from ._options import CompareOptions
@@ -28,6 +31,9 @@ __all__ = ["score_table", "UNSEEN_EXAMPLES"]
 
 # How many values that landed in "(unseen)" a report names as examples.
 UNSEEN_EXAMPLES = 5
+# Kept categories the reference saw fewer times than this are tested inside the pooled
+# bucket when the reference's counts are adjusted for what sampling leaves unseen.
+MIN_SEPARATE_COUNT = 10
 _ALL_MISSING = "all current values are missing"
 
 
@@ -45,40 +51,229 @@ def _unscored(
     )
 
 
-def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
-    """Score one column; its status is decided later, once every column's p-value is known."""
-    assert col.bins is not None
-    ref = np.asarray(col.counts, dtype=np.int64)
-    current = np.asarray(counted.counts, dtype=np.int64)
-    if current.shape != ref.shape:
-        raise IncompatibleProfilesError(
-            f"column {col.name!r}: {current.size} current counts for {ref.size} reference bins; "
-            "count the current data into this profile's bins"
-        )
-    n_ref, n_cur = int(ref.sum()), int(current.sum())
-    statistic, contributions = divergence_terms(
-        current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
-    )
+@dataclass(frozen=True)
+class _Tested:
+    """A column's test: p-value, method, degrees of freedom, and what was judged new."""
+
+    counts: NDArray[np.int64]
+    pvalue: float
+    method: str
+    dof: int
+    novel: float
+    expected_novel: float | None = None
+    expected_counts: NDArray[np.float64] | None = None
+    examples: tuple[tuple[Any, int], ...] = ()
+
+
+def _test_counts(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], opts: CompareOptions) -> _Tested:
     spec = col.bins
+    ref = np.asarray(col.counts, dtype=np.int64)
+    if isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete:
+        return _test_categorical(col, counted, current, opts)
     test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
+    if isinstance(spec, NumericBins) and spec.has_range:
+        # Beyond the range the reference has no rows by construction: its bins join their
+        # neighbours for the test (the layout 0.1.0 tested), and out_of_range_fraction
+        # reports them.
+        test_cur, test_ref = _within_range(test_cur, spec), _within_range(test_ref, spec)
     if isinstance(spec, CategoricalBins):
+        # Profiles without pooled value counts (0.1.0, engines that cannot list them): each
+        # unseen value is its own category, as 0.1.0 tested them.
         split = [count for _, count in counted.unseen] if counted.unseen_complete else None
         test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, split)
     null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
     pvalue, method = drift_pvalue(
         test_cur, test_ref, method=opts.pvalue_method, null=null,
         n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
+    )  # fmt: skip
+    dof = max(int(np.count_nonzero(test_cur + test_ref)) - 1, 0)
+    n_cur = max(int(current.sum()), 1)
+    return _Tested(current, pvalue, method, dof, float(current[ref == 0].sum() / n_cur), examples=counted.unseen[:UNSEEN_EXAMPLES])
+
+
+def _within_range(counts: NDArray[np.float64], spec: NumericBins) -> NDArray[np.float64]:
+    """Counts with the bins beyond the reference range added to the first and last in range."""
+    values, missing = counts[:-1], counts[-1:]
+    below, above = spec.below_bins, spec.above_bins
+    inside = values[below : values.size - above].copy()
+    inside[0] += values[:below].sum()
+    inside[-1] += values[values.size - above :].sum()
+    return np.concatenate([inside, missing])
+
+
+def out_of_range(counts: Sequence[int], spec: NumericBins) -> float | None:
+    """Share of the counted rows below the reference minimum or above its maximum."""
+    if not spec.has_range:
+        return None
+    total = sum(counts)
+    beyond = sum(counts[: spec.below_bins]) + sum(counts[len(counts) - 1 - spec.above_bins : -1])
+    return beyond / total if total else 0.0
+
+
+def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], opts: CompareOptions) -> _Tested:
+    """New values judged against the reference's missing mass, the seen ones by their shares.
+
+    The current's "(unseen)" values that the reference did see (beyond the values its bins
+    list: in its sketch, or in its own unseen list) are "seen but rare" and move to
+    "(other)". The rest are new: their number is tested against what sampling leaves unseen
+    (Good–Turing, `novelty_pvalue`). The shares of the seen
+    bins are tested against the reference's counts adjusted the same way (values seen once
+    or a few times expect fewer rows than they had), and both tests are combined.
+    """
+    spec = col.bins
+    pooled = col.pooled
+    assert isinstance(spec, CategoricalBins) and pooled is not None
+    ref = np.asarray(col.counts, dtype=np.int64)
+    u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
+    n_cur, n_ref = int(current.sum()), int(ref.sum())
+
+    rare, examples = _seen_but_rare(col, counted, int(current[u]))
+    reported = current.copy()
+    if o is not None and rare:
+        reported[o] += rare
+        reported[u] -= rare
+    never = int(current[u]) - rare
+
+    listed_ref_unseen = [count for _, count in col.unseen]
+    freq = frequencies(np.concatenate([ref[:n_kept], pooled.other_counts, listed_ref_unseen]).astype(np.int64))
+    for r, f in pooled.unlisted:
+        freq[r] = freq.get(r, 0) + f
+    estimated = bool(freq.get(1, 0)) or o is not None
+    if estimated:
+        adjusted, spread = posterior_counts(freq, n_ref - int(ref[-1]))
+    else:
+        # Every reference value kept and none seen once: no luck to undo, the 0.1.0 test.
+        adjusted, spread = {r: float(r) for r in freq}, {r: float(r) for r in freq}
+
+    def total(table: dict[int, float], counts: Any) -> float:
+        return float(sum(table[int(r)] for r in counts if r > 0))
+
+    def pooled_total(table: dict[int, float]) -> float:
+        unlisted = sum(table[r] * f for r, f in pooled.unlisted)
+        return total(table, pooled.other_counts) + unlisted + total(table, listed_ref_unseen)
+
+    kept_ref = np.array([adjusted.get(int(r), 0.0) for r in ref[:n_kept]])
+    kept_var = np.array([spread.get(int(r), 0.0) for r in ref[:n_kept]])
+    kept_cur = current[:n_kept].astype(np.float64)
+    ref_pooled = pooled_total(adjusted)
+    var_pooled = pooled_total(spread) + _missing_mass_variance(freq)
+    cur_pooled = float((int(current[o]) if o is not None else 0) + rare)
+    # Categories the reference saw a few times are tested within the pooled bucket: their
+    # adjusted counts are too uncertain to stand alone (measured: with 50 such bins, small
+    # misfits of the adjustment add up to twice the nominal false alarms).
+    alone = ref[:n_kept] >= MIN_SEPARATE_COUNT if estimated else np.ones(n_kept, dtype=bool)
+    ref_pooled += float(kept_ref[~alone].sum())
+    var_pooled += float(kept_var[~alone].sum())
+    cur_pooled += float(kept_cur[~alone].sum())
+    has_pooled = o is not None or ref_pooled > 0 or cur_pooled > 0
+    pool = [ref_pooled] if has_pooled else []
+    ref_seen = np.array([*kept_ref[alone], *pool, float(ref[-1])])
+    cur_seen = np.array([*kept_cur[alone], *([cur_pooled] if has_pooled else []), float(current[-1])])
+    test_ref = ref_seen
+    if estimated:
+        variances = np.array([*kept_var[alone], *([var_pooled] if has_pooled else []), float(ref[-1])])
+        test_ref = ref_seen * _effective_share(ref_seen, variances)
+    p_seen, method = drift_pvalue(
+        cur_seen, test_ref, method=opts.pvalue_method, null="predictive" if estimated else "hypergeometric",
+        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
+    )  # fmt: skip
+    dof = max(int(np.count_nonzero(cur_seen + test_ref)) - 1, 0)
+    f1 = freq.get(1, 0)
+    expected_novel = f1 / n_ref if n_ref else 0.0
+    pvalue = p_seen
+    if f1 or never:
+        p_novel, _ = novelty_pvalue(never, n_cur, freq, n_ref)
+        pvalue = combine_pvalues(p_seen, dof, p_novel)
+        dof += 1
+
+    expected = np.zeros(ref.size)
+    expected[:n_kept] = kept_ref
+    expected[-1] = ref[-1]
+    pooled_only = pooled_total(adjusted)
+    if o is not None:
+        expected[o] = pooled_only
+        expected[u] = f1
+    else:
+        expected[u] = f1 + pooled_only
+    return _Tested(
+        reported, pvalue, method, dof, never / n_cur if n_cur else 0.0, expected_novel,
+        expected * (n_cur / n_ref) if n_ref and f1 else None, examples,
+    )  # fmt: skip
+
+
+def _missing_mass_variance(freq: dict[int, int]) -> float:
+    """Variance, in rows, of the Good–Turing missing mass the seen counts were scaled to (Esty)."""
+    f1, f2 = freq.get(1, 0), freq.get(2, 0)
+    return float(f1 + 2 * f2)
+
+
+def _effective_share(expected: NDArray[np.float64], variance: NDArray[np.float64]) -> float:
+    """How much of a sample the adjusted reference counts are worth, at most all of it.
+
+    A sample's count m has variance about m; an adjusted count whose error has (posterior)
+    variance v is worth m / v of that. Each bin weighs alike in the test statistic, so the
+    reference is treated as a sample scaled by the bins' average worth.
+    """
+    used = expected > 0
+    if not used.any():
+        return 1.0
+    excess = float(np.mean(variance[used] / expected[used]))
+    return min(1.0, 1.0 / excess) if excess > 0 else 1.0
+
+
+def _seen_but_rare(col: ColumnProfile, counted: ColumnCounts, n_unseen: int) -> tuple[int, tuple[tuple[Any, int], ...]]:
+    """Current rows in "(unseen)" whose values the reference saw, and examples of the new ones.
+
+    Values the current lists are looked up one by one; where more than 10,000 distinct
+    unseen values were not all listed, the unlisted rows are split in the listed ones' ratio.
+    """
+    spec = col.bins
+    assert isinstance(spec, CategoricalBins) and col.pooled is not None
+    listed = counted.unseen
+    if not listed or (col.pooled.sketch is None and not col.unseen):
+        return 0, listed[:UNSEEN_EXAMPLES]
+    values = [value for value, _ in listed]
+    known = {value_key(value, spec.value_type) for value, _ in col.unseen}
+    sketched = col.pooled.sketch.contains(values, spec.value_type) if col.pooled.sketch is not None else [False] * len(values)
+    seen = [value_key(value, spec.value_type) in known or hit for value, hit in zip(values, sketched)]
+    rare_listed = sum(count for (_, count), was_seen in zip(listed, seen) if was_seen)
+    total_listed = sum(count for _, count in listed)
+    rest = n_unseen - total_listed
+    rare = rare_listed + (round(rest * rare_listed / total_listed) if rest > 0 and total_listed else 0)
+    examples = tuple(pair for pair, was_seen in zip(listed, seen) if not was_seen)[:UNSEEN_EXAMPLES]
+    return rare, examples
+
+
+def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
+    """Score one column; its status is decided later, once every column's p-value is known."""
+    assert col.bins is not None
+    ref = np.asarray(col.counts, dtype=np.int64)
+    raw = np.asarray(counted.counts, dtype=np.int64)
+    if raw.shape != ref.shape:
+        raise IncompatibleProfilesError(
+            f"column {col.name!r}: {raw.size} current counts for {ref.size} reference bins; "
+            "count the current data into this profile's bins"
+        )
+    tested = _test_counts(col, counted, raw, opts)
+    current = tested.counts
+    n_ref, n_cur = int(ref.sum()), int(current.sum())
+    statistic, contributions = divergence_terms(
+        current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
     )
-    dof = max(int(np.count_nonzero(current + ref)) - 1, 0)
-    expected = expected_statistic(dof + 1, n_cur, n_ref, direction=opts.direction, base=opts.base)
+    k = int(np.count_nonzero(current + ref))
+    expected = expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base)
+    if tested.expected_counts is not None:
+        # What sampling alone shifts: the new values and the rare ones the reference over-counts.
+        expected += divergence_terms(
+            tested.expected_counts, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
+        )[0]
     ref_props, cur_props = ref / n_ref, current / n_cur
-    examples = counted.unseen[:UNSEEN_EXAMPLES]
     return ColumnDrift(
         column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
-        threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue, expected_statistic=expected, dof=dof,
+        threshold=levels[0], warn_threshold=levels[1], pvalue=tested.pvalue, expected_statistic=expected, dof=tested.dof,
         n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[-1]),
         missing_current=float(cur_props[-1]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
-        novel_fraction=float(current[ref == 0].sum() / n_cur),
+        novel_fraction=tested.novel,
         vanished_fraction=float(ref[current == 0].sum() / n_ref),
         bin_labels=col.labels, reference_counts=tuple(int(c) for c in ref),
         current_counts=tuple(int(c) for c in current),
@@ -86,10 +281,13 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
         current_proportions=tuple(float(c) for c in cur_props),
         contributions=tuple(float(c) for c in contributions),
         reason=_ALL_MISSING if n_cur == int(current[-1]) else None,
-        pvalue_method=method,
+        pvalue_method=tested.method,
         explanations=explain(col.bins, ref_props.tolist(), cur_props.tolist(), contributions.tolist(),
-                             unseen_examples=examples, n_current=n_cur),
-        unseen_examples=examples,
+                             unseen_examples=tested.examples, n_current=n_cur,
+                             expected_novel=tested.expected_novel),
+        unseen_examples=tested.examples,
+        expected_novel_fraction=tested.expected_novel,
+        out_of_range_fraction=out_of_range(current.tolist(), col.bins) if isinstance(col.bins, NumericBins) else None,
         **opts.settings,
     )  # fmt: skip
 
@@ -116,6 +314,9 @@ def _one(col: ColumnProfile, table: CountTable, levels: tuple[float, float], opt
         return _unscored(col.name, col.kind, "missing_column", counted.reason, levels, opts, col.n_rows, 0)
     if counted.problem is not None:
         return _unscored(col.name, col.kind, counted.problem, counted.reason, levels, opts, col.n_rows, table.n_rows)
+    if col.identifier is not None and not opts.score_identifiers:
+        reason = f"{col.identifier}; not scored (compare with score_identifiers=True to score it)"
+        return _unscored(col.name, col.kind, "identifier", reason, levels, opts, col.n_rows, counted.n_rows)
     return _scored(col, counted, levels, opts)
 
 
@@ -178,7 +379,7 @@ def score_table(
             warnings.warn(
                 f"column {result.column!r}: all {result.n_current} current values are missing", AllMissingWarning, stacklevel=3
             )
-    drifted = _dataset_drifted([r for r in results if r.status != "skipped"], opts.drift_share)
+    drifted = _dataset_drifted([r for r in results if r.status not in ("skipped", "identifier")], opts.drift_share)
     return DriftReport(
         columns=tuple(results), drifted=drifted, drift_share=opts.drift_share,
         direction=opts.direction, base=opts.base, smoothing=opts.smoothing, n_reference=prof.n_rows,

@@ -43,6 +43,7 @@ def compare(
     pvalue_method: str = "auto",
     n_permutations: int | None = None,
     random_state: int | None = 0,
+    score_identifiers: bool = False,
     **profile_options: Any,
 ) -> DriftReport:
     """Score the drift of `current` from a reference, column by column.
@@ -99,6 +100,11 @@ def compare(
     random_state : int or None, default 0
         Seed of the permutation test, combined with each column's name, so reports are
         reproducible and a column's p-value does not depend on the other columns.
+    score_identifiers : bool, default False
+        Score identifier-like columns too (nearly every reference value distinct: keys, row
+        ids, timestamps held as text). By default they are reported with status
+        "identifier" and a reason: a sample of such values says nothing about the next
+        batch's, whose values are new by design.
     **profile_options
         Passed to `profile` when `reference` is a DataFrame (``bins``, ``edges``, ...).
 
@@ -133,7 +139,7 @@ def compare(
         threshold=threshold, warn_threshold=warn_threshold, thresholds=thresholds, warn_thresholds=warn_thresholds,
         smoothing=smoothing, direction=direction, base=base, drift_share=drift_share, alpha=alpha,
         min_effect=min_effect, correction=correction, pvalue_method=pvalue_method, n_permutations=n_permutations,
-        random_state=random_state,
+        random_state=random_state, score_identifiers=score_identifiers,
     )  # fmt: skip
     if isinstance(reference, ReferenceProfile):
         if profile_options:
