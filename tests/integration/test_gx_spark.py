@@ -6,7 +6,6 @@ machine. One session and one validation run keep this module to a few Spark jobs
 
 from __future__ import annotations
 
-
 import pytest
 
 import kl_drift as kd
@@ -33,7 +32,11 @@ def test_spark_gives_the_statistics_of_the_pandas_path(spark, mixed) -> None:
     ]
     suite = context.suites.add(gx.ExpectationSuite(name="orders", expectations=expectations))
     definition = context.validation_definitions.add(gx.ValidationDefinition(name="orders", data=batch_definition, suite=suite))
-    table, mismatched, missing = definition.run(batch_parameters={"dataframe": spark.createDataFrame(batch)}).results
+    # createDataFrame turns pandas' naive datetimes into TIMESTAMP (instants); Parquet gives
+    # TIMESTAMP_NTZ, the wall-clock type that fits naive bins: cast as Parquet would read it.
+    frame = spark.createDataFrame(batch)
+    frame = frame.withColumn("seen", frame["seen"].cast("timestamp_ntz"))
+    table, mismatched, missing = definition.run(batch_parameters={"dataframe": frame}).results
 
     core = kd.compare(reference, batch)
     by_name = {c["column"]: c for c in table.result["details"]["columns"]}
