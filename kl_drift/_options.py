@@ -113,7 +113,7 @@ class CompareOptions:
     """
 
     threshold: float | None = None
-    auto: bool = False
+    auto: bool = True
     warn_threshold: float | None = None
     thresholds: Mapping[str, float] = field(default_factory=dict)
     warn_thresholds: Mapping[str, float] = field(default_factory=dict)
@@ -133,7 +133,7 @@ class CompareOptions:
     def resolve(
         cls,
         *,
-        threshold: float | str | None = None,
+        threshold: float | str | None = "auto",
         warn_threshold: float | None = None,
         thresholds: Mapping[str, float] | None = None,
         warn_thresholds: Mapping[str, float] | None = None,

@@ -7,6 +7,7 @@ engine's counts go through the same code, so equal counts give equal reports.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -18,12 +19,12 @@ from numpy.typing import NDArray
 
 from ._core.bins import CategoricalBins, NumericBins
 from ._core.divergence import divergence_terms, expected_statistic
-from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, posterior_counts, value_key
+from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, turing_mass, value_key
 from ._core.stats import adjust_pvalues, drift_pvalue, expand_unseen
 from ._explain import explain
 from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
-from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError
+from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError, SmallSampleWarning
 from .profile import ColumnProfile, ReferenceProfile
 from .report import ColumnDrift, DriftReport
 
@@ -31,10 +32,14 @@ __all__ = ["score_table", "UNSEEN_EXAMPLES"]
 
 # How many values that landed in "(unseen)" a report names as examples.
 UNSEEN_EXAMPLES = 5
-# Kept categories the reference saw fewer times than this are tested inside the pooled
-# bucket when the reference's counts are adjusted for what sampling leaves unseen.
-MIN_SEPARATE_COUNT = 10
+# A kept category is tested on its own when the reference saw it at least this often, and
+# at least 3 standard deviations more often than any pooled value; the rest are tested
+# together with the pooled values (see _test_categorical).
+MIN_SEPARATE_COUNT = 30
 _ALL_MISSING = "all current values are missing"
+# With a fixed threshold, a column warns when noise alone is expected to score at least this
+# share of it (at one half, noise crosses the threshold a few percent of the time).
+NOISE_SHARE = 0.5
 
 
 def _unscored(
@@ -116,9 +121,17 @@ def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArra
     The current's "(unseen)" values that the reference did see (beyond the values its bins
     list: in its sketch, or in its own unseen list) are "seen but rare" and move to
     "(other)". The rest are new: their number is tested against what sampling leaves unseen
-    (Good–Turing, `novelty_pvalue`). The shares of the seen
-    bins are tested against the reference's counts adjusted the same way (values seen once
-    or a few times expect fewer rows than they had), and both tests are combined.
+    (Good–Turing, :func:`~kl_drift._core.novelty.novelty_pvalue`). The shares of the seen
+    values are tested with the categories the reference saw often, far above the pooled
+    ones, as bins of their own and everything else (new values included) as one bin: raw
+    counts on both sides, the usual two-sample test. Among the rows of that last bin, the
+    share of new values is then tested against the reference's share of values seen once.
+    Both tests are combined (:func:`~kl_drift._core.novelty.combine_pvalues`).
+
+    A category kept by a narrow margin was counted high by luck (among many values of
+    similar frequency, the kept ones are the lucky ones), and one seen a few times was
+    counted high as a rule (the values seen once lose all their rows to the missing mass);
+    neither can stand alone against a current batch.
     """
     spec = col.bins
     pooled = col.pooled
@@ -126,122 +139,103 @@ def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArra
     ref = np.asarray(col.counts, dtype=np.int64)
     u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
     n_cur, n_ref = int(current.sum()), int(ref.sum())
+    n_present = n_ref - int(ref[-1])
 
-    rare, examples = _seen_but_rare(col, counted, int(current[u]))
+    listed_ref_unseen = [count for _, count in col.unseen]
+    freq = frequencies(np.concatenate([ref[:n_kept], pooled.other_counts, listed_ref_unseen]).astype(np.int64))
+    for r, f in pooled.unlisted:
+        freq[r] = freq.get(r, 0) + f
+    f1 = freq.get(1, 0)
+
+    # Reference values the bins do not list, whose current rows count as "(unseen)".
+    hidden = dict(pooled.unlisted)
+    for r in listed_ref_unseen:
+        hidden[r] = hidden.get(r, 0) + 1
+    expected_hidden = turing_mass(freq, hidden) * n_cur / n_ref if n_ref else 0.0
+    rare, examples, split_variance = _seen_but_rare(col, counted, int(current[u]), expected_hidden)
     reported = current.copy()
     if o is not None and rare:
         reported[o] += rare
         reported[u] -= rare
     never = int(current[u]) - rare
 
-    listed_ref_unseen = [count for _, count in col.unseen]
-    freq = frequencies(np.concatenate([ref[:n_kept], pooled.other_counts, listed_ref_unseen]).astype(np.int64))
-    for r, f in pooled.unlisted:
-        freq[r] = freq.get(r, 0) + f
-    estimated = bool(freq.get(1, 0)) or o is not None
+    kept = ref[:n_kept].astype(np.float64)
+    estimated = bool(f1) or o is not None
     if estimated:
-        adjusted, spread = posterior_counts(freq, n_ref - int(ref[-1]))
+        widest = max([*pooled.other_counts, *(r for r, _ in pooled.unlisted), *listed_ref_unseen, 0])
+        alone = kept >= max(MIN_SEPARATE_COUNT, widest + 3 * math.sqrt(widest + 1))
     else:
         # Every reference value kept and none seen once: no luck to undo, the 0.1.0 test.
-        adjusted, spread = {r: float(r) for r in freq}, {r: float(r) for r in freq}
-
-    def total(table: dict[int, float], counts: Any) -> float:
-        return float(sum(table[int(r)] for r in counts if r > 0))
-
-    def pooled_total(table: dict[int, float]) -> float:
-        unlisted = sum(table[r] * f for r, f in pooled.unlisted)
-        return total(table, pooled.other_counts) + unlisted + total(table, listed_ref_unseen)
-
-    kept_ref = np.array([adjusted.get(int(r), 0.0) for r in ref[:n_kept]])
-    kept_var = np.array([spread.get(int(r), 0.0) for r in ref[:n_kept]])
-    kept_cur = current[:n_kept].astype(np.float64)
-    ref_pooled = pooled_total(adjusted)
-    var_pooled = pooled_total(spread) + _missing_mass_variance(freq)
-    cur_pooled = float((int(current[o]) if o is not None else 0) + rare)
-    # Categories the reference saw a few times are tested within the pooled bucket: their
-    # adjusted counts are too uncertain to stand alone (measured: with 50 such bins, small
-    # misfits of the adjustment add up to twice the nominal false alarms).
-    alone = ref[:n_kept] >= MIN_SEPARATE_COUNT if estimated else np.ones(n_kept, dtype=bool)
-    ref_pooled += float(kept_ref[~alone].sum())
-    var_pooled += float(kept_var[~alone].sum())
-    cur_pooled += float(kept_cur[~alone].sum())
-    has_pooled = o is not None or ref_pooled > 0 or cur_pooled > 0
-    pool = [ref_pooled] if has_pooled else []
-    ref_seen = np.array([*kept_ref[alone], *pool, float(ref[-1])])
-    cur_seen = np.array([*kept_cur[alone], *([cur_pooled] if has_pooled else []), float(current[-1])])
-    test_ref = ref_seen
-    if estimated:
-        variances = np.array([*kept_var[alone], *([var_pooled] if has_pooled else []), float(ref[-1])])
-        test_ref = ref_seen * _effective_share(ref_seen, variances)
+        alone = np.ones(n_kept, dtype=bool)
+    # Everything but the categories tested alone and the missing values: the reference's raw
+    # rows there are an unbiased sample count, new values included on both sides.
+    ref_rest = float(n_present - kept[alone].sum())
+    cur_rest = float(n_cur - int(current[-1]) - current[:n_kept][alone].sum())
+    has_rest = ref_rest > 0 or cur_rest > 0
+    ref_seen = np.array([*kept[alone], *([ref_rest] if has_rest else []), float(ref[-1])])
+    cur_seen = np.array([*current[:n_kept][alone], *([cur_rest] if has_rest else []), float(current[-1])], dtype=np.float64)
     p_seen, method = drift_pvalue(
-        cur_seen, test_ref, method=opts.pvalue_method, null="predictive" if estimated else "hypergeometric",
+        cur_seen, ref_seen, method=opts.pvalue_method, null="hypergeometric",
         n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
     )  # fmt: skip
-    dof = max(int(np.count_nonzero(cur_seen + test_ref)) - 1, 0)
-    f1 = freq.get(1, 0)
-    expected_novel = f1 / n_ref if n_ref else 0.0
+    dof = max(int(np.count_nonzero(cur_seen + ref_seen)) - 1, 0)
     pvalue = p_seen
-    if f1 or never:
-        p_novel, _ = novelty_pvalue(never, n_cur, freq, n_ref)
+    if estimated and ref_rest > 0 and (f1 or never):
+        # Among those rows, the share of new values against the share sampling leaves unseen:
+        # given the totals, nearly independent of the test above.
+        p_novel, _ = novelty_pvalue(never, int(cur_rest), freq, int(ref_rest), extra_variance=split_variance)
         pvalue = combine_pvalues(p_seen, dof, p_novel)
         dof += 1
+    ref_pool = ref_rest - f1
 
-    expected = np.zeros(ref.size)
-    expected[:n_kept] = kept_ref
-    expected[-1] = ref[-1]
-    pooled_only = pooled_total(adjusted)
-    if o is not None:
-        expected[o] = pooled_only
-        expected[u] = f1
-    else:
-        expected[u] = f1 + pooled_only
+    expected = None
+    if f1 and n_ref:
+        # What the current expects under no drift, bin by bin: the pooled values' (and the
+        # narrowly kept ones') Good–Turing share spread over them in proportion, f1 new.
+        expected = ref.astype(np.float64)
+        raw_pool = n_present - float(kept[alone].sum())
+        shrink = ref_pool / raw_pool if raw_pool > 0 else 0.0
+        expected[:n_kept][~alone] *= shrink
+        if o is not None:
+            expected[o] = (ref[o] + sum(listed_ref_unseen)) * shrink
+            expected[u] = f1
+        else:
+            expected[u] = sum(listed_ref_unseen) * shrink + f1
+        expected *= n_cur / n_ref
     return _Tested(
-        reported, pvalue, method, dof, never / n_cur if n_cur else 0.0, expected_novel,
-        expected * (n_cur / n_ref) if n_ref and f1 else None, examples,
+        reported, pvalue, method, dof, never / n_cur if n_cur else 0.0, f1 / n_ref if n_ref else 0.0, expected, examples,
     )  # fmt: skip
 
 
-def _missing_mass_variance(freq: dict[int, int]) -> float:
-    """Variance, in rows, of the Good–Turing missing mass the seen counts were scaled to (Esty)."""
-    f1, f2 = freq.get(1, 0), freq.get(2, 0)
-    return float(f1 + 2 * f2)
+def _seen_but_rare(
+    col: ColumnProfile, counted: ColumnCounts, n_unseen: int, expected: float
+) -> tuple[int, tuple[tuple[Any, int], ...], float]:
+    """Current rows in "(unseen)" whose values the reference saw, examples of the new ones,
+    and the variance the split adds when it had to be estimated.
 
-
-def _effective_share(expected: NDArray[np.float64], variance: NDArray[np.float64]) -> float:
-    """How much of a sample the adjusted reference counts are worth, at most all of it.
-
-    A sample's count m has variance about m; an adjusted count whose error has (posterior)
-    variance v is worth m / v of that. Each bin weighs alike in the test statistic, so the
-    reference is treated as a sample scaled by the bins' average worth.
-    """
-    used = expected > 0
-    if not used.any():
-        return 1.0
-    excess = float(np.mean(variance[used] / expected[used]))
-    return min(1.0, 1.0 / excess) if excess > 0 else 1.0
-
-
-def _seen_but_rare(col: ColumnProfile, counted: ColumnCounts, n_unseen: int) -> tuple[int, tuple[tuple[Any, int], ...]]:
-    """Current rows in "(unseen)" whose values the reference saw, and examples of the new ones.
-
-    Values the current lists are looked up one by one; where more than 10,000 distinct
-    unseen values were not all listed, the unlisted rows are split in the listed ones' ratio.
+    Values the current lists are looked up one by one. Where more than 10,000 distinct
+    unseen values were not all listed (the list keeps the most frequent, ties by text, which
+    says nothing of being new), the reference's rare values are taken to bring their
+    `expected` rows under no drift and the rest of the unlisted rows are new; the error of
+    that guess (about `expected` rows, Poisson) is returned for the test to add.
     """
     spec = col.bins
     assert isinstance(spec, CategoricalBins) and col.pooled is not None
     listed = counted.unseen
-    if not listed or (col.pooled.sketch is None and not col.unseen):
-        return 0, listed[:UNSEEN_EXAMPLES]
+    if col.pooled.sketch is None and not col.unseen:
+        return 0, listed[:UNSEEN_EXAMPLES], 0.0
     values = [value for value, _ in listed]
     known = {value_key(value, spec.value_type) for value, _ in col.unseen}
     sketched = col.pooled.sketch.contains(values, spec.value_type) if col.pooled.sketch is not None else [False] * len(values)
     seen = [value_key(value, spec.value_type) in known or hit for value, hit in zip(values, sketched)]
-    rare_listed = sum(count for (_, count), was_seen in zip(listed, seen) if was_seen)
-    total_listed = sum(count for _, count in listed)
-    rest = n_unseen - total_listed
-    rare = rare_listed + (round(rest * rare_listed / total_listed) if rest > 0 and total_listed else 0)
+    rare = sum(count for (_, count), was_seen in zip(listed, seen) if was_seen)
+    rest = n_unseen - sum(count for _, count in listed)
+    extra = 0.0
+    if rest > 0:
+        rare += int(round(min(max(expected - rare, 0.0), rest)))
+        extra = expected
     examples = tuple(pair for pair, was_seen in zip(listed, seen) if not was_seen)[:UNSEEN_EXAMPLES]
-    return rare, examples
+    return rare, examples, extra
 
 
 def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
@@ -378,6 +372,15 @@ def score_table(
         if result.reason == _ALL_MISSING:
             warnings.warn(
                 f"column {result.column!r}: all {result.n_current} current values are missing", AllMissingWarning, stacklevel=3
+            )
+        noise = result.expected_statistic
+        if not opts.auto and noise is not None and result.threshold > 0 and noise >= NOISE_SHARE * result.threshold:
+            warnings.warn(
+                f"column {result.column!r}: sampling noise alone is expected to score {noise:.3g}, "
+                f"{noise / result.threshold:.0%} of the fixed threshold {result.threshold:.3g}; "
+                "threshold='auto' (the default) judges the score against the noise",
+                SmallSampleWarning,
+                stacklevel=3,
             )
     drifted = _dataset_drifted([r for r in results if r.status not in ("skipped", "identifier")], opts.drift_share)
     return DriftReport(

@@ -29,7 +29,7 @@ def compare(
     current: pd.DataFrame | CountTable | ReferenceProfile,
     *,
     columns: Sequence[str] | None = None,
-    threshold: float | Literal["auto"] | None = None,
+    threshold: float | Literal["auto"] | None = "auto",
     warn_threshold: float | None = None,
     thresholds: Mapping[str, float] | None = None,
     warn_thresholds: Mapping[str, float] | None = None,
@@ -62,14 +62,19 @@ def compare(
         ReferenceProfile of counts (``profile.count(data)``) is accepted too.
     columns : sequence of str, optional
         Columns to compare (default: every profiled column).
-    threshold : float or "auto", optional
-        Drift level for every column, in the unit of `base`. Default by direction:
-        0.1 nats for KL, 0.25 for "symmetric" (PSI), 0.025 for "js". ``"auto"`` makes the
-        decision sample-size aware: a column drifts when its change is both statistically
-        significant (adjusted p-value below `alpha`) and at least `min_effect`.
+    threshold : "auto", float or None, default "auto"
+        How a column's drift is decided. ``"auto"`` (the default) is sample-size aware: a
+        column drifts when its change is both statistically significant (p-value adjusted
+        across columns below `alpha`) and at least `min_effect` in size, so pure noise
+        alarms at about rate `alpha` whatever the number of rows, bins or distinct values
+        (new values are judged against what sampling alone leaves unseen). A number is a
+        fixed drift level for every column, in the unit of `base`: the score alone decides,
+        and a warning says when the score expected from noise alone is a large share of it.
+        None is the fixed level by direction: 0.1 nats for KL, 0.25 for "symmetric" (PSI),
+        0.025 for "js".
     warn_threshold : float, optional
-        Warn level; default half the KL threshold (0.05 nats; 0.1 for PSI). With
-        ``threshold="auto"`` it defaults to half of `min_effect`.
+        Warn level; with ``threshold="auto"`` half of `min_effect`, with a fixed threshold
+        half of it (0.05 nats for KL's default; 0.1 for PSI).
     thresholds, warn_thresholds : mapping, optional
         Per-column overrides ``{column: level}``.
     smoothing : float, default 0.5

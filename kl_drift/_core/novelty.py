@@ -18,8 +18,7 @@ Good, I. J. (1953). The population frequencies of species and the estimation of 
 parameters. Biometrika 40(3/4).
 Esty, W. W. (1983). A normal limit law for a nonparametric estimator of the coverage of a
 random sample. Annals of Statistics 11(3).
-Robbins, H. (1956). An empirical Bayes approach to statistics. Proc. Third Berkeley Symposium 1.
-Efron, B. (2016). Empirical Bayes deconvolution estimates. Biometrika 103(1).
+
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -42,8 +40,7 @@ __all__ = [
     "SKETCH_FALSE_POSITIVE_RATE",
     "value_key",
     "frequencies",
-    "expected_counts",
-    "posterior_counts",
+    "turing_mass",
     "missing_mass",
     "novelty_pvalue",
     "combine_pvalues",
@@ -309,166 +306,31 @@ def missing_mass(freq: Mapping[int, int], n: int) -> tuple[float, float]:
     return mass, variance
 
 
-# The prior of the values' Poisson means: a smooth log-density in log(mean), polynomial of
-# this degree, penalised towards flat (Efron's g-modelling), fitted on a grid of this size.
-_PRIOR_DEGREE = 5
-_PRIOR_GRID = 80
-_PRIOR_PENALTY = 1.0
-# Points of the posterior's grid, per distinct count.
-_POSTERIOR_POINTS = 400
+def turing_mass(freq: Mapping[int, int], subset: Mapping[int, int]) -> float:
+    """Rows a set of reference values expects in another sample of the same size.
 
-
-@dataclass(frozen=True)
-class _Prior:
-    """A smooth distribution of Poisson means: ``log g(t) = P(x(t)) @ coef`` over log t."""
-
-    low: float
-    high: float
-    coef: NDArray[np.float64]
-
-    def log_density(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
-        from numpy.polynomial import legendre
-
-        # Beyond the fitted range the density stays at its edge value.
-        x = np.clip((np.log(t) - self.low) / (self.high - self.low) * 2 - 1, -1, 1)
-        return legendre.legvander(x, _PRIOR_DEGREE)[:, 1:] @ self.coef
-
-
-def _fit_prior(r: NDArray[np.float64], f: NDArray[np.float64]) -> _Prior:
-    """Penalised maximum likelihood of the prior from the zero-truncated counts (values never
-    seen are not in the data: each value's chance of being seen at all divides its likelihood),
-    by damped Newton steps on the few coefficients."""
-    from numpy.polynomial import legendre
-    from scipy.special import gammaln
-
-    low, high = math.log(0.02), math.log(2 * float(r[-1]) + 5)
-    grid = np.exp(np.linspace(low, high, _PRIOR_GRID))
-    basis = legendre.legvander(np.linspace(-1, 1, _PRIOR_GRID), _PRIOR_DEGREE)[:, 1:]
-    log_like = r[:, None] * np.log(grid) - grid - gammaln(r + 1)[:, None]
-    like = np.exp(log_like - log_like.max(axis=1, keepdims=True))
-    seen = -np.expm1(-grid)
-    total = f.sum()
-
-    def evaluate(coef: NDArray[np.float64], second: bool) -> tuple[float, Any, Any]:
-        a = basis @ coef
-        g = np.exp(a - a.max())
-        joint = like * g
-        marginal = joint.sum(axis=1)
-        visible = float(seen @ g)
-        value = float(f @ np.log(marginal)) - total * math.log(visible) - _PRIOR_PENALTY * float(coef @ coef)
-        if not second:
-            return value, None, None
-        post = joint / marginal[:, None]
-        post_seen = seen * g / visible
-        weighted = f @ post
-        gradient = basis.T @ (weighted - total * post_seen) - 2 * _PRIOR_PENALTY * coef
-        inner = np.diag(weighted) - (post * f[:, None]).T @ post - total * (np.diag(post_seen) - np.outer(post_seen, post_seen))
-        hessian = basis.T @ inner @ basis - 2 * _PRIOR_PENALTY * np.eye(coef.size)
-        return value, gradient, hessian
-
-    coef = np.zeros(_PRIOR_DEGREE)
-    value, gradient, hessian = evaluate(coef, True)
-    for _ in range(50):
-        # Newton on the concave part, a gradient step where the curvature is not negative.
-        eigen = np.linalg.eigvalsh(hessian)
-        damping = 2 * max(0.0, float(eigen.max())) + 1e-3 * max(1.0, abs(float(eigen.min())))
-        step = np.linalg.solve(hessian - damping * np.eye(coef.size), -gradient)
-        size = 1.0
-        while size > 1e-9:
-            trial = coef + size * step
-            trial_value = evaluate(trial, False)[0]
-            if trial_value >= value - 1e-12:
-                break
-            size /= 2
-        else:
-            break
-        improvement = trial_value - value
-        coef = trial
-        value, gradient, hessian = evaluate(coef, True)
-        if improvement < 1e-10 * max(1.0, abs(value)):
-            break
-    return _Prior(low, high, coef)
-
-
-def _posterior(prior: _Prior, counts: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Mean and variance of a value's Poisson mean given its count, for each count, on a grid
-    around it (one shared geometric grid for small counts, a linear window for large ones)."""
-    means = np.empty(counts.size)
-    variances = np.empty(counts.size)
-    small = counts < 30
-    if small.any():
-        t = np.geomspace(0.02, 30 + 10 * math.sqrt(30) + 20, _POSTERIOR_POINTS)
-        # On a geometric grid each point stands for the same width in log t.
-        log_weight = prior.log_density(t)[None, :] + counts[small, None] * np.log(t) - t
-        means[small], variances[small] = _moments(t[None, :], log_weight)
-    if (~small).any():
-        r = counts[~small, None]
-        t = r + 10 * np.sqrt(r) * np.linspace(-1, 1, _POSTERIOR_POINTS)[None, :]
-        t = np.maximum(t, 0.02)
-        # The prior is a density in log t: on a linear grid each point weighs 1/t more.
-        log_weight = prior.log_density(t.ravel()).reshape(t.shape) - np.log(t) + r * np.log(t) - t
-        means[~small], variances[~small] = _moments(t, log_weight)
-    return means, variances
-
-
-def _moments(t: NDArray[np.float64], log_weight: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    weight = np.exp(log_weight - log_weight.max(axis=1, keepdims=True))
-    weight /= weight.sum(axis=1, keepdims=True)
-    mean = (weight * t).sum(axis=1)
-    return mean, np.maximum((weight * t * t).sum(axis=1) - mean * mean, 0.0)
-
-
-def expected_counts(freq: Mapping[int, int], n_values: int) -> dict[int, float]:
-    """Posterior means of :func:`posterior_counts` alone."""
-    return posterior_counts(freq, n_values)[0]
-
-
-def posterior_counts(freq: Mapping[int, int], n_values: int) -> tuple[dict[int, float], dict[int, float]]:
-    """Rows a value seen r times in the reference expects in another sample of the same size.
-
-    Values that reached the top categories or the pooled bucket did so partly by luck: among
-    many values of similar frequency, the ones kept as categories were counted high, the ones
-    seen once are rarer than once in n rows. This is empirical Bayes (Robbins, 1956): each
-    value's count is Poisson around its own mean, the means follow a smooth distribution
-    estimated from all the counts (Efron's g-modelling: a penalised log-polynomial density,
-    fitted on the zero-truncated counts), and a value seen r times expects the posterior
-    mean given r. The result is scaled so that the seen values add up to
-    ``n_values - f1``: the rows the Good–Turing missing mass leaves for them.
-
-    Returns ``{r: expected count}`` and ``{r: posterior variance}``: how far a value's true
-    count may lie from its expectation, which the test adds to the reference's uncertainty.
+    `subset` is the set's histogram ``{r: values seen r times}`` (at most `freq`'s). Good's
+    formula gives the values seen r times, together, ``(r + 1) f(r+1)`` rows in expectation
+    (Turing's estimate, unbiased); a subset of them takes its share. Values seen once or a
+    few times expect fewer rows than they had: the difference is the missing mass.
 
     Examples
     --------
-    >>> freq = {1: 40, 2: 12, 3: 5, 4: 3, 6: 2, 50: 1}
-    >>> n = sum(r * f for r, f in freq.items())
-    >>> expected, variance = posterior_counts(freq, n)
-    >>> expected[1] < 1 < expected[2] < 2 and 45 < expected[50] < 50
-    True
-    >>> round(sum(expected[r] * f for r, f in freq.items()), 9) == n - 40
-    True
+    >>> turing_mass({1: 40, 2: 10, 3: 2}, {1: 40})
+    20.0
+    >>> turing_mass({1: 40, 2: 10, 3: 2}, {1: 20, 2: 10})
+    16.0
     """
-    return _posterior_counts(tuple(sorted((int(r), int(f)) for r, f in freq.items() if r > 0 and f > 0)), int(n_values))
+    total = 0.0
+    for r, g in subset.items():
+        if g and freq.get(r):
+            total += g / freq[r] * (r + 1) * freq.get(r + 1, 0)
+    return total
 
 
-@lru_cache(maxsize=256)
-def _posterior_counts(freq: tuple[tuple[int, int], ...], n_values: int) -> tuple[dict[int, float], dict[int, float]]:
-    # Cached: a saved reference is compared with batch after batch.
-    if not freq:
-        return {}, {}
-    r = np.array([x for x, _ in freq], dtype=np.float64)
-    f = np.array([c for _, c in freq], dtype=np.float64)
-    means, variances = _posterior(_fit_prior(r, f), r)
-    total = float(means @ f)
-    f1 = freq[0][1] if freq[0][0] == 1 else 0
-    scale = (n_values - f1) / total if total > 0 else 0.0
-    return (
-        {x: float(m * scale) for (x, _), m in zip(freq, means)},
-        {x: float(v * scale * scale) for (x, _), v in zip(freq, variances)},
-    )
-
-
-def novelty_pvalue(n_novel: int, n_current: int, freq: Mapping[int, int], n_reference: int) -> tuple[float, float]:
+def novelty_pvalue(
+    n_novel: int, n_current: int, freq: Mapping[int, int], n_reference: int, *, extra_variance: float = 0.0
+) -> tuple[float, float]:
     """Two-sided p-value of `n_novel` current rows holding values the reference never saw,
     and the share expected from sampling alone.
 
@@ -478,6 +340,8 @@ def novelty_pvalue(n_novel: int, n_current: int, freq: Mapping[int, int], n_refe
     variance, mixed over a binomial of `n_current` rows. Without singletons in the reference
     this is the chance that values seen once in all the rows all fell in the current batch.
     Mid-p values, so that they combine without losing power (:func:`combine_pvalues`).
+    When `n_novel` is itself an estimate, `extra_variance` (in rows squared) is its error;
+    the beta-binomial's variance is then widened by it, in a normal approximation.
 
     Examples
     --------
@@ -496,6 +360,12 @@ def novelty_pvalue(n_novel: int, n_current: int, freq: Mapping[int, int], n_refe
     mean = (freq.get(1, 0) + 1) / (n_reference + 2)
     variance = min(variance, 0.99 * mean * (1 - mean))
     concentration = mean * (1 - mean) / variance - 1
+    if extra_variance > 0:
+        from scipy.special import ndtr
+
+        spread = n_current * mean * (1 - mean) * (1 + (n_current - 1) / (concentration + 1)) + extra_variance
+        z = abs(n_novel - n_current * mean) / math.sqrt(spread)
+        return float(min(1.0, 2 * ndtr(-z))), expected
     below, point, above = _beta_binomial_split(n_novel, n_current, mean * concentration, (1 - mean) * concentration)
     pvalue = min(1.0, 2 * min(below + point / 2, above + point / 2))
     return pvalue, expected
@@ -534,11 +404,12 @@ def combine_pvalues(p_seen: float, dof_seen: int, p_novel: float) -> float:
     >>> combine_pvalues(0.001, 5, 0.9) < 0.01
     True
     """
-    from scipy.stats import chi2
+    # scipy.special rather than scipy.stats: the same functions, without a second of import.
+    from scipy.special import chdtrc, chdtri
 
     p_novel = min(max(p_novel, 0.0), 1.0)
     if dof_seen <= 0:
         return p_novel
     p_seen = min(max(p_seen, 0.0), 1.0)
-    statistic = float(chi2.isf(p_seen, dof_seen)) + float(chi2.isf(p_novel, 1))
-    return float(chi2.sf(statistic, dof_seen + 1))
+    statistic = float(chdtri(dof_seen, p_seen)) + float(chdtri(1, p_novel))
+    return float(chdtrc(dof_seen + 1, statistic))

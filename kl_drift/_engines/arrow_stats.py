@@ -26,8 +26,8 @@ from .pandas import (
     classify,
     datetime_values,
     fit_categories,
-    map_values,
     numeric_values,
+    reference_counts,
     text_identifier,
 )
 from .types import arrow_family
@@ -269,7 +269,7 @@ def categorical_counts(
         values = [float(v) for v in values]
     freq = np.fromiter(scan.values.values(), dtype=np.int64, count=len(values))
     spec, pooled = fit_categories(values, freq, scan.value_type, max_categories)
-    counts, _ = map_values(values, freq, scan.n_missing, spec)
+    counts = reference_counts(values, freq, scan.n_missing, spec)
     identifier = text_identifier(len(values), int(freq.sum())) if scan.value_type == "string" else None
     return spec, tuple(int(c) for c in counts), pooled, identifier
 

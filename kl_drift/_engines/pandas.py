@@ -221,6 +221,18 @@ def fit_categories(
     return spec, describe_pooled(pooled, ranked_freq[max_categories:], listed, value_type)
 
 
+def reference_counts(
+    values: Sequence[Any], freq: NDArray[np.int64], n_missing: int, spec: CategoricalBins
+) -> NDArray[np.int64]:
+    """The reference's own counts in the bins fitted on it: every value it has is a kept
+    category or pooled in "(other)", listed in the bins or not (:func:`fit_categories`)."""
+    counts, _ = map_values(values, freq, n_missing, spec)
+    if spec.other_index is not None:
+        counts[spec.other_index] += counts[spec.unseen_index]
+        counts[spec.unseen_index] = 0
+    return counts
+
+
 def rank_categories(values: Sequence[Any], freq: NDArray[np.int64], value_type: str, max_categories: int) -> CategoricalBins:
     """The bins of :func:`fit_categories` alone."""
     return fit_categories(values, freq, value_type, max_categories)[0]
@@ -281,7 +293,7 @@ def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted
     uniques, freq, n_missing = _tally(series)
     values = list(np.asarray(uniques, dtype=object))
     spec, pooled = fit_categories(values, freq, value_type, max_categories)
-    counts, _ = map_values(values, freq, n_missing, spec)
+    counts = reference_counts(values, freq, n_missing, spec)
     identifier = text_identifier(len(values), int(freq.sum())) if value_type == "string" else None
     return Fitted(kind, str(series.dtype), spec, counts, 0, pooled, identifier)
 
