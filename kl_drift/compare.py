@@ -136,9 +136,9 @@ def compare(
     >>> report.drifted, report["x"].status
     (True, 'drift')
     >>> round(report["x"].statistic, 3)
-    0.131
+    0.135
     >>> report["x"].explanations[0]
-    'values above 1.29375 rose from 10.0% to 22.0%'
+    'values in (1.29375, 3.2572] rose from 10.0% to 21.8%'
     """
     opts = CompareOptions.resolve(
         threshold=threshold, warn_threshold=warn_threshold, thresholds=thresholds, warn_thresholds=warn_thresholds,
@@ -198,8 +198,8 @@ def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[
     >>> prof = kd.profile(pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0] * 5}), bins=2, discrete_threshold=0)
     >>> chunks = [pd.DataFrame({"x": [1.0, 4.0]}), pd.DataFrame({"x": [4.0, None]})]
     >>> table = kd.count(prof, chunks[0]).merge(kd.count(prof, chunks[1]))
-    >>> table["x"].counts
-    (1, 2, 1)
+    >>> table["x"].counts  # below the reference minimum, [1, 2], (2, 4], above 4, missing
+    (0, 1, 2, 0, 1)
     """
     if not isinstance(reference, ReferenceProfile):
         raise TypeError(f"`reference` must be a ReferenceProfile, got {type(reference).__name__}")

@@ -188,9 +188,9 @@ class ReferenceProfile:
     >>> import pandas as pd, kl_drift as kd
     >>> prof = kd.profile(pd.DataFrame({"x": range(100)}), bins=4)
     >>> prof["x"].labels
-    ('(-inf, 24]', '(24, 49]', '(49, 74]', '(74, +inf)', '(missing)')
+    ('(-inf, 0)', '[0, 24]', '(24, 49]', '(49, 74]', '(74, 99]', '(99, +inf)', '(missing)')
     >>> prof["x"].counts
-    (25, 25, 25, 25, 0)
+    (0, 25, 25, 25, 25, 0, 0)
     """
 
     columns: tuple[ColumnProfile, ...]
@@ -541,7 +541,7 @@ def profile(
     >>> df = pd.DataFrame({"age": [23.0, 35.0, 41.0, 52.0, 67.0] * 20, "plan": ["a", "b"] * 50})
     >>> prof = kd.profile(df, bins={"age": 2}, discrete_threshold=0)
     >>> prof["age"].labels
-    ('(-inf, 41]', '(41, +inf)', '(missing)')
+    ('(-inf, 23)', '[23, 41]', '(41, 67]', '(67, +inf)', '(missing)')
     >>> prof["plan"].counts
     (50, 50, 0, 0)
     """
