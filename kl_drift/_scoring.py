@@ -248,6 +248,9 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
             f"column {col.name!r}: {raw.size} current counts for {ref.size} reference bins; "
             "count the current data into this profile's bins"
         )
+    spec = col.bins
+    if isinstance(spec, NumericBins) and not spec.datetime and int(ref[:-1].sum()) == col.n_inf:
+        return _without_finite_reference(col, counted, raw, levels, opts)
     tested = _test_counts(col, counted, raw, opts)
     current = tested.counts
     n_ref, n_cur = int(ref.sum()), int(current.sum())
@@ -283,6 +286,50 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
         expected_novel_fraction=tested.expected_novel,
         out_of_range_fraction=out_of_range(current.tolist(), col.bins) if isinstance(col.bins, NumericBins) else None,
         **opts.settings,
+    )  # fmt: skip
+
+
+_NO_FINITE_LABELS = ("±inf", "finite values", "(missing)")
+
+
+def _without_finite_reference(
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], levels: tuple[float, float], opts: CompareOptions
+) -> ColumnDrift:
+    """A numeric reference without a finite value (all ±inf or missing) has no distribution
+    of values to compare with: the current is compared on what it can be, the shares of
+    ±inf, finite and missing values, and the reason says so."""
+    ref = np.asarray(col.counts, dtype=np.int64)
+    n_ref, n_cur = int(ref.sum()), int(current.sum())
+    ref3 = np.array([col.n_inf, 0, ref[-1]], dtype=np.int64)
+    cur3 = np.array([counted.n_inf, int(current[:-1].sum()) - counted.n_inf, current[-1]], dtype=np.int64)
+    statistic, contributions = divergence_terms(cur3, ref3, direction=opts.direction, smoothing=opts.smoothing, base=opts.base)
+    pvalue, method = drift_pvalue(
+        cur3, ref3, method=opts.pvalue_method, null="hypergeometric",
+        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
+    )  # fmt: skip
+    k = int(np.count_nonzero(cur3 + ref3))
+    ref_props, cur_props = ref3 / n_ref, cur3 / n_cur
+    sentences = []
+    if cur3[1]:
+        sentences.append(f"finite values, which the reference never had, make up {cur_props[1]:.1%} of rows")
+    if abs(cur_props[2] - ref_props[2]) >= 0.001:
+        verb = "rose" if cur_props[2] > ref_props[2] else "fell"
+        sentences.append(f"missing rate {verb} from {ref_props[2]:.1%} to {cur_props[2]:.1%}")
+    reason = (
+        f"the reference has no finite values ({col.n_inf:,} ±inf, {int(ref[-1]):,} missing): "
+        "the current is compared on its shares of ±inf, finite and missing values"
+    )
+    return ColumnDrift(
+        column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
+        threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue,
+        expected_statistic=expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base),
+        dof=max(k - 1, 0), n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[2]),
+        missing_current=float(cur_props[2]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
+        novel_fraction=float(cur_props[1]), vanished_fraction=float(ref3[cur3 == 0].sum() / n_ref),
+        bin_labels=_NO_FINITE_LABELS, reference_counts=tuple(int(c) for c in ref3),
+        current_counts=tuple(int(c) for c in cur3), reference_proportions=tuple(float(c) for c in ref_props),
+        current_proportions=tuple(float(c) for c in cur_props), contributions=tuple(float(c) for c in contributions),
+        reason=reason, pvalue_method=method, explanations=tuple(sentences), **opts.settings,
     )  # fmt: skip
 
 

@@ -420,10 +420,28 @@ def _edges_for(x: NDArray[Any], edges: tuple[Any, ...]) -> NDArray[Any]:
     return np.floor(np.asarray(edges, dtype=np.float64)).astype(np.int64)
 
 
+def _cumulative_unsigned(s: NDArray[np.uint64], edges: tuple[Any, ...]) -> NDArray[np.int64]:
+    """``#{x <= e}`` per edge for sorted uint64 values, exactly (edges may be negative or
+    beyond 2**64 - 1: no uint64 holds them, the counts are then 0 or all)."""
+    cum = np.empty(len(edges), dtype=np.int64)
+    for i, e in enumerate(edges):
+        edge = math.floor(e)
+        if edge < 0:
+            cum[i] = 0
+        elif edge >= 2**64 - 1:
+            cum[i] = s.size
+        else:
+            cum[i] = int(np.searchsorted(s, np.uint64(edge), side="right"))
+    return cum
+
+
 def count_sorted(s: NDArray[Any], edges: tuple[Any, ...], n_missing: int) -> NDArray[np.int64]:
     """Counts of already-sorted non-missing values `s` into numeric bins (+ missing)."""
-    edge_arr = _edges_for(s, edges)
-    cum = np.searchsorted(s, edge_arr, side="right") if len(edges) else np.zeros(0, dtype=np.int64)
+    if s.dtype == np.uint64:
+        cum = _cumulative_unsigned(s, edges)
+    else:
+        edge_arr = _edges_for(s, edges)
+        cum = np.searchsorted(s, edge_arr, side="right") if len(edges) else np.zeros(0, dtype=np.int64)
     value_counts = np.diff(np.concatenate(([0], cum, [s.size])))
     return np.concatenate((value_counts, [n_missing])).astype(np.int64)
 
@@ -434,6 +452,9 @@ def count_numeric(x: NDArray[Any], edges: tuple[Any, ...]) -> tuple[NDArray[np.i
     Returns the count vector (value bins, then missing) and the number of infinite values,
     which are counted in the tails.
     """
+    if x.dtype == np.uint64:
+        # Unsigned 64-bit integers beyond int64 (hashes, keys): sorted once, counted exactly.
+        return count_sorted(np.sort(x), edges, 0), 0
     n = x.size
     is_float = x.dtype.kind == "f"
     edge_arr = _edges_for(x, edges)

@@ -132,6 +132,20 @@ def numeric_values(series: pd.Series) -> NDArray[Any]:
     return series.to_numpy(dtype=np.float64)
 
 
+def numeric_array(series: pd.Series) -> tuple[NDArray[Any], int]:
+    """The values as :func:`numeric_values` gives them, and missing values taken out of them.
+
+    Integers beyond 2**53, which a float64 cannot hold, stay exact: int64, or uint64 above
+    2**63 - 1, with their missing values (nullable dtypes) counted apart.
+    """
+    if pd.api.types.is_integer_dtype(series.dtype):
+        present = series.dropna()
+        if len(present) and max(abs(int(present.min())), abs(int(present.max()))) > 2**53:
+            wide = int(present.max()) > 2**63 - 1
+            return present.to_numpy(dtype=np.uint64 if wide else np.int64), len(series) - len(present)
+    return numeric_values(series), 0
+
+
 def datetime_values(series: pd.Series) -> tuple[NDArray[np.int64], int, str | None]:
     """UTC nanoseconds since the epoch of the non-missing values, the missing count, and the tz."""
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -411,8 +425,9 @@ def fit_column(
         fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=True, datetime=True)
         spec: BinSpec = _ranged(fitted_edges, reference_range or value_range(s), datetime=True, tz=tz, strategy=_strategy_name(edges, strategy))
         return Fitted(kind, str(series.dtype), spec, count_sorted(s, spec.edges, n_missing), 0)
-    x = numeric_values(series)
+    x, n_absent = numeric_array(series)
     s, n_missing, n_inf = sorted_values(x)
+    n_missing += n_absent
     user_binned = edges is not None
     exact_as_float = x.dtype.kind == "f" or (s.size and max(abs(int(s[0])), abs(int(s[-1]))) <= 2**53)
     if not user_binned and n_inf == 0 and s.size and exact_as_float and at_most_distinct(s, discrete_threshold):
@@ -515,12 +530,13 @@ def count_column(series: pd.Series, spec: BinSpec, name: str | None = None) -> C
             counts, _ = count_numeric(values, spec.edges)
             counts[-1] += n_missing
             return ColumnCounts(name, _ints(counts))
-        x = numeric_values(series)
+        x, n_absent = numeric_array(series)
     except ColumnProblem as problem:
         return ColumnCounts.failed(name, "type_mismatch" if problem.status == "type_mismatch" else "skipped", f"column {name!r}: {problem.reason}")
     except (TypeError, ValueError) as exc:
         return ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: values are not numeric ({exc})")
     counts, n_inf = count_numeric(x, spec.edges)
+    counts[-1] += n_absent
     return ColumnCounts(name, _ints(counts), int(n_inf))
 
 
