@@ -49,6 +49,7 @@ class _NumericModel(_Strict):
     # Schema 2: the reference range (absent from schema-1 profiles).
     low: Number | None = None
     high: Number | None = None
+    text: bool = False
 
 
 class _CategoricalModel(_Strict):
@@ -126,7 +127,7 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
         if isinstance(model.bins, _NumericModel):
             spec: NumericBins | CategoricalBins = NumericBins(
                 tuple(model.bins.edges), model.bins.datetime, model.bins.tz, model.bins.strategy,
-                low=model.bins.low, high=model.bins.high,
+                low=model.bins.low, high=model.bins.high, text=model.bins.text,
             )  # fmt: skip
         else:
             spec = CategoricalBins(

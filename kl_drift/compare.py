@@ -254,7 +254,7 @@ def score(
     return report[name]
 
 
-_PROFILE_OPTIONS = ("bins", "strategy", "edges", "categorical", "max_categories", "discrete_threshold")
+_PROFILE_OPTIONS = ("bins", "strategy", "edges", "categorical", "max_categories", "discrete_threshold", "parse_dates")
 
 
 def _pop_profile_options(options: dict[str, Any], name: str) -> dict[str, Any]:

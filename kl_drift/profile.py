@@ -423,6 +423,7 @@ class BinningOptions:
     max_categories: int
     discrete_threshold: int
     settings: Mapping[str, Any]
+    parse_dates: bool = True
 
     @classmethod
     def resolve(
@@ -435,6 +436,7 @@ class BinningOptions:
         categorical: Sequence[str],
         max_categories: int,
         discrete_threshold: int,
+        parse_dates: bool = True,
     ) -> BinningOptions:
         """Validate the options against the column `names`; errors name the option and column."""
         default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
@@ -457,6 +459,10 @@ class BinningOptions:
             "max_categories": int(max_categories),
             "discrete_threshold": int(discrete_threshold),
         }
+        if not isinstance(parse_dates, (bool, np.bool_)):
+            raise ValueError(f"`parse_dates` must be True or False, got {parse_dates!r}")
+        if not parse_dates:
+            settings["parse_dates"] = False
         return cls(
             default_bins=default_bins,
             default_strategy=default_strategy,
@@ -467,6 +473,7 @@ class BinningOptions:
             max_categories=_check_bins("max_categories", max_categories),
             discrete_threshold=int(discrete_threshold),
             settings=settings,
+            parse_dates=bool(parse_dates),
         )
 
     def bins(self, name: str) -> int:
@@ -492,6 +499,7 @@ def profile(
     categorical: Sequence[str] = (),
     max_categories: int = 50,
     discrete_threshold: int = 20,
+    parse_dates: bool = True,
 ) -> ReferenceProfile:
     """Fit bins on a reference DataFrame and count it.
 
@@ -515,6 +523,10 @@ def profile(
     discrete_threshold : int, default 20
         Numeric columns with at most this many distinct values (and no ±inf) are binned by
         exact value, unless `bins` or `edges` name them.
+    parse_dates : bool, default True
+        Bin text columns that hold nothing but ISO 8601 dates or timestamps (e.g.
+        "2013-01-01T05:00:00Z") as datetimes; current text is parsed the same way. False
+        keeps them as categories.
 
     Returns
     -------
@@ -564,6 +576,7 @@ def profile(
         categorical=categorical,
         max_categories=max_categories,
         discrete_threshold=discrete_threshold,
+        parse_dates=parse_dates,
     )
 
     def fit(name: str) -> tuple[ColumnProfile, list[tuple[type[Warning], str]]]:
@@ -577,6 +590,7 @@ def profile(
                 force_categorical=name in opts.forced,
                 max_categories=opts.max_categories,
                 discrete_threshold=0 if opts.user_binned(name) else opts.discrete_threshold,
+                parse_dates=opts.parse_dates,
             )
         except ColumnProblem as problem:
             if problem.status == "error":

@@ -91,6 +91,9 @@ class NumericBins:
         the values below the reference minimum and the last value bin those above its
         maximum, and every engine counts them with the same right-closed comparisons.
         None in profiles written by 0.1.0.
+    text : bool
+        The reference held the datetimes as ISO 8601 text: current text is parsed before
+        it is counted (the pandas engine; others count only datetime columns into them).
     """
 
     edges: tuple[Any, ...]
@@ -99,6 +102,7 @@ class NumericBins:
     strategy: str = "fixed"
     low: Any = None
     high: Any = None
+    text: bool = False
     kind: str = field(default="numeric", init=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +201,7 @@ class NumericBins:
             "strategy": self.strategy,
             "low": self.low,
             "high": self.high,
+            "text": self.text,
         }
 
 
@@ -278,7 +283,7 @@ def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
     if kind == "numeric":
         return NumericBins(
             edges=tuple(data["edges"]), datetime=bool(data["datetime"]), tz=data["tz"], strategy=data["strategy"],
-            low=data.get("low"), high=data.get("high"),
+            low=data.get("low"), high=data.get("high"), text=bool(data.get("text", False)),
         )  # fmt: skip
     if kind == "categorical":
         return CategoricalBins(

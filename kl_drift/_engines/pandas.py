@@ -301,6 +301,34 @@ def count_pooled_series(series: pd.Series, spec: CategoricalBins) -> tuple[int, 
     return count_pooled(list(np.asarray(uniques, dtype=object)), freq, spec)
 
 
+# ISO 8601 dates and timestamps as text: a date, optionally a time (to the minute at least,
+# fractions allowed) after "T" or a space, optionally "Z" or an offset.
+_ISO_8601 = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+_ISO_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+
+
+def iso_datetimes(series: pd.Series) -> pd.Series | None:
+    """Text that is entirely ISO 8601 timestamps, as datetimes (UTC when every value has an
+    offset or "Z", naive when none has one); None for any other column."""
+    present = series.dropna()
+    if present.empty or not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+        return None
+    distinct = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
+    if not all(isinstance(v, str) for v in distinct):
+        return None
+    zoned = distinct.str.fullmatch(_ISO_8601 + _ISO_ZONE)
+    naive = distinct.str.fullmatch(_ISO_8601)
+    if not (zoned.all() or naive.all()):
+        return None
+    return parse_iso(series, zoned=bool(zoned.all()))
+
+
+def parse_iso(series: pd.Series, *, zoned: bool) -> pd.Series:
+    """ISO 8601 text as datetimes (ValueError when some value is not one)."""
+    text = series.astype(object).where(series.notna(), None)
+    return pd.to_datetime(text, format="ISO8601", utc=zoned)
+
+
 def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted:
     """Top `max_categories` reference values by frequency (ties by value), the rest pooled."""
     value_type = _value_type(kind, series)
@@ -407,24 +435,35 @@ def fit_column(
     max_categories: int,
     discrete_threshold: int,
     reference_range: tuple[Any, Any] | None = None,
+    parse_dates: bool = True,
 ) -> Fitted:
     """Fit bins on one reference column and count it.
 
     Numeric and datetime bins get the reference range as two extra edges (see
     :func:`~kl_drift._core.bins.with_range`); `reference_range` gives the exact range when
-    `series` is only a sample of the column (streamed files).
+    `series` is only a sample of the column (streamed files). With `parse_dates`, text that
+    is entirely ISO 8601 timestamps is binned as datetimes.
     """
     kind = classify(series)
     if force_categorical and kind == "datetime":
         raise ColumnProblem(DATETIME_NOT_CATEGORICAL, "error")
+    dtype = str(series.dtype)
+    text = False
+    if kind == "categorical" and parse_dates and not force_categorical:
+        stamps = iso_datetimes(series)
+        if stamps is not None:
+            series, kind, text = stamps, "datetime", True
     if force_categorical or kind in ("categorical", "boolean"):
         return fit_categorical(series, kind, max_categories)
     if kind == "datetime":
         values, n_missing, tz = datetime_values(series)
         s = np.sort(values)
         fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=True, datetime=True)
-        spec: BinSpec = _ranged(fitted_edges, reference_range or value_range(s), datetime=True, tz=tz, strategy=_strategy_name(edges, strategy))
-        return Fitted(kind, str(series.dtype), spec, count_sorted(s, spec.edges, n_missing), 0)
+        spec: BinSpec = _ranged(
+            fitted_edges, reference_range or value_range(s), datetime=True, tz=tz,
+            strategy=_strategy_name(edges, strategy), text=text,
+        )  # fmt: skip
+        return Fitted(kind, dtype, spec, count_sorted(s, spec.edges, n_missing), 0)
     x, n_absent = numeric_array(series)
     s, n_missing, n_inf = sorted_values(x)
     n_missing += n_absent
@@ -514,6 +553,17 @@ def count_column(series: pd.Series, spec: BinSpec, name: str | None = None) -> C
     """Count one pandas column into reference bins; a column that does not fit comes back
     with ``problem="type_mismatch"`` and a reason naming the column and both types."""
     name = str(series.name) if name is None else name
+    if isinstance(spec, NumericBins) and spec.text and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        # The reference held ISO 8601 text: so may the current.
+        try:
+            series = parse_iso(series, zoned=spec.tz is not None)
+        except (TypeError, ValueError):
+            if not series.isna().all():
+                present = series.dropna().astype(str)
+                pattern = _ISO_8601 + (_ISO_ZONE if spec.tz is not None else "")
+                example = present[~present.str.fullmatch(pattern)].head(1).tolist() or present.head(1).tolist()
+                reason = f"the reference holds ISO 8601 timestamps but the current values are not (e.g. {example[0]!r})"
+                return ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: {reason}")
     try:
         family, type_name = series_family(series)
     except ColumnProblem as problem:

@@ -210,3 +210,33 @@ def test_a_0_1_0_profile_still_loads_and_compares():
     assert report["plan"].status == "drift" and report["plan"].novel_fraction > 0.05
     assert report["amount"].out_of_range_fraction is None and report["sku"].expected_novel_fraction is None
     assert {c.status for c in report} <= {"ok", "warn", "drift"}
+
+
+# --- timestamps held as text ----------------------------------------------------------------
+
+
+def test_iso_8601_text_is_binned_as_datetimes_unless_asked_not_to():
+    hours = pd.date_range("2013-01-01", periods=600, freq="h", tz="UTC")
+    reference = pd.DataFrame({"time_hour": hours.strftime("%Y-%m-%dT%H:%M:%SZ"), "day": hours.strftime("%Y-%m-%d")})
+    prof = kd.profile(reference)
+    for name in ("time_hour", "day"):
+        assert prof[name].kind == "datetime" and prof[name].bins.text and prof[name].dtype in ("str", "object")
+    assert prof["time_hour"].bins.tz == "UTC" and prof["day"].bins.tz is None
+    later = pd.DataFrame({"time_hour": (hours + pd.Timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%SZ"), "day": reference["day"]})
+    report = kd.compare(prof, later)
+    assert report["time_hour"].status == "drift" and report["time_hour"].out_of_range_fraction == 1.0
+    # The current may also hold real datetimes, or text that is not a timestamp.
+    assert kd.compare(prof, pd.DataFrame({"time_hour": hours, "day": reference["day"]}))["time_hour"].statistic == 0.0
+    bad = kd.compare(prof, pd.DataFrame({"time_hour": ["soon"] * 10, "day": ["2013-01-01"] * 10}))["time_hour"]
+    assert bad.status == "type_mismatch" and "ISO 8601" in bad.reason and "'soon'" in bad.reason
+    as_text = kd.profile(reference, parse_dates=False)
+    assert as_text["time_hour"].kind == "categorical" and as_text.settings["parse_dates"] is False
+    assert kd.ReferenceProfile.from_dict(prof.to_dict()) == prof
+    with pytest.raises(ValueError, match="`parse_dates` must be True or False"):
+        kd.profile(reference, parse_dates="no")
+
+
+def test_text_with_mixed_offsets_or_other_words_stays_text():
+    mixed = pd.DataFrame({"t": ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00"] * 30, "w": ["2024-01-01", "soon"] * 30})
+    prof = kd.profile(mixed)
+    assert prof["t"].kind == "categorical" and prof["w"].kind == "categorical"
