@@ -78,16 +78,6 @@ def _resample_ranks(
     return np.column_stack([values, missing]).astype(np.float64)
 
 
-def _resample_predictive(
-    rng: np.random.Generator, cur: NDArray[np.float64], ref: NDArray[np.float64], size: int
-) -> NDArray[np.float64]:
-    """Current counts drawn from the reference's predictive distribution: bin shares from a
-    Dirichlet with the (possibly fractional) reference counts as weights, then a multinomial."""
-    shares = rng.standard_gamma(ref, size=(size, ref.size))
-    shares /= shares.sum(axis=1, keepdims=True)
-    return rng.multinomial(int(cur.sum()), shares).astype(np.float64)
-
-
 def permutation_pvalue(
     current_counts: ArrayLike,
     reference_counts: ArrayLike,
@@ -107,10 +97,7 @@ def permutation_pvalue(
     * ``null="ranks"``: for numeric bins whose edges are reference order statistics
       (quantile strategy, column layout ``value bins..., missing``), a relabelling spreads
       the current values over the gaps between reference values (Dirichlet-multinomial),
-      with the reference counts fixed;
-    * ``null="predictive"``: for reference counts that are estimates rather than counts
-      (fractional, e.g. adjusted for what sampling leaves unseen), the current counts are
-      drawn from a Dirichlet-multinomial with the reference counts as weights.
+      with the reference counts fixed.
 
     Relabellings are drawn in vectorised batches and stop early, sequentially (Besag and
     Clifford, 1991): once ``SEQUENTIAL_HITS`` (20) relabellings were at least as extreme as
@@ -122,7 +109,7 @@ def permutation_pvalue(
     ----------
     current_counts, reference_counts : array_like
         Counts of the same bins.
-    null : {"hypergeometric", "ranks", "predictive"}, default "hypergeometric"
+    null : {"hypergeometric", "ranks"}, default "hypergeometric"
         How the bins were made (see above).
     n_permutations : int, default 2000
         Most relabellings drawn; the smallest p-value is ``1 / (n + 1)``.
@@ -146,11 +133,11 @@ def permutation_pvalue(
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
         raise ValueError(f"`n_permutations` must be a positive integer, got {n_permutations!r}")
-    if null not in ("hypergeometric", "ranks", "predictive"):
-        raise ValueError(f"`null` must be 'hypergeometric', 'ranks' or 'predictive', got {null!r}")
+    if null not in ("hypergeometric", "ranks"):
+        raise ValueError(f"`null` must be 'hypergeometric' or 'ranks', got {null!r}")
     cur = np.asarray(current_counts, dtype=np.float64)
     ref = np.asarray(reference_counts, dtype=np.float64)
-    if null != "ranks":
+    if null == "hypergeometric":
         cur, ref = _kept(cur, ref)
     n_cur, n_ref = cur.sum(), ref.sum()
     if np.count_nonzero(cur + ref) <= 1 or n_cur == 0 or n_ref == 0:
@@ -167,8 +154,6 @@ def permutation_pvalue(
         if null == "hypergeometric":
             draws = _resample_hypergeometric(rng, cur, ref, batch)
             simulated = _g_rows(draws, (cur + ref) - draws)
-        elif null == "predictive":
-            simulated = _g_rows(_resample_predictive(rng, cur, ref, batch), ref)
         else:
             simulated = _g_rows(_resample_ranks(rng, cur, ref, batch), ref)
         extreme = np.flatnonzero(simulated >= bar)
@@ -200,9 +185,13 @@ def expand_unseen(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Split the pooled "(unseen)" bin into one bin per distinct unseen value, for testing.
 
-    Which values are "unseen" is decided by the reference sample itself (rare categories it
-    happened to miss), so testing the pooled bin as one category over-rejects under H0; as
-    separate categories the table is that of the full data, where the test is exact.
+    How 0.1.0 tested values the reference never had, kept for profiles that lack the pooled
+    value counts (written by 0.1.0, or by engines that cannot list them). It is not exact:
+    when the reference pools values beyond its kept categories, the current's new values
+    stand apart while the reference's rare ones sit pooled in "(other)", a lopsided table
+    that over-rejects on columns with many distinct values. Profiles that keep the pooled
+    counts judge new values against the reference's missing mass instead
+    (:mod:`kl_drift._core.novelty`).
 
     Examples
     --------
