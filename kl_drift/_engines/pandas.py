@@ -459,7 +459,7 @@ def fit_column(
         values, n_missing, tz = datetime_values(series)
         s = np.sort(values)
         fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=True, datetime=True)
-        spec: BinSpec = _ranged(
+        spec: BinSpec = ranged_bins(
             fitted_edges, reference_range or value_range(s), datetime=True, tz=tz,
             strategy=_strategy_name(edges, strategy), text=text,
         )  # fmt: skip
@@ -472,13 +472,15 @@ def fit_column(
     if not user_binned and n_inf == 0 and s.size and exact_as_float and at_most_distinct(s, discrete_threshold):
         return fit_categorical(series, "numeric", max_categories)
     fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=x.dtype.kind in "iu", datetime=False)
-    spec = _ranged(fitted_edges, reference_range or value_range(s), strategy=_strategy_name(edges, strategy))
+    spec = ranged_bins(fitted_edges, reference_range or value_range(s), strategy=_strategy_name(edges, strategy))
     identifier = integer_identifier(s)
     return Fitted(kind, str(series.dtype), spec, count_sorted(s, spec.edges, n_missing), n_inf, identifier=identifier)
 
 
-def _ranged(edges: tuple[Any, ...], extent: tuple[Any, Any] | None, **options: Any) -> NumericBins:
-    """Bins with the reference range as edges; a column without finite values has none."""
+def ranged_bins(edges: tuple[Any, ...], extent: tuple[Any, Any] | None, **options: Any) -> NumericBins:
+    """Numeric bins with the reference's exact (min, max) `extent` as two more edges; a
+    column without finite values (`extent` None) has none. Every engine that fits numeric
+    or datetime bins builds them here (datetimes: integer nanoseconds)."""
     if extent is None:
         return NumericBins(edges, **options)
     low, high = extent
