@@ -38,7 +38,7 @@ def test_spark_gives_the_statistics_of_the_pandas_path(spark, mixed) -> None:
     frame = frame.withColumn("seen", frame["seen"].cast("timestamp_ntz"))
     table, mismatched, missing = definition.run(batch_parameters={"dataframe": frame}).results
 
-    core = kd.compare(reference, batch)
+    core = kd.compare(reference, batch, threshold=None)  # the expectation's default: the fixed rule
     by_name = {c["column"]: c for c in table.result["details"]["columns"]}
     assert list(by_name) == list(reference.names)
     for name, details in by_name.items():
@@ -49,6 +49,6 @@ def test_spark_gives_the_statistics_of_the_pandas_path(spark, mixed) -> None:
         assert details["unseen_examples"] == [list(pair) for pair in core[name].unseen_examples], name
     assert table.result["details"]["drifted_columns"] == core.drifted_columns
     assert mismatched.result["details"]["status"] == "type_mismatch"
-    assert mismatched.result["details"]["reason"] == "the reference is numeric but the current column is string"
+    assert mismatched.result["details"]["reason"] == "column 'plan': the reference is numeric but the current column is string (string)"
     assert missing.result["details"]["status"] == "missing_column"
     assert not mismatched.success and not missing.success
