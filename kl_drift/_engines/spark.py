@@ -46,7 +46,7 @@ from .pandas import (
     IDENTIFIER_MIN_ROWS,
     MAX_LISTED_OTHER_VALUES,
     ColumnProblem,
-    _ranged,
+    ranged_bins,
     _resolve_edges,
     fit_categories,
     list_unseen,
@@ -434,7 +434,7 @@ def _numeric_bins(col: _Numeric, stats: Mapping[str, Any], edges: Any) -> Numeri
             fitted = _resolve_edges(edges, col.bins, col.strategy, finite, integer=integer, datetime=col.is_datetime)
         except ColumnProblem as problem:
             raise ColumnError(col.name, problem.reason) from None
-    return _ranged(fitted, _extent(col, stats), datetime=col.is_datetime, tz=tz, strategy=col.strategy)
+    return ranged_bins(fitted, _extent(col, stats), datetime=col.is_datetime, tz=tz, strategy=col.strategy)
 
 
 def _extent(col: _Numeric, stats: Mapping[str, Any]) -> tuple[Any, Any] | None:
