@@ -46,10 +46,10 @@ from .pandas import (
     IDENTIFIER_MIN_ROWS,
     MAX_LISTED_OTHER_VALUES,
     ColumnProblem,
-    ranged_bins,
     _resolve_edges,
     fit_categories,
     list_unseen,
+    ranged_bins,
     reference_counts,
     text_identifier,
 )
