@@ -17,9 +17,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._core.novelty import PooledValues
 from ..errors import ColumnError
 from .arrow_values import ValueCounter, numeric_buffer, value_counts
-from .._core.novelty import PooledValues
 from .pandas import (
     DATETIME_NOT_CATEGORICAL,
     ColumnProblem,

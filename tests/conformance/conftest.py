@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from .adapters import ADAPTERS
-from .catalogue import compare_quietly, groups, reference_profile
 
 from kl_drift import CountTable, DriftReport
+
+from .adapters import ADAPTERS
+from .catalogue import compare_quietly, groups, reference_profile
 
 
 @dataclass(frozen=True)

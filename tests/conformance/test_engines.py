@@ -14,6 +14,10 @@ import warnings
 from pathlib import Path
 
 import pytest
+
+import kl_drift as kd
+from kl_drift.report import ColumnDrift
+
 from .adapters import write_parquet_parts
 from .catalogue import (
     CASES,
@@ -27,9 +31,6 @@ from .catalogue import (
     pandas_table,
     reference_profile,
 )
-
-import kl_drift as kd
-from kl_drift.report import ColumnDrift
 
 TOLERANCE = 1e-12
 STREAMS = ("parquet", "parquet_index", "csv")
