@@ -225,17 +225,27 @@ def _seen_but_rare(
     if col.pooled.sketch is None and not col.unseen:
         return 0, listed[:UNSEEN_EXAMPLES], 0.0
     values = [value for value, _ in listed]
-    known = {value_key(value, spec.value_type) for value, _ in col.unseen}
-    sketched = col.pooled.sketch.contains(values, spec.value_type) if col.pooled.sketch is not None else [False] * len(values)
-    seen = [value_key(value, spec.value_type) in known or hit for value, hit in zip(values, sketched)]
-    rare = sum(count for (_, count), was_seen in zip(listed, seen) if was_seen)
+    reference_unseen = {value_key(value, spec.value_type) for value, _ in col.unseen}
+    known = [value_key(value, spec.value_type) in reference_unseen for value in values]
+    sketch = col.pooled.sketch
+    hits = sketch.contains(values, spec.value_type) if sketch is not None else [False] * len(values)
+    known_rows = sum(count for (_, count), k in zip(listed, known) if k)
+    hit_rows = sum(count for (_, count), k, h in zip(listed, known, hits) if h and not k)
+    missed_rows = sum(count for (_, count), k, h in zip(listed, known, hits) if not (h or k))
+    # The filter takes a share `fpr` of new values for seen ones: of the new rows it saw,
+    # missed_rows / (1 - fpr), that share hit by mistake. Where nearly every value is new
+    # (an identifier scored on purpose) those are many rows, not a rounding error.
+    fpr = sketch.false_positive_rate if sketch is not None else 0.0
+    mistaken = missed_rows * fpr / (1 - fpr) if fpr < 1 else 0.0
+    rare = known_rows + max(hit_rows - mistaken, 0.0)
+    extra = mistaken
     rest = n_unseen - sum(count for _, count in listed)
-    extra = 0.0
     if rest > 0:
-        rare += int(round(min(max(expected - rare, 0.0), rest)))
-        extra = expected
+        rare += min(max(expected - rare, 0.0), rest)
+        extra += expected
+    seen = [k or h for k, h in zip(known, hits)]
     examples = tuple(pair for pair, was_seen in zip(listed, seen) if not was_seen)[:UNSEEN_EXAMPLES]
-    return rare, examples, extra
+    return int(round(rare)), examples, extra
 
 
 def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:

@@ -151,6 +151,13 @@ class BloomFilter:
         present = (bits[positions >> 3] >> (positions & 7).astype(np.uint8)) & 1
         return [bool(x) for x in present.all(axis=1)]
 
+    @property
+    def false_positive_rate(self) -> float:
+        """Chance that a value never added is taken for one that was, from the share of set
+        bits (k hashes must all land on set bits)."""
+        ones = int(np.unpackbits(np.frombuffer(self.bits, dtype=np.uint8), count=self.size).sum())
+        return (ones / self.size) ** self.hashes
+
     def merge(self, other: BloomFilter) -> BloomFilter:
         """The union of two filters of the same shape."""
         if (self.size, self.hashes) != (other.size, other.hashes):
