@@ -2,8 +2,14 @@
 
 Shaped like openintro's loans_full_schema: 30 numeric columns (some discrete, some heavy
 tailed), 20 categorical columns with 3 to 60 categories, 5 high-cardinality text columns
-(free text, identifiers). Prints CPU seconds of `kd.compare` next to a plain floor (the
-G-test p-values of scipy on the same count tables), and the load average.
+(free text, identifiers). Prints CPU seconds of `kd.compare` (the default decision,
+threshold="auto") next to a plain floor (the G-test p-values of scipy on the same count
+tables), the columns flagged on random halves (there should be none), and the load average.
+
+Target: under 2 CPU seconds. Measured 0.074 s best of 3, 0.079 s for the first call (load
+average 5.8 on the 2-core development machine, 2026-12); before new values were
+judged against the missing mass, the text columns' thousands of one-row bins took 10.6 s
+of permutations and were flagged as drift.
 
     python benchmarks/bench_pvalues.py [--rows 5000] [--repeat 3]
 """
@@ -54,6 +60,9 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kd.KlDriftWarning)
         prof = kd.profile(reference)
+        start = time.process_time()
+        kd.compare(prof, current)
+        first = time.process_time() - start
         best = float("inf")
         for _ in range(args.repeat):
             start = time.process_time()
@@ -71,7 +80,7 @@ def main() -> None:
             floor = min(floor, time.process_time() - start)
     methods = pd.Series([c.pvalue_method for c in report if c.pvalue is not None]).value_counts().to_dict()
     print(f"columns={len(report)} rows/side={args.rows} load={os.getloadavg()[0]:.2f}")
-    print(f"kd.compare CPU s (best of {args.repeat}): {best:.3f}   p-value methods: {methods}")
+    print(f"kd.compare CPU s (best of {args.repeat}): {best:.3f}, first call {first:.3f}   p-value methods: {methods}")
     print(f"floor (scipy G-tests on the same count tables) CPU s: {floor:.3f}   ratio {best / floor:.1f}x")
     print(f"drifted on random halves: {report.drifted_columns}")
 

@@ -20,11 +20,27 @@ def _numeric_bin(spec: NumericBins, index: int) -> str:
     noun = "dates" if spec.datetime else "values"
     if not edges:
         return noun
+    if spec.has_range and index == spec.below_bins:
+        return f"{noun} in [{edges[index - 1]}, {edges[index]}]"
     if index == 0:
         return f"{noun} at or below {edges[0]}"
     if index == len(edges):
         return f"{noun} above {edges[-1]}"
     return f"{noun} in ({edges[index - 1]}, {edges[index]}]"
+
+
+def _beyond(spec: NumericBins, index: int, share: float) -> str | None:
+    """The sentence for a bin wholly beyond the reference range, or None."""
+    labels = spec.range_labels
+    if labels is None:
+        return None
+    noun = "dates" if spec.datetime else "values"
+    n_values = len(spec.edges) + 1
+    if index < spec.below_bins:
+        return f"{_pct(share)} of {noun} lie below the reference minimum {labels[0]}"
+    if index >= n_values - spec.above_bins:
+        return f"{_pct(share)} of {noun} lie above the reference maximum {labels[1]}"
+    return None
 
 
 def _describe_bin(spec: BinSpec, index: int) -> str:
@@ -50,6 +66,7 @@ def explain(
     *,
     unseen_examples: Sequence[tuple[Any, int]] = (),
     n_current: int = 0,
+    expected_novel: float | None = None,
     top: int = 3,
 ) -> tuple[str, ...]:
     """Sentences for the bins that contributed most to the score, largest first.
@@ -69,8 +86,16 @@ def explain(
         before, after = reference_proportions[i], current_proportions[i]
         if abs(after - before) < _MIN_CHANGE or len(sentences) == top:
             continue
-        if i == missing_index:
+        beyond = _beyond(spec, i, after) if isinstance(spec, NumericBins) and i != missing_index else None
+        if beyond is not None:
+            sentences.append(beyond)
+        elif i == missing_index:
             sentences.append(f"missing rate {'rose' if after > before else 'fell'} from {_pct(before)} to {_pct(after)}")
+        elif i == unseen_index and expected_novel is not None:
+            sentences.append(
+                f"{_pct(after)} of rows are values the reference lacks; about {_pct(expected_novel)} is expected "
+                "from sampling alone" + _examples(unseen_examples, n_current)
+            )
         elif i == unseen_index:
             sentences.append(
                 f"new values the reference never had appeared in {_pct(after)} of rows"

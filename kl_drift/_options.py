@@ -87,6 +87,13 @@ def check_n_permutations(value: Any) -> int:
     return int(value)
 
 
+def check_flag(name: str, value: Any) -> bool:
+    """`value` if it is a bool, or ValueError naming `name`."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"`{name}` must be True or False, got {value!r}")
+    return bool(value)
+
+
 def check_threshold(value: Any) -> float | str | None:
     if value is None:
         return None
@@ -106,7 +113,7 @@ class CompareOptions:
     """
 
     threshold: float | None = None
-    auto: bool = False
+    auto: bool = True
     warn_threshold: float | None = None
     thresholds: Mapping[str, float] = field(default_factory=dict)
     warn_thresholds: Mapping[str, float] = field(default_factory=dict)
@@ -120,12 +127,13 @@ class CompareOptions:
     pvalue_method: str = "auto"
     n_permutations: int | None = None
     random_state: int | None = 0
+    score_identifiers: bool = False
 
     @classmethod
     def resolve(
         cls,
         *,
-        threshold: float | str | None = None,
+        threshold: float | str | None = "auto",
         warn_threshold: float | None = None,
         thresholds: Mapping[str, float] | None = None,
         warn_thresholds: Mapping[str, float] | None = None,
@@ -139,6 +147,7 @@ class CompareOptions:
         pvalue_method: str = "auto",
         n_permutations: int | None = None,
         random_state: int | None = 0,
+        score_identifiers: bool = False,
     ) -> CompareOptions:
         """Validate every option; errors name the option and the allowed values."""
         checked = check_threshold(threshold)
@@ -167,6 +176,7 @@ class CompareOptions:
             pvalue_method=check_choice("pvalue_method", pvalue_method, PVALUE_METHODS),
             n_permutations=None if n_permutations is None else check_n_permutations(n_permutations),
             random_state=random_state,
+            score_identifiers=check_flag("score_identifiers", score_identifiers),
         )
 
     @property

@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._core.bins import CategoricalBins, NumericBins
+from ._core.novelty import BloomFilter, PooledValues
 from .errors import ProfileFormatError
-from .profile import FORMAT_NAME, SCHEMA_VERSION, ColumnProfile, ReferenceProfile, _checksum
+from .profile import FORMAT_NAME, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, ColumnProfile, ReferenceProfile, _checksum
 
 __all__ = ["MAX_PROFILE_BYTES", "MAX_SETTINGS_DEPTH", "read_profile", "validate_profile", "validate_column"]
 
@@ -45,6 +46,10 @@ class _NumericModel(_Strict):
     datetime: bool
     tz: str | None
     strategy: Literal["quantile", "uniform", "fixed"]
+    # Schema 2: the reference range (absent from schema-1 profiles).
+    low: Number | None = None
+    high: Number | None = None
+    text: bool = False
 
 
 class _CategoricalModel(_Strict):
@@ -53,6 +58,19 @@ class _CategoricalModel(_Strict):
     categories: list[Category]
     other_values: list[Category]
     other_complete: bool
+
+
+class _SketchModel(_Strict):
+    size: Annotated[int, Field(ge=8, le=8 * MAX_PROFILE_BYTES, strict=True)]
+    hashes: Annotated[int, Field(ge=1, le=64, strict=True)]
+    values: NonNegative
+    bits: str
+
+
+class _PooledModel(_Strict):
+    other_counts: list[NonNegative]
+    unlisted: list[tuple[Annotated[int, Field(ge=1, le=INT64_MAX, strict=True)], NonNegative]]
+    sketch: _SketchModel | None
 
 
 class _ColumnModel(_Strict):
@@ -65,6 +83,9 @@ class _ColumnModel(_Strict):
     reason: str | None
     unseen: list[tuple[Category, NonNegative]]
     unseen_complete: bool
+    # Schema 2 (absent from schema-1 profiles).
+    pooled: _PooledModel | None = None
+    identifier: str | None = None
 
 
 class _ProfileModel(_Strict):
@@ -97,15 +118,17 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
         raise ProfileFormatError(source, f"column {name!r}: bins are missing")
     if isinstance(model.bins, _NumericModel) and model.bins.datetime:
         # Datetime edges are int64 nanoseconds since the epoch (-2**63 is NaT).
-        if not all(isinstance(e, int) and -INT64_MAX <= e <= INT64_MAX for e in model.bins.edges):
+        stamps = [*model.bins.edges, *(v for v in (model.bins.low, model.bins.high) if v is not None)]
+        if not all(isinstance(e, int) and -INT64_MAX <= e <= INT64_MAX for e in stamps):
             raise ProfileFormatError(
                 source, f"column {name!r}: datetime edges must be integer nanoseconds within ±(2**63 - 1)"
             )
     try:
         if isinstance(model.bins, _NumericModel):
             spec: NumericBins | CategoricalBins = NumericBins(
-                tuple(model.bins.edges), model.bins.datetime, model.bins.tz, model.bins.strategy
-            )
+                tuple(model.bins.edges), model.bins.datetime, model.bins.tz, model.bins.strategy,
+                low=model.bins.low, high=model.bins.high, text=model.bins.text,
+            )  # fmt: skip
         else:
             spec = CategoricalBins(
                 tuple(model.bins.categories),
@@ -132,8 +155,35 @@ def _column(model: _ColumnModel, source: str) -> ColumnProfile:
             )
     return ColumnProfile(
         name, model.kind, model.dtype, spec, tuple(model.counts), model.n_inf, model.reason,
-        unseen, model.unseen_complete,
+        unseen, model.unseen_complete, _pooled(model, spec, source), model.identifier,
     )
+
+
+def _pooled(model: _ColumnModel, spec: NumericBins | CategoricalBins, source: str) -> PooledValues | None:
+    """The pooled values of a categorical column, checked against its bins and counts."""
+    pooled = model.pooled
+    if pooled is None:
+        return None
+    name = model.name
+    if not isinstance(spec, CategoricalBins):
+        raise ProfileFormatError(source, f"column {name!r}: only categorical columns have pooled values")
+    if len(pooled.other_counts) != len(spec.other_values):
+        raise ProfileFormatError(
+            source, f"column {name!r}: {len(pooled.other_counts)} pooled counts for {len(spec.other_values)} pooled values"
+        )
+    held = sum(pooled.other_counts) + sum(r * f for r, f in pooled.unlisted)
+    bucket = model.counts[spec.other_index] if spec.other_index is not None else 0
+    if held != bucket:
+        raise ProfileFormatError(
+            source, f"column {name!r}: pooled values add up to {held}, but the (other) bucket holds {bucket}"
+        )
+    if (pooled.sketch is None) != (not pooled.unlisted):
+        raise ProfileFormatError(source, f"column {name!r}: unlisted pooled values come with their sketch")
+    try:
+        sketch = BloomFilter.from_dict(pooled.sketch.model_dump()) if pooled.sketch is not None else None
+    except ValueError as exc:
+        raise ProfileFormatError(source, f"column {name!r}: {exc}") from None
+    return PooledValues(tuple(pooled.other_counts), tuple((r, f) for r, f in pooled.unlisted), sketch)
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -209,11 +259,11 @@ def validate_profile(data: Any, source: str) -> ReferenceProfile:
     if data.get("format") != FORMAT_NAME:
         raise ProfileFormatError(source, f"`format` is {data.get('format')!r}, expected {FORMAT_NAME!r}")
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
         if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
             reason = f"schema version {version} is newer than this kl_drift supports ({SCHEMA_VERSION}); upgrade kl_drift"
         else:
-            reason = f"unsupported schema version {version!r} (this kl_drift reads version {SCHEMA_VERSION})"
+            reason = f"unsupported schema version {version!r} (this kl_drift reads versions {', '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
         raise ProfileFormatError(source, reason)
     try:
         model = _ProfileModel.model_validate(data)

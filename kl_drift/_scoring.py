@@ -7,20 +7,24 @@ engine's counts go through the same code, so equal counts give equal reports.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ._core.bins import CategoricalBins, NumericBins
 from ._core.divergence import divergence_terms, expected_statistic
+from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, turing_mass, value_key
 from ._core.stats import adjust_pvalues, drift_pvalue, expand_unseen
 from ._explain import explain
 from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
-from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError
+from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError, SmallSampleWarning
 from .profile import ColumnProfile, ReferenceProfile
 from .report import ColumnDrift, DriftReport
 
@@ -28,7 +32,14 @@ __all__ = ["score_table", "UNSEEN_EXAMPLES"]
 
 # How many values that landed in "(unseen)" a report names as examples.
 UNSEEN_EXAMPLES = 5
+# A kept category is tested on its own when the reference saw it at least this often, and
+# at least 3 standard deviations more often than any pooled value; the rest are tested
+# together with the pooled values (see _test_categorical).
+MIN_SEPARATE_COUNT = 30
 _ALL_MISSING = "all current values are missing"
+# With a fixed threshold, a column warns when noise alone is expected to score at least this
+# share of it (at one half, noise crosses the threshold a few percent of the time).
+NOISE_SHARE = 0.5
 
 
 def _unscored(
@@ -45,40 +56,231 @@ def _unscored(
     )
 
 
-def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
-    """Score one column; its status is decided later, once every column's p-value is known."""
-    assert col.bins is not None
-    ref = np.asarray(col.counts, dtype=np.int64)
-    current = np.asarray(counted.counts, dtype=np.int64)
-    if current.shape != ref.shape:
-        raise IncompatibleProfilesError(
-            f"column {col.name!r}: {current.size} current counts for {ref.size} reference bins; "
-            "count the current data into this profile's bins"
-        )
-    n_ref, n_cur = int(ref.sum()), int(current.sum())
-    statistic, contributions = divergence_terms(
-        current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
-    )
+@dataclass(frozen=True)
+class _Tested:
+    """A column's test: p-value, method, degrees of freedom, and what was judged new."""
+
+    counts: NDArray[np.int64]
+    pvalue: float
+    method: str
+    dof: int
+    novel: float
+    expected_novel: float | None = None
+    expected_counts: NDArray[np.float64] | None = None
+    examples: tuple[tuple[Any, int], ...] = ()
+
+
+def _test_counts(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], opts: CompareOptions) -> _Tested:
     spec = col.bins
+    ref = np.asarray(col.counts, dtype=np.int64)
+    if isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete:
+        return _test_categorical(col, counted, current, opts)
     test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
+    if isinstance(spec, NumericBins) and spec.has_range:
+        # Beyond the range the reference has no rows by construction: its bins join their
+        # neighbours for the test (the layout 0.1.0 tested), and out_of_range_fraction
+        # reports them.
+        test_cur, test_ref = _within_range(test_cur, spec), _within_range(test_ref, spec)
     if isinstance(spec, CategoricalBins):
+        # Profiles without pooled value counts (0.1.0, engines that cannot list them): each
+        # unseen value is its own category, as 0.1.0 tested them.
         split = [count for _, count in counted.unseen] if counted.unseen_complete else None
         test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, split)
     null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
     pvalue, method = drift_pvalue(
         test_cur, test_ref, method=opts.pvalue_method, null=null,
         n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
+    )  # fmt: skip
+    dof = max(int(np.count_nonzero(test_cur + test_ref)) - 1, 0)
+    n_cur = max(int(current.sum()), 1)
+    return _Tested(current, pvalue, method, dof, float(current[ref == 0].sum() / n_cur), examples=counted.unseen[:UNSEEN_EXAMPLES])
+
+
+def _within_range(counts: NDArray[np.float64], spec: NumericBins) -> NDArray[np.float64]:
+    """Counts with the bins beyond the reference range added to the first and last in range."""
+    values, missing = counts[:-1], counts[-1:]
+    below, above = spec.below_bins, spec.above_bins
+    inside = values[below : values.size - above].copy()
+    inside[0] += values[:below].sum()
+    inside[-1] += values[values.size - above :].sum()
+    return np.concatenate([inside, missing])
+
+
+def out_of_range(counts: Sequence[int], spec: NumericBins) -> float | None:
+    """Share of the counted rows below the reference minimum or above its maximum."""
+    if not spec.has_range:
+        return None
+    total = sum(counts)
+    beyond = sum(counts[: spec.below_bins]) + sum(counts[len(counts) - 1 - spec.above_bins : -1])
+    return beyond / total if total else 0.0
+
+
+def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], opts: CompareOptions) -> _Tested:
+    """New values judged against the reference's missing mass, the seen ones by their shares.
+
+    The current's "(unseen)" values that the reference did see (beyond the values its bins
+    list: in its sketch, or in its own unseen list) are "seen but rare" and move to
+    "(other)". The rest are new: their number is tested against what sampling leaves unseen
+    (Good–Turing, :func:`~kl_drift._core.novelty.novelty_pvalue`). The shares of the seen
+    values are tested with the categories the reference saw often, far above the pooled
+    ones, as bins of their own and everything else (new values included) as one bin: raw
+    counts on both sides, the usual two-sample test. Among the rows of that last bin, the
+    share of new values is then tested against the reference's share of values seen once.
+    Both tests are combined (:func:`~kl_drift._core.novelty.combine_pvalues`).
+
+    A category kept by a narrow margin was counted high by luck (among many values of
+    similar frequency, the kept ones are the lucky ones), and one seen a few times was
+    counted high as a rule (the values seen once lose all their rows to the missing mass);
+    neither can stand alone against a current batch.
+    """
+    spec = col.bins
+    pooled = col.pooled
+    assert isinstance(spec, CategoricalBins) and pooled is not None
+    ref = np.asarray(col.counts, dtype=np.int64)
+    u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
+    n_cur, n_ref = int(current.sum()), int(ref.sum())
+    n_present = n_ref - int(ref[-1])
+
+    listed_ref_unseen = [count for _, count in col.unseen]
+    freq = frequencies(np.concatenate([ref[:n_kept], pooled.other_counts, listed_ref_unseen]).astype(np.int64))
+    for r, f in pooled.unlisted:
+        freq[r] = freq.get(r, 0) + f
+    f1 = freq.get(1, 0)
+
+    # Reference values the bins do not list, whose current rows count as "(unseen)".
+    hidden = dict(pooled.unlisted)
+    for r in listed_ref_unseen:
+        hidden[r] = hidden.get(r, 0) + 1
+    expected_hidden = turing_mass(freq, hidden) * n_cur / n_ref if n_ref else 0.0
+    rare, examples, split_variance = _seen_but_rare(col, counted, int(current[u]), expected_hidden)
+    reported = current.copy()
+    if o is not None and rare:
+        reported[o] += rare
+        reported[u] -= rare
+    never = int(current[u]) - rare
+
+    kept = ref[:n_kept].astype(np.float64)
+    estimated = bool(f1) or o is not None
+    if estimated:
+        widest = max([*pooled.other_counts, *(r for r, _ in pooled.unlisted), *listed_ref_unseen, 0])
+        alone = kept >= max(MIN_SEPARATE_COUNT, widest + 3 * math.sqrt(widest + 1))
+    else:
+        # Every reference value kept and none seen once: no luck to undo, the 0.1.0 test.
+        alone = np.ones(n_kept, dtype=bool)
+    # Everything but the categories tested alone and the missing values: the reference's raw
+    # rows there are an unbiased sample count, new values included on both sides.
+    ref_rest = float(n_present - kept[alone].sum())
+    cur_rest = float(n_cur - int(current[-1]) - current[:n_kept][alone].sum())
+    has_rest = ref_rest > 0 or cur_rest > 0
+    ref_seen = np.array([*kept[alone], *([ref_rest] if has_rest else []), float(ref[-1])])
+    cur_seen = np.array([*current[:n_kept][alone], *([cur_rest] if has_rest else []), float(current[-1])], dtype=np.float64)
+    p_seen, method = drift_pvalue(
+        cur_seen, ref_seen, method=opts.pvalue_method, null="hypergeometric",
+        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
+    )  # fmt: skip
+    dof = max(int(np.count_nonzero(cur_seen + ref_seen)) - 1, 0)
+    pvalue = p_seen
+    if estimated and ref_rest > 0 and (f1 or never):
+        # Among those rows, the share of new values against the share sampling leaves unseen:
+        # given the totals, nearly independent of the test above.
+        p_novel, _ = novelty_pvalue(never, int(cur_rest), freq, int(ref_rest), extra_variance=split_variance)
+        pvalue = combine_pvalues(p_seen, dof, p_novel)
+        dof += 1
+    ref_pool = ref_rest - f1
+
+    expected = None
+    if f1 and n_ref:
+        # What the current expects under no drift, bin by bin: the pooled values' (and the
+        # narrowly kept ones') Good–Turing share spread over them in proportion, f1 new.
+        expected = ref.astype(np.float64)
+        raw_pool = n_present - float(kept[alone].sum())
+        shrink = ref_pool / raw_pool if raw_pool > 0 else 0.0
+        expected[:n_kept][~alone] *= shrink
+        if o is not None:
+            expected[o] = (ref[o] + sum(listed_ref_unseen)) * shrink
+            expected[u] = f1
+        else:
+            expected[u] = sum(listed_ref_unseen) * shrink + f1
+        expected *= n_cur / n_ref
+    return _Tested(
+        reported, pvalue, method, dof, never / n_cur if n_cur else 0.0, f1 / n_ref if n_ref else 0.0, expected, examples,
+    )  # fmt: skip
+
+
+def _seen_but_rare(
+    col: ColumnProfile, counted: ColumnCounts, n_unseen: int, expected: float
+) -> tuple[int, tuple[tuple[Any, int], ...], float]:
+    """Current rows in "(unseen)" whose values the reference saw, examples of the new ones,
+    and the variance the split adds when it had to be estimated.
+
+    Values the current lists are looked up one by one. Where more than 10,000 distinct
+    unseen values were not all listed (the list keeps the most frequent, ties by text, which
+    says nothing of being new), the reference's rare values are taken to bring their
+    `expected` rows under no drift and the rest of the unlisted rows are new; the error of
+    that guess (about `expected` rows, Poisson) is returned for the test to add.
+    """
+    spec = col.bins
+    assert isinstance(spec, CategoricalBins) and col.pooled is not None
+    listed = counted.unseen
+    if col.pooled.sketch is None and not col.unseen:
+        return 0, listed[:UNSEEN_EXAMPLES], 0.0
+    values = [value for value, _ in listed]
+    reference_unseen = {value_key(value, spec.value_type) for value, _ in col.unseen}
+    known = [value_key(value, spec.value_type) in reference_unseen for value in values]
+    sketch = col.pooled.sketch
+    hits = sketch.contains(values, spec.value_type) if sketch is not None else [False] * len(values)
+    known_rows = sum(count for (_, count), k in zip(listed, known) if k)
+    hit_rows = sum(count for (_, count), k, h in zip(listed, known, hits) if h and not k)
+    missed_rows = sum(count for (_, count), k, h in zip(listed, known, hits) if not (h or k))
+    # The filter takes a share `fpr` of new values for seen ones: of the new rows it saw,
+    # missed_rows / (1 - fpr), that share hit by mistake. Where nearly every value is new
+    # (an identifier scored on purpose) those are many rows, not a rounding error.
+    fpr = sketch.false_positive_rate if sketch is not None else 0.0
+    mistaken = missed_rows * fpr / (1 - fpr) if fpr < 1 else 0.0
+    rare = known_rows + max(hit_rows - mistaken, 0.0)
+    extra = mistaken
+    rest = n_unseen - sum(count for _, count in listed)
+    if rest > 0:
+        rare += min(max(expected - rare, 0.0), rest)
+        extra += expected
+    seen = [k or h for k, h in zip(known, hits)]
+    examples = tuple(pair for pair, was_seen in zip(listed, seen) if not was_seen)[:UNSEEN_EXAMPLES]
+    return int(round(rare)), examples, extra
+
+
+def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
+    """Score one column; its status is decided later, once every column's p-value is known."""
+    assert col.bins is not None
+    ref = np.asarray(col.counts, dtype=np.int64)
+    raw = np.asarray(counted.counts, dtype=np.int64)
+    if raw.shape != ref.shape:
+        raise IncompatibleProfilesError(
+            f"column {col.name!r}: {raw.size} current counts for {ref.size} reference bins; "
+            "count the current data into this profile's bins"
+        )
+    spec = col.bins
+    if isinstance(spec, NumericBins) and not spec.datetime and int(ref[:-1].sum()) == col.n_inf:
+        return _without_finite_reference(col, counted, raw, levels, opts)
+    tested = _test_counts(col, counted, raw, opts)
+    current = tested.counts
+    n_ref, n_cur = int(ref.sum()), int(current.sum())
+    statistic, contributions = divergence_terms(
+        current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
     )
-    dof = max(int(np.count_nonzero(current + ref)) - 1, 0)
-    expected = expected_statistic(dof + 1, n_cur, n_ref, direction=opts.direction, base=opts.base)
+    k = int(np.count_nonzero(current + ref))
+    expected = expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base)
+    if tested.expected_counts is not None:
+        # What sampling alone shifts: the new values and the rare ones the reference over-counts.
+        expected += divergence_terms(
+            tested.expected_counts, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
+        )[0]
     ref_props, cur_props = ref / n_ref, current / n_cur
-    examples = counted.unseen[:UNSEEN_EXAMPLES]
     return ColumnDrift(
         column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
-        threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue, expected_statistic=expected, dof=dof,
+        threshold=levels[0], warn_threshold=levels[1], pvalue=tested.pvalue, expected_statistic=expected, dof=tested.dof,
         n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[-1]),
         missing_current=float(cur_props[-1]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
-        novel_fraction=float(current[ref == 0].sum() / n_cur),
+        novel_fraction=tested.novel,
         vanished_fraction=float(ref[current == 0].sum() / n_ref),
         bin_labels=col.labels, reference_counts=tuple(int(c) for c in ref),
         current_counts=tuple(int(c) for c in current),
@@ -86,11 +288,58 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
         current_proportions=tuple(float(c) for c in cur_props),
         contributions=tuple(float(c) for c in contributions),
         reason=_ALL_MISSING if n_cur == int(current[-1]) else None,
-        pvalue_method=method,
+        pvalue_method=tested.method,
         explanations=explain(col.bins, ref_props.tolist(), cur_props.tolist(), contributions.tolist(),
-                             unseen_examples=examples, n_current=n_cur),
-        unseen_examples=examples,
+                             unseen_examples=tested.examples, n_current=n_cur,
+                             expected_novel=tested.expected_novel),
+        unseen_examples=tested.examples,
+        expected_novel_fraction=tested.expected_novel,
+        out_of_range_fraction=out_of_range(current.tolist(), col.bins) if isinstance(col.bins, NumericBins) else None,
         **opts.settings,
+    )  # fmt: skip
+
+
+_NO_FINITE_LABELS = ("±inf", "finite values", "(missing)")
+
+
+def _without_finite_reference(
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], levels: tuple[float, float], opts: CompareOptions
+) -> ColumnDrift:
+    """A numeric reference without a finite value (all ±inf or missing) has no distribution
+    of values to compare with: the current is compared on what it can be, the shares of
+    ±inf, finite and missing values, and the reason says so."""
+    ref = np.asarray(col.counts, dtype=np.int64)
+    n_ref, n_cur = int(ref.sum()), int(current.sum())
+    ref3 = np.array([col.n_inf, 0, ref[-1]], dtype=np.int64)
+    cur3 = np.array([counted.n_inf, int(current[:-1].sum()) - counted.n_inf, current[-1]], dtype=np.int64)
+    statistic, contributions = divergence_terms(cur3, ref3, direction=opts.direction, smoothing=opts.smoothing, base=opts.base)
+    pvalue, method = drift_pvalue(
+        cur3, ref3, method=opts.pvalue_method, null="hypergeometric",
+        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
+    )  # fmt: skip
+    k = int(np.count_nonzero(cur3 + ref3))
+    ref_props, cur_props = ref3 / n_ref, cur3 / n_cur
+    sentences = []
+    if cur3[1]:
+        sentences.append(f"finite values, which the reference never had, make up {cur_props[1]:.1%} of rows")
+    if abs(cur_props[2] - ref_props[2]) >= 0.001:
+        verb = "rose" if cur_props[2] > ref_props[2] else "fell"
+        sentences.append(f"missing rate {verb} from {ref_props[2]:.1%} to {cur_props[2]:.1%}")
+    reason = (
+        f"the reference has no finite values ({col.n_inf:,} ±inf, {int(ref[-1]):,} missing): "
+        "the current is compared on its shares of ±inf, finite and missing values"
+    )
+    return ColumnDrift(
+        column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
+        threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue,
+        expected_statistic=expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base),
+        dof=max(k - 1, 0), n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[2]),
+        missing_current=float(cur_props[2]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
+        novel_fraction=float(cur_props[1]), vanished_fraction=float(ref3[cur3 == 0].sum() / n_ref),
+        bin_labels=_NO_FINITE_LABELS, reference_counts=tuple(int(c) for c in ref3),
+        current_counts=tuple(int(c) for c in cur3), reference_proportions=tuple(float(c) for c in ref_props),
+        current_proportions=tuple(float(c) for c in cur_props), contributions=tuple(float(c) for c in contributions),
+        reason=reason, pvalue_method=method, explanations=tuple(sentences), **opts.settings,
     )  # fmt: skip
 
 
@@ -116,6 +365,9 @@ def _one(col: ColumnProfile, table: CountTable, levels: tuple[float, float], opt
         return _unscored(col.name, col.kind, "missing_column", counted.reason, levels, opts, col.n_rows, 0)
     if counted.problem is not None:
         return _unscored(col.name, col.kind, counted.problem, counted.reason, levels, opts, col.n_rows, table.n_rows)
+    if col.identifier is not None and not opts.score_identifiers:
+        reason = f"{col.identifier}; not scored (compare with score_identifiers=True to score it)"
+        return _unscored(col.name, col.kind, "identifier", reason, levels, opts, col.n_rows, counted.n_rows)
     return _scored(col, counted, levels, opts)
 
 
@@ -178,7 +430,16 @@ def score_table(
             warnings.warn(
                 f"column {result.column!r}: all {result.n_current} current values are missing", AllMissingWarning, stacklevel=3
             )
-    drifted = _dataset_drifted([r for r in results if r.status != "skipped"], opts.drift_share)
+        noise = result.expected_statistic
+        if not opts.auto and noise is not None and result.threshold > 0 and noise >= NOISE_SHARE * result.threshold:
+            warnings.warn(
+                f"column {result.column!r}: sampling noise alone is expected to score {noise:.3g}, "
+                f"{noise / result.threshold:.0%} of the fixed threshold {result.threshold:.3g}; "
+                "threshold='auto' (the default) judges the score against the noise",
+                SmallSampleWarning,
+                stacklevel=3,
+            )
+    drifted = _dataset_drifted([r for r in results if r.status not in ("skipped", "identifier")], opts.drift_share)
     return DriftReport(
         columns=tuple(results), drifted=drifted, drift_share=opts.drift_share,
         direction=opts.direction, base=opts.base, smoothing=opts.smoothing, n_reference=prof.n_rows,

@@ -29,7 +29,7 @@ def compare(
     current: pd.DataFrame | CountTable | ReferenceProfile,
     *,
     columns: Sequence[str] | None = None,
-    threshold: float | Literal["auto"] | None = None,
+    threshold: float | Literal["auto"] | None = "auto",
     warn_threshold: float | None = None,
     thresholds: Mapping[str, float] | None = None,
     warn_thresholds: Mapping[str, float] | None = None,
@@ -43,6 +43,7 @@ def compare(
     pvalue_method: str = "auto",
     n_permutations: int | None = None,
     random_state: int | None = 0,
+    score_identifiers: bool = False,
     **profile_options: Any,
 ) -> DriftReport:
     """Score the drift of `current` from a reference, column by column.
@@ -61,14 +62,19 @@ def compare(
         ReferenceProfile of counts (``profile.count(data)``) is accepted too.
     columns : sequence of str, optional
         Columns to compare (default: every profiled column).
-    threshold : float or "auto", optional
-        Drift level for every column, in the unit of `base`. Default by direction:
-        0.1 nats for KL, 0.25 for "symmetric" (PSI), 0.025 for "js". ``"auto"`` makes the
-        decision sample-size aware: a column drifts when its change is both statistically
-        significant (adjusted p-value below `alpha`) and at least `min_effect`.
+    threshold : "auto", float or None, default "auto"
+        How a column's drift is decided. ``"auto"`` (the default) is sample-size aware: a
+        column drifts when its change is both statistically significant (p-value adjusted
+        across columns below `alpha`) and at least `min_effect` in size, so pure noise
+        alarms at about rate `alpha` whatever the number of rows, bins or distinct values
+        (new values are judged against what sampling alone leaves unseen). A number is a
+        fixed drift level for every column, in the unit of `base`: the score alone decides,
+        and a warning says when the score expected from noise alone is a large share of it.
+        None is the fixed level by direction: 0.1 nats for KL, 0.25 for "symmetric" (PSI),
+        0.025 for "js".
     warn_threshold : float, optional
-        Warn level; default half the KL threshold (0.05 nats; 0.1 for PSI). With
-        ``threshold="auto"`` it defaults to half of `min_effect`.
+        Warn level; with ``threshold="auto"`` half of `min_effect`, with a fixed threshold
+        half of it (0.05 nats for KL's default; 0.1 for PSI).
     thresholds, warn_thresholds : mapping, optional
         Per-column overrides ``{column: level}``.
     smoothing : float, default 0.5
@@ -99,6 +105,11 @@ def compare(
     random_state : int or None, default 0
         Seed of the permutation test, combined with each column's name, so reports are
         reproducible and a column's p-value does not depend on the other columns.
+    score_identifiers : bool, default False
+        Score identifier-like columns too (nearly every reference value distinct: keys, row
+        ids, timestamps held as text). By default they are reported with status
+        "identifier" and a reason: a sample of such values says nothing about the next
+        batch's, whose values are new by design.
     **profile_options
         Passed to `profile` when `reference` is a DataFrame (``bins``, ``edges``, ...).
 
@@ -125,15 +136,15 @@ def compare(
     >>> report.drifted, report["x"].status
     (True, 'drift')
     >>> round(report["x"].statistic, 3)
-    0.131
+    0.135
     >>> report["x"].explanations[0]
-    'values above 1.29375 rose from 10.0% to 22.0%'
+    'values in (1.29375, 3.2572] rose from 10.0% to 21.8%'
     """
     opts = CompareOptions.resolve(
         threshold=threshold, warn_threshold=warn_threshold, thresholds=thresholds, warn_thresholds=warn_thresholds,
         smoothing=smoothing, direction=direction, base=base, drift_share=drift_share, alpha=alpha,
         min_effect=min_effect, correction=correction, pvalue_method=pvalue_method, n_permutations=n_permutations,
-        random_state=random_state,
+        random_state=random_state, score_identifiers=score_identifiers,
     )  # fmt: skip
     if isinstance(reference, ReferenceProfile):
         if profile_options:
@@ -187,8 +198,8 @@ def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[
     >>> prof = kd.profile(pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0] * 5}), bins=2, discrete_threshold=0)
     >>> chunks = [pd.DataFrame({"x": [1.0, 4.0]}), pd.DataFrame({"x": [4.0, None]})]
     >>> table = kd.count(prof, chunks[0]).merge(kd.count(prof, chunks[1]))
-    >>> table["x"].counts
-    (1, 2, 1)
+    >>> table["x"].counts  # below the reference minimum, [1, 2], (2, 4], above 4, missing
+    (0, 1, 2, 0, 1)
     """
     if not isinstance(reference, ReferenceProfile):
         raise TypeError(f"`reference` must be a ReferenceProfile, got {type(reference).__name__}")
@@ -243,7 +254,7 @@ def score(
     return report[name]
 
 
-_PROFILE_OPTIONS = ("bins", "strategy", "edges", "categorical", "max_categories", "discrete_threshold")
+_PROFILE_OPTIONS = ("bins", "strategy", "edges", "categorical", "max_categories", "discrete_threshold", "parse_dates")
 
 
 def _pop_profile_options(options: dict[str, Any], name: str) -> dict[str, Any]:

@@ -219,7 +219,7 @@ def profile_dataset(
     >>> df.to_parquet(path)
     >>> prof = profile_dataset(path, batch_size=100, bins=4)
     >>> prof["x"].counts
-    (250, 250, 250, 250, 0)
+    (0, 250, 250, 250, 250, 0, 0)
     >>> prof == kd.profile(df, bins=4)
     True
     """

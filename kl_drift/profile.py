@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
-from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, fit_column
+from ._core.novelty import PooledValues
+from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, count_pooled_series, fit_column
 from ._io import atomic_write_text
 from ._version import __version__
 from .counts import merge_unseen as _merge_unseen_lists
@@ -32,7 +33,10 @@ from .errors import (
 
 __all__ = ["ColumnProfile", "ReferenceProfile", "profile", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 1
+# 2: pooled value counts and sketch, reference range edges, identifier-like columns.
+SCHEMA_VERSION = 2
+# Older versions this kl_drift still reads (their missing fields read as None).
+READABLE_SCHEMA_VERSIONS = (1, 2)
 FORMAT_NAME = "kl_drift.profile"
 
 
@@ -67,6 +71,15 @@ class ColumnProfile:
         for counts of data other than the reference, e.g. ``prof.count(current)``).
     unseen_complete : bool
         Whether `unseen` lists every unseen value (at most 10,000 are listed).
+    pooled : PooledValues or None
+        Categorical columns: the reference count of each pooled value the bins list, and a
+        count histogram and Bloom filter of any beyond them, so that a comparison can tell
+        a current value "seen but rare" from "never seen" and judge the new ones against
+        what sampling alone leaves unseen (Good–Turing). None in profiles written by 0.1.0.
+    identifier : str or None
+        Why the column is identifier-like (nearly every value distinct: keys, row ids,
+        timestamps held as text), or None. Such a column is reported with status
+        "identifier" and not scored unless the comparison asks for it.
     """
 
     name: str
@@ -79,6 +92,8 @@ class ColumnProfile:
     reason: str | None = None
     unseen: tuple[tuple[Any, int], ...] = ()
     unseen_complete: bool = True
+    pooled: PooledValues | None = None
+    identifier: str | None = None
 
     @property
     def n_rows(self) -> int:
@@ -105,12 +120,17 @@ class ColumnProfile:
         counted = count_column(data, self.bins, self.name)
         if counted.problem is not None:
             raise ColumnError(self.name, (counted.reason or counted.problem).removeprefix(f"column {self.name!r}: "))
+        pooled = None
+        if isinstance(self.bins, CategoricalBins) and self.pooled is not None:
+            # The chunk's own pooled counts; its values beyond the list are in `unseen`.
+            pooled = PooledValues(count_pooled_series(data, self.bins))
         return replace(
             self,
             counts=tuple(int(c) for c in counted.counts),
             n_inf=int(counted.n_inf),
             unseen=counted.unseen,
             unseen_complete=counted.unseen_complete or not isinstance(self.bins, CategoricalBins),
+            pooled=pooled,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,6 +145,8 @@ class ColumnProfile:
             "reason": self.reason,
             "unseen": [[value, count] for value, count in self.unseen],
             "unseen_complete": self.unseen_complete,
+            "pooled": self.pooled.to_dict() if self.pooled is not None else None,
+            "identifier": self.identifier,
         }
 
     @classmethod
@@ -166,9 +188,9 @@ class ReferenceProfile:
     >>> import pandas as pd, kl_drift as kd
     >>> prof = kd.profile(pd.DataFrame({"x": range(100)}), bins=4)
     >>> prof["x"].labels
-    ('(-inf, 24]', '(24, 49]', '(49, 74]', '(74, +inf)', '(missing)')
+    ('(-inf, 0)', '[0, 24]', '(24, 49]', '(49, 74]', '(74, 99]', '(99, +inf)', '(missing)')
     >>> prof["x"].counts
-    (25, 25, 25, 25, 0)
+    (0, 25, 25, 25, 25, 0, 0)
     """
 
     columns: tuple[ColumnProfile, ...]
@@ -297,8 +319,11 @@ class ReferenceProfile:
                 )
             counts = tuple(a + b for a, b in zip(mine.counts, theirs.counts))
             unseen, complete = merge_unseen(mine, theirs)
+            pooled = mine.pooled.merge(theirs.pooled) if mine.pooled is not None and theirs.pooled is not None else None
             merged.append(
-                replace(mine, counts=counts, n_inf=mine.n_inf + theirs.n_inf, unseen=unseen, unseen_complete=complete)
+                replace(
+                    mine, counts=counts, n_inf=mine.n_inf + theirs.n_inf, unseen=unseen, unseen_complete=complete, pooled=pooled
+                )
             )
         return ReferenceProfile(tuple(merged), self.n_rows + other.n_rows, settings=self.settings)
 
@@ -398,6 +423,7 @@ class BinningOptions:
     max_categories: int
     discrete_threshold: int
     settings: Mapping[str, Any]
+    parse_dates: bool = True
 
     @classmethod
     def resolve(
@@ -410,6 +436,7 @@ class BinningOptions:
         categorical: Sequence[str],
         max_categories: int,
         discrete_threshold: int,
+        parse_dates: bool = True,
     ) -> BinningOptions:
         """Validate the options against the column `names`; errors name the option and column."""
         default_bins = _check_bins("bins", bins) if not isinstance(bins, Mapping) else 10
@@ -432,6 +459,10 @@ class BinningOptions:
             "max_categories": int(max_categories),
             "discrete_threshold": int(discrete_threshold),
         }
+        if not isinstance(parse_dates, (bool, np.bool_)):
+            raise ValueError(f"`parse_dates` must be True or False, got {parse_dates!r}")
+        if not parse_dates:
+            settings["parse_dates"] = False
         return cls(
             default_bins=default_bins,
             default_strategy=default_strategy,
@@ -442,6 +473,7 @@ class BinningOptions:
             max_categories=_check_bins("max_categories", max_categories),
             discrete_threshold=int(discrete_threshold),
             settings=settings,
+            parse_dates=bool(parse_dates),
         )
 
     def bins(self, name: str) -> int:
@@ -467,6 +499,7 @@ def profile(
     categorical: Sequence[str] = (),
     max_categories: int = 50,
     discrete_threshold: int = 20,
+    parse_dates: bool = True,
 ) -> ReferenceProfile:
     """Fit bins on a reference DataFrame and count it.
 
@@ -490,6 +523,10 @@ def profile(
     discrete_threshold : int, default 20
         Numeric columns with at most this many distinct values (and no ±inf) are binned by
         exact value, unless `bins` or `edges` name them.
+    parse_dates : bool, default True
+        Bin text columns that hold nothing but ISO 8601 dates or timestamps (e.g.
+        "2013-01-01T05:00:00Z") as datetimes; current text is parsed the same way. False
+        keeps them as categories.
 
     Returns
     -------
@@ -516,7 +553,7 @@ def profile(
     >>> df = pd.DataFrame({"age": [23.0, 35.0, 41.0, 52.0, 67.0] * 20, "plan": ["a", "b"] * 50})
     >>> prof = kd.profile(df, bins={"age": 2}, discrete_threshold=0)
     >>> prof["age"].labels
-    ('(-inf, 41]', '(41, +inf)', '(missing)')
+    ('(-inf, 23)', '[23, 41]', '(41, 67]', '(67, +inf)', '(missing)')
     >>> prof["plan"].counts
     (50, 50, 0, 0)
     """
@@ -539,6 +576,7 @@ def profile(
         categorical=categorical,
         max_categories=max_categories,
         discrete_threshold=discrete_threshold,
+        parse_dates=parse_dates,
     )
 
     def fit(name: str) -> tuple[ColumnProfile, list[tuple[type[Warning], str]]]:
@@ -552,13 +590,17 @@ def profile(
                 force_categorical=name in opts.forced,
                 max_categories=opts.max_categories,
                 discrete_threshold=0 if opts.user_binned(name) else opts.discrete_threshold,
+                parse_dates=opts.parse_dates,
             )
         except ColumnProblem as problem:
             if problem.status == "error":
                 raise ColumnError(name, problem.reason) from None
             note = (SkippedColumnWarning, f"column {name!r} skipped: {problem.reason}")
             return ColumnProfile(name, "skipped", str(series.dtype), None, (), 0, problem.reason), [note]
-        col = ColumnProfile(name, fitted.kind, fitted.dtype, fitted.spec, tuple(int(c) for c in fitted.counts), fitted.n_inf)
+        col = ColumnProfile(
+            name, fitted.kind, fitted.dtype, fitted.spec, tuple(int(c) for c in fitted.counts), fitted.n_inf,
+            pooled=fitted.pooled, identifier=fitted.identifier,
+        )  # fmt: skip
         return col, _degeneracy_notes(col, opts.bins(name))
 
     if len(frame) >= PARALLEL_MIN_ROWS and len(names) > 1:

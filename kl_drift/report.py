@@ -11,7 +11,7 @@ from typing import Any
 
 __all__ = ["ColumnDrift", "DriftReport", "STATUSES"]
 
-STATUSES = ("ok", "warn", "drift", "missing_column", "type_mismatch", "skipped")
+STATUSES = ("ok", "warn", "drift", "missing_column", "type_mismatch", "skipped", "identifier")
 
 
 def json_safe(value: Any) -> Any:
@@ -45,8 +45,10 @@ class ColumnDrift:
         Column name.
     kind : str
         "numeric", "datetime", "categorical", "boolean" (or "skipped").
-    status : {"ok", "warn", "drift", "missing_column", "type_mismatch", "skipped"}
-        The decision; see `reason` for the last three.
+    status : {"ok", "warn", "drift", "missing_column", "type_mismatch", "skipped", "identifier"}
+        The decision; see `reason` for the last four. "identifier": nearly every reference
+        value is distinct (keys, row ids, timestamps held as text), so the column is not
+        scored unless ``compare(..., score_identifiers=True)``.
     drifted : bool
         True for "drift", "missing_column" and "type_mismatch".
     statistic : float or None
@@ -73,8 +75,10 @@ class ColumnDrift:
     n_inf_reference, n_inf_current : int
         ±inf values, counted in the tail bins.
     novel_fraction : float or None
-        Share of current rows in bins where the reference had no rows (new categories,
-        values the reference never had): mass the smoothed score can only hint at.
+        Categorical columns: share of current rows holding values the reference never had
+        (values it saw but pooled are not new). Numeric and datetime columns: share of
+        current rows in bins where the reference had no rows, values beyond its range
+        included (see `out_of_range_fraction`).
     vanished_fraction : float or None
         Share of reference rows in bins the current has none of.
     bin_labels : tuple of str
@@ -95,6 +99,15 @@ class ColumnDrift:
         Sentences on the bins that moved most, e.g. "missing rate rose from 1.0% to 12.0%".
     unseen_examples : tuple of (value, count)
         The most frequent current values the reference never had.
+    expected_novel_fraction : float or None
+        Categorical columns: the share of current rows expected to hold values the reference
+        lacks from sampling alone, under no drift — the reference's missing mass
+        (Good–Turing: values it saw once, over its rows). `novel_fraction` is judged
+        against it. None for other columns and for profiles written by 0.1.0.
+    out_of_range_fraction : float or None
+        Numeric and datetime columns: the share of current rows below the reference's
+        minimum or above its maximum. None for other columns and for profiles written by
+        0.1.0 (they do not keep the range).
     """
 
     column: str
@@ -129,6 +142,8 @@ class ColumnDrift:
     pvalue_adjusted: float | None = None
     explanations: tuple[str, ...] = ()
     unseen_examples: tuple[tuple[Any, int], ...] = ()
+    expected_novel_fraction: float | None = None
+    out_of_range_fraction: float | None = None
 
     def __repr__(self) -> str:
         parts = [
@@ -189,6 +204,8 @@ _FRAME_COLUMNS = (
     "missing_reference",
     "missing_current",
     "novel_fraction",
+    "expected_novel_fraction",
+    "out_of_range_fraction",
     "vanished_fraction",
     "reason",
 )

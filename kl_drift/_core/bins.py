@@ -29,6 +29,9 @@ __all__ = [
     "fit_numeric",
     "sorted_values",
     "at_most_distinct",
+    "just_below",
+    "with_range",
+    "value_range",
 ]
 
 MISSING = "(missing)"
@@ -54,7 +57,10 @@ def _format_number(value: float, precision: int) -> str:
 def _edge_texts(edges: tuple[Any, ...], datetime_tz: str | None, is_datetime: bool) -> list[str]:
     if is_datetime:
         stamps = np.asarray(edges, dtype=np.int64).astype("datetime64[ns]")
-        texts = [str(t) for t in np.datetime_as_string(stamps, unit="auto")]
+        # One unit for all, the coarsest that shows every edge exactly: a day's edges read as
+        # dates, an hour's as times, and never some of each.
+        unit = next((u for u in ("D", "m", "s", "ms", "us") if np.all(stamps == stamps.astype(f"datetime64[{u}]"))), "ns")
+        texts = [str(t) for t in np.datetime_as_string(stamps, unit=unit)]
         return [t + "Z" if datetime_tz else t for t in texts]
     for precision in (6, 10, 17):
         texts = [_format_number(e, precision) for e in edges]
@@ -79,12 +85,24 @@ class NumericBins:
     strategy : {"quantile", "uniform", "fixed"}
         How the edges were chosen. Quantile edges are reference order statistics, which
         the exact p-value takes into account.
+    low, high : number or None
+        The reference's smallest and largest finite values. When set, the edges include
+        one just below `low` and `high` itself (:func:`with_range`), so the first bin holds
+        the values below the reference minimum and the last value bin those above its
+        maximum, and every engine counts them with the same right-closed comparisons.
+        None in profiles written by 0.1.0.
+    text : bool
+        The reference held the datetimes as ISO 8601 text: current text is parsed before
+        it is counted (the pandas engine; others count only datetime columns into them).
     """
 
     edges: tuple[Any, ...]
     datetime: bool = False
     tz: str | None = None
     strategy: str = "fixed"
+    low: Any = None
+    high: Any = None
+    text: bool = False
     kind: str = field(default="numeric", init=False)
 
     def __post_init__(self) -> None:
@@ -98,6 +116,34 @@ class NumericBins:
             raise ValueError(f"`edges` must be finite numbers, got {list(self.edges)!r}")
         if any(b <= a for a, b in zip(self.edges, self.edges[1:])):
             raise ValueError(f"`edges` must be strictly increasing, got {list(self.edges)!r}")
+        if (self.low is None) != (self.high is None):
+            raise ValueError("`low` and `high` are given together or not at all")
+        if self.low is not None:
+            if not all(_is_number(v) for v in (self.low, self.high)) or self.high < self.low:
+                raise ValueError(f"`low` and `high` must be finite numbers with low <= high, got {self.low!r}, {self.high!r}")
+            if just_below(self.low) not in self.edges or self.high not in self.edges:
+                raise ValueError(
+                    f"the edges must hold the range edges {just_below(self.low)!r} and {self.high!r} (see `with_range`)"
+                )
+
+    @property
+    def has_range(self) -> bool:
+        """Whether the bins tell values beyond the reference's range apart."""
+        return self.low is not None
+
+    @property
+    def below_bins(self) -> int:
+        """How many value bins lie wholly below the reference minimum (0 without a range)."""
+        if self.low is None:
+            return 0
+        return self.edges.index(just_below(self.low)) + 1
+
+    @property
+    def above_bins(self) -> int:
+        """How many value bins lie wholly above the reference maximum (0 without a range)."""
+        if self.high is None:
+            return 0
+        return len(self.edges) - self.edges.index(self.high)
 
     @property
     def n_bins(self) -> int:
@@ -106,18 +152,43 @@ class NumericBins:
 
     @property
     def edge_labels(self) -> tuple[str, ...]:
-        """Readable edges (ISO 8601 for datetimes), as used in the labels."""
-        return tuple(_edge_texts(self.edges, self.tz, self.datetime))
+        """Readable edges (ISO 8601 for datetimes), as used in the labels; the edge just
+        below the reference minimum reads as the minimum itself."""
+        if self.low is None:
+            return tuple(_edge_texts(self.edges, self.tz, self.datetime))
+        below = just_below(self.low)
+        shown = tuple(self.low if e == below else e for e in self.edges)
+        if len(set(shown)) == len(shown):
+            return tuple(_edge_texts(shown, self.tz, self.datetime))
+        # The minimum is also a fitted edge: both read the same.
+        rest = tuple(e for e in self.edges if e != below)
+        texts = dict(zip(rest, _edge_texts(rest, self.tz, self.datetime)))
+        return tuple(texts[self.low] if e == below else texts[e] for e in self.edges)
+
+    @property
+    def range_labels(self) -> tuple[str, str] | None:
+        """The reference minimum and maximum as text, or None."""
+        if self.low is None:
+            return None
+        labels = self.edge_labels
+        return labels[self.edges.index(just_below(self.low))], labels[self.edges.index(self.high)]
 
     @property
     def labels(self) -> tuple[str, ...]:
-        """Readable bin labels, in count-vector order."""
+        """Readable bin labels, in count-vector order: ``(lo, hi]``, with ``(-inf, min)`` and
+        ``[min, hi]`` around the reference minimum."""
         texts = list(self.edge_labels)
         lows = ["-inf", *texts]
         highs = [*texts, "+inf"]
         value_bins = [
             f"({lo}, {hi}]" if hi != "+inf" else f"({lo}, {hi})" for lo, hi in zip(lows, highs)
         ]
+        below = self.below_bins
+        if below:
+            # The edge just below the minimum: the bin ending there stops short of it, the
+            # next one starts at it.
+            value_bins[below - 1] = value_bins[below - 1][:-1] + ")"
+            value_bins[below] = "[" + value_bins[below][1:]
         return (*value_bins, MISSING)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,6 +199,9 @@ class NumericBins:
             "datetime": self.datetime,
             "tz": self.tz,
             "strategy": self.strategy,
+            "low": self.low,
+            "high": self.high,
+            "text": self.text,
         }
 
 
@@ -208,8 +282,9 @@ def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
     kind = data.get("type")
     if kind == "numeric":
         return NumericBins(
-            edges=tuple(data["edges"]), datetime=bool(data["datetime"]), tz=data["tz"], strategy=data["strategy"]
-        )
+            edges=tuple(data["edges"]), datetime=bool(data["datetime"]), tz=data["tz"], strategy=data["strategy"],
+            low=data.get("low"), high=data.get("high"), text=bool(data.get("text", False)),
+        )  # fmt: skip
     if kind == "categorical":
         return CategoricalBins(
             categories=tuple(data["categories"]),
@@ -218,6 +293,59 @@ def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
             other_complete=bool(data["other_complete"]),
         )
     raise ValueError(f"unknown bin type {kind!r}; expected 'numeric' or 'categorical'")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def just_below(value: Any) -> Any:
+    """The largest edge below `value`: ``x <= just_below(v)`` is ``x < v`` for every number.
+
+    Integers (and datetimes, as integer nanoseconds) step down by one; floats to the next
+    representable float, or to the smallest normal float below 0 where that would be
+    subnormal (some databases refuse subnormal literals; only subnormal data notices).
+
+    Examples
+    --------
+    >>> just_below(5), just_below(0.5) < 0.5, just_below(0.5) == float(np.nextafter(0.5, 0))
+    (4, True, True)
+    """
+    if isinstance(value, (int, np.integer)):
+        return int(value) - 1
+    below = float(np.nextafter(float(value), -np.inf))
+    tiny = float(np.finfo(np.float64).tiny)
+    if abs(below) < tiny and below != 0:
+        return 0.0 if value > 0 else -tiny
+    return below
+
+
+def with_range(edges: tuple[Any, ...], low: Any, high: Any) -> tuple[Any, ...]:
+    """Edges with the reference range added: one just below `low` and `high` itself.
+
+    Every engine then counts the values below the reference minimum and above its maximum
+    in bins of their own, with no engine-specific code (see :class:`NumericBins`).
+
+    Examples
+    --------
+    >>> with_range((10, 20), 3, 48)
+    (2, 10, 20, 48)
+    >>> with_range((10.0, 20.0), 10.0, 20.0)[1:]
+    (10.0, 20.0)
+    """
+    return tuple(sorted({*edges, just_below(low), high}))
+
+
+def value_range(s: NDArray[Any]) -> tuple[Any, Any] | None:
+    """Smallest and largest finite value of sorted non-missing values, as edges are typed
+    (Python int for integer data, float otherwise), or None when there are none."""
+    finite = _finite(s)
+    if finite.size == 0:
+        return None
+    low, high = finite[0], finite[-1]
+    if finite.dtype.kind in "iu":
+        return int(low), int(high)
+    return float(low), float(high)
 
 
 def sorted_values(x: NDArray[Any]) -> tuple[NDArray[Any], int, int]:
@@ -297,10 +425,28 @@ def _edges_for(x: NDArray[Any], edges: tuple[Any, ...]) -> NDArray[Any]:
     return np.floor(np.asarray(edges, dtype=np.float64)).astype(np.int64)
 
 
+def _cumulative_unsigned(s: NDArray[np.uint64], edges: tuple[Any, ...]) -> NDArray[np.int64]:
+    """``#{x <= e}`` per edge for sorted uint64 values, exactly (edges may be negative or
+    beyond 2**64 - 1: no uint64 holds them, the counts are then 0 or all)."""
+    cum = np.empty(len(edges), dtype=np.int64)
+    for i, e in enumerate(edges):
+        edge = math.floor(e)
+        if edge < 0:
+            cum[i] = 0
+        elif edge >= 2**64 - 1:
+            cum[i] = s.size
+        else:
+            cum[i] = int(np.searchsorted(s, np.uint64(edge), side="right"))
+    return cum
+
+
 def count_sorted(s: NDArray[Any], edges: tuple[Any, ...], n_missing: int) -> NDArray[np.int64]:
     """Counts of already-sorted non-missing values `s` into numeric bins (+ missing)."""
-    edge_arr = _edges_for(s, edges)
-    cum = np.searchsorted(s, edge_arr, side="right") if len(edges) else np.zeros(0, dtype=np.int64)
+    if s.dtype == np.uint64:
+        cum = _cumulative_unsigned(s, edges)
+    else:
+        edge_arr = _edges_for(s, edges)
+        cum = np.searchsorted(s, edge_arr, side="right") if len(edges) else np.zeros(0, dtype=np.int64)
     value_counts = np.diff(np.concatenate(([0], cum, [s.size])))
     return np.concatenate((value_counts, [n_missing])).astype(np.int64)
 
@@ -311,6 +457,9 @@ def count_numeric(x: NDArray[Any], edges: tuple[Any, ...]) -> tuple[NDArray[np.i
     Returns the count vector (value bins, then missing) and the number of infinite values,
     which are counted in the tails.
     """
+    if x.dtype == np.uint64:
+        # Unsigned 64-bit integers beyond int64 (hashes, keys): sorted once, counted exactly.
+        return count_sorted(np.sort(x), edges, 0), 0
     n = x.size
     is_float = x.dtype.kind == "f"
     edge_arr = _edges_for(x, edges)

@@ -185,9 +185,13 @@ def expand_unseen(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Split the pooled "(unseen)" bin into one bin per distinct unseen value, for testing.
 
-    Which values are "unseen" is decided by the reference sample itself (rare categories it
-    happened to miss), so testing the pooled bin as one category over-rejects under H0; as
-    separate categories the table is that of the full data, where the test is exact.
+    How 0.1.0 tested values the reference never had, kept for profiles that lack the pooled
+    value counts (written by 0.1.0, or by engines that cannot list them). It is not exact:
+    when the reference pools values beyond its kept categories, the current's new values
+    stand apart while the reference's rare ones sit pooled in "(other)", a lopsided table
+    that over-rejects on columns with many distinct values. Profiles that keep the pooled
+    counts judge new values against the reference's missing mass instead
+    (:mod:`kl_drift._core.novelty`).
 
     Examples
     --------

@@ -22,17 +22,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._core.bins import NumericBins
+from .._core.bins import NumericBins, sorted_values
 from ..counts import ColumnCounts, CountTable
 from ..errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from ..profile import BinningOptions, ColumnProfile, ReferenceProfile, _degeneracy_notes
 from .arrow_count import count_files
 from .arrow_sample import Reservoir
-from .arrow_stats import ColumnScan, categorical_counts, numeric_sample, range_series, start_scan, whole_dtype
+from .arrow_stats import ColumnScan, categorical_counts, exact_range, numeric_sample, range_series, start_scan, whole_dtype
 from .arrow_survey import Survey
 from .arrow_values import arrow_kind, to_frame
 from .files import find_files, read_batches
-from .pandas import ColumnProblem, fit_column
+from .pandas import ColumnProblem, fit_column, integer_identifier, numeric_values
 
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_SAMPLE_SIZE", "count", "fit", "check_positive"]
 
@@ -194,13 +194,14 @@ def _scan_batch(batch: pa.RecordBatch, scans: Sequence[ColumnScan], opts: Binnin
         if array is None or pa.types.is_null(array.type):
             scan.add_missing(batch.num_rows)
         elif scan.tracks_arrow(arrow_kind(array.type)):
-            scan.update_array(array, track_range=_uniform(opts, scan.name))
-        elif scan.needs_frame(_uniform(opts, scan.name)):
+            # The exact range of every numeric and datetime column: its bins keep it.
+            scan.update_array(array, track_range=True)
+        elif scan.needs_frame(True):
             through_pandas.append(scan)
     if through_pandas:
         frame = to_frame(batch.select([s.name for s in through_pandas]))
         for scan in through_pandas:
-            scan.update(frame[scan.name], track_range=_uniform(opts, scan.name))
+            scan.update(frame[scan.name], track_range=True)
 
 
 def _conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -227,9 +228,10 @@ def _fit(
         notes.append((SkippedColumnWarning, f"column {name!r} skipped: {scan.problem.reason}"))
         return ColumnProfile(name, "skipped", dtype, None, (), 0, scan.problem.reason)
     if scan.values is not None and (scan.by_value or scan.is_discrete()):
-        spec, counts = categorical_counts(scan, dtype, opts.max_categories)
-        return ColumnProfile(name, scan.kind, dtype, spec, counts, 0)
+        spec, counts, pooled, identifier = categorical_counts(scan, dtype, opts.max_categories)
+        return ColumnProfile(name, scan.kind, dtype, spec, counts, 0, pooled=pooled, identifier=identifier)
     series = numeric_sample(scan, sample[name])
+    extent = exact_range(scan)
     try:
         fitted = fit_column(
             range_series(scan, series) if _uniform(opts, name) else series,
@@ -239,13 +241,16 @@ def _fit(
             force_categorical=False,
             max_categories=opts.max_categories,
             discrete_threshold=0,
+            reference_range=extent,
         )
     except ColumnProblem as problem:
         if problem.status == "error":
             raise ColumnError(name, problem.reason) from None
         notes.append((SkippedColumnWarning, f"column {name!r} skipped: {problem.reason}"))
         return ColumnProfile(name, "skipped", dtype, None, (), 0, problem.reason)
-    column = ColumnProfile(name, scan.kind, dtype, fitted.spec, tuple(0 for _ in range(fitted.spec.n_bins)), 0)
+    # Identifier-like integers: distinct in the sample, over the column's exact range and size.
+    identifier = integer_identifier(sorted_values(numeric_values(series))[0], extent=extent, n_values=scan.n_values) if scan.kind == "numeric" else None
+    column = ColumnProfile(name, scan.kind, dtype, fitted.spec, tuple(0 for _ in range(fitted.spec.n_bins)), 0, identifier=identifier)
     return column.count(series) if complete else column
 
 

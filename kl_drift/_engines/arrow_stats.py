@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._core.novelty import PooledValues
 from ..errors import ColumnError
 from .arrow_values import ValueCounter, numeric_buffer, value_counts
 from .pandas import (
@@ -24,13 +25,14 @@ from .pandas import (
     ColumnProblem,
     classify,
     datetime_values,
-    map_values,
+    fit_categories,
     numeric_values,
-    rank_categories,
+    reference_counts,
+    text_identifier,
 )
 from .types import arrow_family
 
-__all__ = ["ColumnScan", "start_scan", "whole_dtype", "numeric_sample", "range_series", "categorical_counts"]
+__all__ = ["ColumnScan", "start_scan", "whole_dtype", "numeric_sample", "range_series", "categorical_counts", "exact_range"]
 
 # A continuous column shows it in its first values: no need to count them all.
 _DISTINCT_PROBE = 4096
@@ -49,6 +51,8 @@ class ColumnScan:
     problem: ColumnProblem | None = None
     # Missing values, counted while `values` is tracked.
     n_missing: int = 0
+    # Non-missing values seen (identifier-like integers are judged on the whole column).
+    n_values: int = 0
     # Some batch's values were floats to the counting (numeric_values): float columns, uint64,
     # and integers with nulls.
     float_seen: bool = False
@@ -100,6 +104,7 @@ class ColumnScan:
             else:
                 self._add_values(*value_counts(array), 0)
         self.nulls_seen |= array.null_count > 0
+        self.n_values += len(array) - array.null_count
         if self.kind != "numeric":
             return
         floating = pa.types.is_floating(array.type)
@@ -117,6 +122,7 @@ class ColumnScan:
         if self.values is not None:
             self._count_values(series)
         self.nulls_seen |= bool(series.hasnans)
+        self.n_values += int(series.notna().sum())
         if self.kind == "numeric":
             x = numeric_values(series)
             if x.dtype.kind == "f":
@@ -251,17 +257,31 @@ def whole_dtype(scan: ColumnScan) -> Any:
     return scan.dtype
 
 
-def categorical_counts(scan: ColumnScan, dtype: str, max_categories: int) -> tuple[Any, tuple[int, ...]]:
-    """Top-K bins and counts from exact value counts, through the same ranking as the pandas engine."""
+def categorical_counts(
+    scan: ColumnScan, dtype: str, max_categories: int
+) -> tuple[Any, tuple[int, ...], PooledValues, str | None]:
+    """Top-K bins, counts, pooled values and identifier-likeness from exact value counts,
+    through the same functions as the pandas engine."""
     assert scan.values is not None
     values = list(scan.values)
     if dtype == "float64" and scan.kind == "numeric":
         # Batches without nulls gave integers; the whole column holds floats.
         values = [float(v) for v in values]
     freq = np.fromiter(scan.values.values(), dtype=np.int64, count=len(values))
-    spec = rank_categories(values, freq, scan.value_type, max_categories)
-    counts, _ = map_values(values, freq, scan.n_missing, spec)
-    return spec, tuple(int(c) for c in counts)
+    spec, pooled = fit_categories(values, freq, scan.value_type, max_categories)
+    counts = reference_counts(values, freq, scan.n_missing, spec)
+    identifier = text_identifier(len(values), int(freq.sum())) if scan.value_type == "string" else None
+    return spec, tuple(int(c) for c in counts), pooled, identifier
+
+
+def exact_range(scan: ColumnScan) -> tuple[Any, Any] | None:
+    """The column's exact finite minimum and maximum, typed as the whole column's edges are
+    (floats when any batch made the column float), or None without finite values."""
+    if scan.low is None:
+        return None
+    if scan.kind == "numeric" and (scan.float_seen or isinstance(scan.low, (float, np.floating))):
+        return float(scan.low), float(scan.high)
+    return int(scan.low), int(scan.high)
 
 
 def numeric_sample(scan: ColumnScan, sample: pd.Series) -> pd.Series:

@@ -27,12 +27,16 @@ from .._core.bins import (
     count_sorted,
     fit_numeric,
     sorted_values,
+    value_range,
+    with_range,
 )
+from .._core.novelty import PooledValues, describe_pooled
 from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
 from .types import Family, mismatch, pandas_dtype_family
 
-# Beyond this many reference categories the pooled ones are not listed in the profile:
-# values outside the kept categories then count as "(other)" and "(unseen)" stays empty.
+# At most this many pooled reference values are listed in the bins (every engine matches
+# current values against the list); the rest are kept as a count histogram and a Bloom
+# filter, which scoring uses to tell the current's "(unseen)" values seen-but-rare from new.
 MAX_LISTED_OTHER_VALUES = 10_000
 DATETIME_NOT_CATEGORICAL = (
     "datetime columns cannot be binned as categories; give them `edges=` (e.g. one edge per day) or `bins=`"
@@ -65,6 +69,10 @@ class Fitted:
     spec: BinSpec
     counts: NDArray[np.int64]
     n_inf: int
+    # Categorical columns: what the profile keeps of the pooled values (None otherwise).
+    pooled: PooledValues | None = None
+    # Why the column is identifier-like (None when it is not).
+    identifier: str | None = None
 
 
 def _type_names(series: pd.Series) -> str:
@@ -124,6 +132,20 @@ def numeric_values(series: pd.Series) -> NDArray[Any]:
     return series.to_numpy(dtype=np.float64)
 
 
+def numeric_array(series: pd.Series) -> tuple[NDArray[Any], int]:
+    """The values as :func:`numeric_values` gives them, and missing values taken out of them.
+
+    Integers beyond 2**53, which a float64 cannot hold, stay exact: int64, or uint64 above
+    2**63 - 1, with their missing values (nullable dtypes) counted apart.
+    """
+    if pd.api.types.is_integer_dtype(series.dtype):
+        present = series.dropna()
+        if len(present) and max(abs(int(present.min())), abs(int(present.max()))) > 2**53:
+            wide = int(present.max()) > 2**63 - 1
+            return present.to_numpy(dtype=np.uint64 if wide else np.int64), len(series) - len(present)
+    return numeric_values(series), 0
+
+
 def datetime_values(series: pd.Series) -> tuple[NDArray[np.int64], int, str | None]:
     """UTC nanoseconds since the epoch of the non-missing values, the missing count, and the tz."""
     if not pd.api.types.is_datetime64_any_dtype(series.dtype):
@@ -181,27 +203,63 @@ def _tally(series: pd.Series) -> tuple[Any, NDArray[np.int64], int]:
     return counts.index, freq, len(series) - int(freq.sum())
 
 
-def rank_categories(values: Sequence[Any], freq: NDArray[np.int64], value_type: str, max_categories: int) -> CategoricalBins:
-    """Bins from exact value counts: the `max_categories` most frequent values (ties by the
-    value's text; numbers then listed in their natural order), the rest listed as "(other)".
+def fit_categories(
+    values: Sequence[Any], freq: NDArray[np.int64], value_type: str, max_categories: int
+) -> tuple[CategoricalBins, PooledValues]:
+    """Bins from exact value counts, and what the profile keeps of the pooled values.
 
-    Every engine that can count values exactly (pandas, streamed files) fits through here,
-    so they choose the same categories.
+    The `max_categories` most frequent values are kept (ties by the value's text; numbers
+    then listed in their natural order); the rest are pooled into "(other)", the 10,000 most
+    frequent of them listed in the bins with their counts, any beyond in a count histogram
+    and a Bloom filter (:class:`~kl_drift._core.novelty.PooledValues`). Current values outside
+    the listed ones count as "(unseen)"; scoring tells the reference's unlisted ones apart.
+
+    Every engine that can count values exactly (pandas, streamed files, Spark) fits through
+    here, so they choose the same categories.
     """
     texts = np.array([str(v) for v in values], dtype=object)
     order = np.lexsort((texts, -np.asarray(freq))) if len(values) else np.zeros(0, dtype=np.intp)
     ranked = [_json_scalar(values[i], value_type) for i in order]
+    ranked_freq = np.asarray(freq, dtype=np.int64)[order]
     kept, pooled = ranked[:max_categories], ranked[max_categories:]
     if value_type == "number":
         # Numbers read best in their natural order; the top-K choice stays by frequency.
         kept = sorted(kept)
-    complete = len(pooled) <= MAX_LISTED_OTHER_VALUES
-    return CategoricalBins(
+    listed = min(len(pooled), MAX_LISTED_OTHER_VALUES)
+    spec = CategoricalBins(
         categories=tuple(kept),
         value_type=value_type,  # type: ignore[arg-type]
-        other_values=tuple(pooled) if complete else (),
-        other_complete=complete,
+        other_values=tuple(pooled[:listed]),
+        other_complete=True,
     )
+    return spec, describe_pooled(pooled, ranked_freq[max_categories:], listed, value_type)
+
+
+def reference_counts(
+    values: Sequence[Any], freq: NDArray[np.int64], n_missing: int, spec: CategoricalBins
+) -> NDArray[np.int64]:
+    """The reference's own counts in the bins fitted on it: every value it has is a kept
+    category or pooled in "(other)", listed in the bins or not (:func:`fit_categories`)."""
+    counts, _ = map_values(values, freq, n_missing, spec)
+    if spec.other_index is not None:
+        counts[spec.other_index] += counts[spec.unseen_index]
+        counts[spec.unseen_index] = 0
+    return counts
+
+
+def rank_categories(values: Sequence[Any], freq: NDArray[np.int64], value_type: str, max_categories: int) -> CategoricalBins:
+    """The bins of :func:`fit_categories` alone."""
+    return fit_categories(values, freq, value_type, max_categories)[0]
+
+
+def count_pooled(values: Sequence[Any], freq: NDArray[np.int64], spec: CategoricalBins) -> tuple[int, ...]:
+    """Rows per listed pooled value (``spec.other_values``) from counts per distinct value."""
+    if not spec.other_values or not len(values):
+        return tuple(0 for _ in spec.other_values)
+    where = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(_lookup_keys(values, spec.value_type))
+    hit = where >= 0
+    per_value = np.bincount(where[hit], weights=np.asarray(freq, dtype=np.float64)[hit], minlength=len(spec.other_values))
+    return tuple(int(c) for c in per_value)
 
 
 def map_values(
@@ -215,14 +273,7 @@ def map_values(
     """
     targets = np.full(len(values), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
     if len(values):
-        if spec.value_type == "number":
-            try:
-                keys = np.asarray(pd.to_numeric(np.asarray(values, dtype=object)), dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ColumnProblem("the reference is numeric but the current values are not", "type_mismatch") from None
-            lookup_keys: Any = pd.Index(keys)
-        else:
-            lookup_keys = pd.Index(np.asarray(values, dtype=object), dtype=object)
+        lookup_keys = _lookup_keys(values, spec.value_type)
         if spec.categories:
             hit = _lookup_index(list(spec.categories), spec.value_type).get_indexer(lookup_keys)
             targets = np.where(hit >= 0, hit, targets)
@@ -234,14 +285,59 @@ def map_values(
     return counts, targets
 
 
+def _lookup_keys(values: Sequence[Any], value_type: str) -> pd.Index:
+    if value_type == "number":
+        try:
+            keys = np.asarray(pd.to_numeric(np.asarray(values, dtype=object)), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ColumnProblem("the reference is numeric but the current values are not", "type_mismatch") from None
+        return pd.Index(keys)
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
+
+
+def count_pooled_series(series: pd.Series, spec: CategoricalBins) -> tuple[int, ...]:
+    """Rows of a column per listed pooled value of `spec` (see :func:`count_pooled`)."""
+    uniques, freq, _ = _tally(series)
+    return count_pooled(list(np.asarray(uniques, dtype=object)), freq, spec)
+
+
+# ISO 8601 dates and timestamps as text: a date, optionally a time (to the minute at least,
+# fractions allowed) after "T" or a space, optionally "Z" or an offset.
+_ISO_8601 = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
+_ISO_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+
+
+def iso_datetimes(series: pd.Series) -> pd.Series | None:
+    """Text that is entirely ISO 8601 timestamps, as datetimes (UTC when every value has an
+    offset or "Z", naive when none has one); None for any other column."""
+    present = series.dropna()
+    if present.empty or not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+        return None
+    distinct = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
+    if not all(isinstance(v, str) for v in distinct):
+        return None
+    zoned = distinct.str.fullmatch(_ISO_8601 + _ISO_ZONE)
+    naive = distinct.str.fullmatch(_ISO_8601)
+    if not (zoned.all() or naive.all()):
+        return None
+    return parse_iso(series, zoned=bool(zoned.all()))
+
+
+def parse_iso(series: pd.Series, *, zoned: bool) -> pd.Series:
+    """ISO 8601 text as datetimes (ValueError when some value is not one)."""
+    text = series.astype(object).where(series.notna(), None)
+    return pd.to_datetime(text, format="ISO8601", utc=zoned)
+
+
 def fit_categorical(series: pd.Series, kind: str, max_categories: int) -> Fitted:
     """Top `max_categories` reference values by frequency (ties by value), the rest pooled."""
     value_type = _value_type(kind, series)
     uniques, freq, n_missing = _tally(series)
     values = list(np.asarray(uniques, dtype=object))
-    spec = rank_categories(values, freq, value_type, max_categories)
-    counts, _ = map_values(values, freq, n_missing, spec)
-    return Fitted(kind, str(series.dtype), spec, counts, 0)
+    spec, pooled = fit_categories(values, freq, value_type, max_categories)
+    counts = reference_counts(values, freq, n_missing, spec)
+    identifier = text_identifier(len(values), int(freq.sum())) if value_type == "string" else None
+    return Fitted(kind, str(series.dtype), spec, counts, 0, pooled, identifier)
 
 
 def _lookup_index(values: list[Any], value_type: str) -> pd.Index:
@@ -338,29 +434,92 @@ def fit_column(
     force_categorical: bool,
     max_categories: int,
     discrete_threshold: int,
+    reference_range: tuple[Any, Any] | None = None,
+    parse_dates: bool = True,
 ) -> Fitted:
-    """Fit bins on one reference column and count it."""
+    """Fit bins on one reference column and count it.
+
+    Numeric and datetime bins get the reference range as two extra edges (see
+    :func:`~kl_drift._core.bins.with_range`); `reference_range` gives the exact range when
+    `series` is only a sample of the column (streamed files). With `parse_dates`, text that
+    is entirely ISO 8601 timestamps is binned as datetimes.
+    """
     kind = classify(series)
     if force_categorical and kind == "datetime":
         raise ColumnProblem(DATETIME_NOT_CATEGORICAL, "error")
+    dtype = str(series.dtype)
+    text = False
+    if kind == "categorical" and parse_dates and not force_categorical:
+        stamps = iso_datetimes(series)
+        if stamps is not None:
+            series, kind, text = stamps, "datetime", True
     if force_categorical or kind in ("categorical", "boolean"):
         return fit_categorical(series, kind, max_categories)
     if kind == "datetime":
         values, n_missing, tz = datetime_values(series)
         s = np.sort(values)
-        n_inf = 0
         fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=True, datetime=True)
-        spec: BinSpec = NumericBins(fitted_edges, datetime=True, tz=tz, strategy=_strategy_name(edges, strategy))
-        return Fitted(kind, str(series.dtype), spec, count_sorted(s, fitted_edges, n_missing), n_inf)
-    x = numeric_values(series)
+        spec: BinSpec = ranged_bins(
+            fitted_edges, reference_range or value_range(s), datetime=True, tz=tz,
+            strategy=_strategy_name(edges, strategy), text=text,
+        )  # fmt: skip
+        return Fitted(kind, dtype, spec, count_sorted(s, spec.edges, n_missing), 0)
+    x, n_absent = numeric_array(series)
     s, n_missing, n_inf = sorted_values(x)
+    n_missing += n_absent
     user_binned = edges is not None
     exact_as_float = x.dtype.kind == "f" or (s.size and max(abs(int(s[0])), abs(int(s[-1]))) <= 2**53)
     if not user_binned and n_inf == 0 and s.size and exact_as_float and at_most_distinct(s, discrete_threshold):
         return fit_categorical(series, "numeric", max_categories)
     fitted_edges = _resolve_edges(edges, bins, strategy, s, integer=x.dtype.kind in "iu", datetime=False)
-    spec = NumericBins(fitted_edges, strategy=_strategy_name(edges, strategy))
-    return Fitted(kind, str(series.dtype), spec, count_sorted(s, fitted_edges, n_missing), n_inf)
+    spec = ranged_bins(fitted_edges, reference_range or value_range(s), strategy=_strategy_name(edges, strategy))
+    identifier = integer_identifier(s)
+    return Fitted(kind, str(series.dtype), spec, count_sorted(s, spec.edges, n_missing), n_inf, identifier=identifier)
+
+
+def ranged_bins(edges: tuple[Any, ...], extent: tuple[Any, Any] | None, **options: Any) -> NumericBins:
+    """Numeric bins with the reference's exact (min, max) `extent` as two more edges; a
+    column without finite values (`extent` None) has none. Every engine that fits numeric
+    or datetime bins builds them here (datetimes: integer nanoseconds)."""
+    if extent is None:
+        return NumericBins(edges, **options)
+    low, high = extent
+    return NumericBins(with_range(edges, low, high), low=low, high=high, **options)
+
+
+# Identifier-like columns: at least this many non-missing reference values, this share of
+# them distinct. A key, a row id or a timestamp held as text has a value per row; a sample
+# of them says nothing about the next batch's values, which are all new by design.
+IDENTIFIER_MIN_ROWS = 100
+IDENTIFIER_DISTINCT_SHARE = 0.95
+
+
+def text_identifier(n_distinct: int, n_values: int) -> str | None:
+    """Why a text column is identifier-like (nearly every value distinct), or None."""
+    if n_values < IDENTIFIER_MIN_ROWS or n_distinct < IDENTIFIER_DISTINCT_SHARE * n_values:
+        return None
+    return f"identifier-like: {n_distinct:,} distinct values in {n_values:,} rows"
+
+
+def integer_identifier(
+    s: NDArray[Any], *, extent: tuple[Any, Any] | None = None, n_values: int | None = None
+) -> str | None:
+    """Why sorted integers are identifier-like, or None: all distinct, and either a run of
+    consecutive-ish numbers (row ids, sequences) or beyond 2**53 (hashes, 64-bit keys).
+
+    For a sample of the column (streamed files), `extent` and `n_values` are the whole
+    column's range and non-missing count; distinctness is then judged on the sample.
+    """
+    n = s.size if n_values is None else n_values
+    if s.dtype.kind not in "iu" or s.size == 0 or n < IDENTIFIER_MIN_ROWS or bool(np.any(s[1:] == s[:-1])):
+        return None
+    low, high = (int(s[0]), int(s[-1])) if extent is None else (int(extent[0]), int(extent[1]))
+    span = high - low + 1
+    if span <= 2 * n:
+        return f"identifier-like: {n:,} distinct integers filling {span:,} consecutive values"
+    if max(abs(low), abs(high)) > 2**53:
+        return f"identifier-like: {n:,} distinct integers beyond 2**53"
+    return None
 
 
 def _strategy_name(edges: Any, strategy: str) -> str:
@@ -396,6 +555,17 @@ def count_column(series: pd.Series, spec: BinSpec, name: str | None = None) -> C
     """Count one pandas column into reference bins; a column that does not fit comes back
     with ``problem="type_mismatch"`` and a reason naming the column and both types."""
     name = str(series.name) if name is None else name
+    if isinstance(spec, NumericBins) and spec.text and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+        # The reference held ISO 8601 text: so may the current.
+        try:
+            series = parse_iso(series, zoned=spec.tz is not None)
+        except (TypeError, ValueError):
+            if not series.isna().all():
+                present = series.dropna().astype(str)
+                pattern = _ISO_8601 + (_ISO_ZONE if spec.tz is not None else "")
+                example = present[~present.str.fullmatch(pattern)].head(1).tolist() or present.head(1).tolist()
+                reason = f"the reference holds ISO 8601 timestamps but the current values are not (e.g. {example[0]!r})"
+                return ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: {reason}")
     try:
         family, type_name = series_family(series)
     except ColumnProblem as problem:
@@ -412,12 +582,13 @@ def count_column(series: pd.Series, spec: BinSpec, name: str | None = None) -> C
             counts, _ = count_numeric(values, spec.edges)
             counts[-1] += n_missing
             return ColumnCounts(name, _ints(counts))
-        x = numeric_values(series)
+        x, n_absent = numeric_array(series)
     except ColumnProblem as problem:
         return ColumnCounts.failed(name, "type_mismatch" if problem.status == "type_mismatch" else "skipped", f"column {name!r}: {problem.reason}")
     except (TypeError, ValueError) as exc:
         return ColumnCounts.failed(name, "type_mismatch", f"column {name!r}: values are not numeric ({exc})")
     counts, n_inf = count_numeric(x, spec.edges)
+    counts[-1] += n_absent
     return ColumnCounts(name, _ints(counts), int(n_inf))
 
 

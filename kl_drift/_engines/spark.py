@@ -43,12 +43,15 @@ from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
 from ..errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from .pandas import (
     DATETIME_NOT_CATEGORICAL,
+    IDENTIFIER_MIN_ROWS,
     MAX_LISTED_OTHER_VALUES,
     ColumnProblem,
     _resolve_edges,
+    fit_categories,
     list_unseen,
-    map_values,
-    rank_categories,
+    ranged_bins,
+    reference_counts,
+    text_identifier,
 )
 from .plan import ColumnPlan, plan_column
 from .types import mismatch, spark_family
@@ -63,6 +66,8 @@ _MICROSECOND = timedelta(microseconds=1)
 # percentile_approx's accuracy for relative_error=0: the sketch keeps every value (exact).
 _EXACT_ACCURACY = 2**31 - 1
 _MISSING_COLUMN = "in the reference profile but not in the current data"
+# Relative standard deviation of the distinct-count estimates (HyperLogLog++).
+_DISTINCT_RSD = 0.01
 
 
 class SparkOps:
@@ -245,12 +250,12 @@ def _slot(data_type: Any) -> str:
     return "s"
 
 
-ValueCounts = tuple[list[Any], np.ndarray, bool, int]
+ValueCounts = tuple[list[Any], np.ndarray, bool, int, int]
 
 
 def _value_counts(data: DataFrame, items: Sequence[_Values], limit: int) -> list[ValueCounts]:
     """Per item: its most frequent `limit` values (ties by value), their counts, whether that
-    is all of them, and how many rows were counted; one job for all items.
+    is all of them, how many rows were counted and how many distinct values; one job for all.
 
     Each row becomes one (item, value) pair per item, counted by one ``groupBy``; the top
     values of each item are chosen on the cluster, so a column of millions of distinct
@@ -279,22 +284,23 @@ def _value_counts(data: DataFrame, items: Sequence[_Values], limit: int) -> list
     rows = (
         counted.withColumn("rank", F.row_number().over(order))
         .withColumn("total", F.sum("count").over(item))
+        .withColumn("distinct", F.count(F.lit(1)).over(item))
         .where(F.col("rank") <= limit + 1)
         .collect()
     )
     found: list[list[tuple[int, Any, int]]] = [[] for _ in items]
-    totals = [0] * len(items)
+    totals = [(0, 0)] * len(items)
     for row in rows:
         slot = _slot(items[row["i"]].data_type)
         found[row["i"]].append((row["rank"], row[slot], int(row["count"])))
-        totals[row["i"]] = int(row["total"])
+        totals[row["i"]] = (int(row["total"]), int(row["distinct"]))
     result = []
-    for entries, total in zip(found, totals):
+    for entries, (total, distinct) in zip(found, totals):
         entries.sort()
         complete = len(entries) <= limit
         entries = entries[:limit]
         freq = np.array([c for _, _, c in entries], dtype=np.int64)
-        result.append(([v for _, v, _ in entries], freq, complete, total))
+        result.append(([v for _, v, _ in entries], freq, complete, total, distinct))
     return result
 
 
@@ -311,7 +317,7 @@ def unseen_values(data: DataFrame, specs: Mapping[str, CategoricalBins]) -> dict
         keep = ~spark_column(name).isin(known) if known else None
         items.append(_Values(name, types[name], keep))
     listed = {}
-    for (name, spec), (values, freq, complete, _) in zip(specs.items(), _value_counts(data, items, MAX_LISTED_UNSEEN_VALUES)):
+    for (name, spec), (values, freq, complete, _, _) in zip(specs.items(), _value_counts(data, items, MAX_LISTED_UNSEEN_VALUES)):
         unseen, all_listed = list_unseen(values, freq, np.full(len(values), spec.unseen_index), spec)
         listed[name] = (unseen, all_listed and complete)
     return listed
@@ -381,14 +387,14 @@ def _statistics(data: DataFrame, columns: Sequence[_Numeric], relative_error: fl
     fields: list[list[str]] = []
     for col in columns:
         value = _datetime_value(col.name, col.data_type) if col.is_datetime else _finite_number(col.name, col.data_type)
-        names = ["lo", "hi"]
-        aggregates += [F.min(value), F.max(value)]
+        names = ["lo", "hi", "values"]
+        aggregates += [F.min(value), F.max(value), F.count(value)]
         if not col.is_datetime:
             names.append("inf")
             aggregates.append(_OPS.count_if(_OPS.is_infinite(spark_column(col.name).cast("double"))))
-        if col.discrete_candidate:
+        if col.discrete_candidate or isinstance(col.data_type, T.IntegralType):
             names.append("distinct")
-            aggregates.append(F.approx_count_distinct(value, 0.01))
+            aggregates.append(F.approx_count_distinct(value, _DISTINCT_RSD))
         if col.probabilities:
             names.append("quantiles")
             aggregates.append(F.percentile_approx(value, col.probabilities, accuracy))
@@ -428,7 +434,51 @@ def _numeric_bins(col: _Numeric, stats: Mapping[str, Any], edges: Any) -> Numeri
             fitted = _resolve_edges(edges, col.bins, col.strategy, finite, integer=integer, datetime=col.is_datetime)
         except ColumnProblem as problem:
             raise ColumnError(col.name, problem.reason) from None
-    return NumericBins(fitted, datetime=col.is_datetime, tz=tz, strategy=col.strategy)
+    return ranged_bins(fitted, _extent(col, stats), datetime=col.is_datetime, tz=tz, strategy=col.strategy)
+
+
+def _extent(col: _Numeric, stats: Mapping[str, Any]) -> tuple[Any, Any] | None:
+    """The finite reference range, typed as the pandas engine types edges."""
+    lo, hi = stats["lo"], stats["hi"]
+    if lo is None:
+        return None
+    if col.is_datetime:
+        return _nanoseconds(lo), _nanoseconds(hi)
+    if isinstance(col.data_type, T.IntegralType):
+        return int(lo), int(hi)
+    return float(lo), float(hi)
+
+
+def _identifier_candidate(col: _Numeric, stats: Mapping[str, Any]) -> bool:
+    """Whether an integer column may be all distinct, by its distinct-count estimate."""
+    n = int(stats.get("values") or 0)
+    distinct = stats.get("distinct")
+    if not isinstance(col.data_type, T.IntegralType) or distinct is None or n < IDENTIFIER_MIN_ROWS:
+        return False
+    return bool(distinct >= n * (1 - 3 * _DISTINCT_RSD))
+
+
+def _all_distinct(data: DataFrame, names: Sequence[str]) -> dict[str, int]:
+    """Exact distinct counts of a few columns, in one job."""
+    if not names:
+        return {}
+    row = data.agg(*[F.count_distinct(spark_column(n)) for n in names]).collect()[0]
+    return {n: int(v) for n, v in zip(names, row)}
+
+
+def _integer_identifier(stats: Mapping[str, Any], distinct: int | None) -> str | None:
+    """The pandas engine's rule for integer identifiers: all values distinct, and a run of
+    consecutive-ish numbers or beyond 2**53 (``integer_identifier``)."""
+    n = int(stats.get("values") or 0)
+    if distinct is None or distinct != n:
+        return None
+    low, high = int(stats["lo"]), int(stats["hi"])
+    span = high - low + 1
+    if span <= 2 * n:
+        return f"identifier-like: {n:,} distinct integers filling {span:,} consecutive values"
+    if max(abs(low), abs(high)) > 2**53:
+        return f"identifier-like: {n:,} distinct integers beyond 2**53"
+    return None
 
 
 def _discrete(col: _Numeric, stats: Mapping[str, Any], threshold: int) -> bool:
@@ -483,15 +533,27 @@ def fit(data: DataFrame, names: Sequence[str], opts: BinningOptions, relative_er
 
     specs: dict[str, BinSpec] = {}
     reference: dict[str, tuple[tuple[int, ...], int]] = {}
+    extras: dict[str, dict[str, Any]] = {}
     for name in categorical:
         value_type = {"boolean": "bool", "numeric": "number"}.get(kinds[name], "string")
-        specs[name], reference[name] = _categorical(value_counts[name], value_type, opts.max_categories, n_rows)
+        found = value_counts[name]
+        specs[name], pooled, counts = _categorical(found, value_type, opts.max_categories, n_rows)
+        reference[name] = (counts, 0)
+        identifier = text_identifier(found[4], found[3]) if value_type == "string" else None
+        extras[name] = {"pooled": pooled, "identifier": identifier}
+    # Integer columns that may be identifiers (row ids, keys) are checked exactly: rare.
+    exact = _all_distinct(
+        data, [c.name for c in numeric if c.name not in candidates and _identifier_candidate(c, by_name[c.name])]
+    )
     for col in numeric:
         found = value_counts.get(col.name)
         if found is not None and found[2] and len(found[0]) <= opts.discrete_threshold:
-            specs[col.name], reference[col.name] = _categorical(found, "number", opts.max_categories, n_rows)
+            specs[col.name], pooled, counts = _categorical(found, "number", opts.max_categories, n_rows)
+            reference[col.name] = (counts, 0)
+            extras[col.name] = {"pooled": pooled}
         else:
             specs[col.name] = _numeric_bins(col, by_name[col.name], opts.edges_for.get(col.name))
+            extras[col.name] = {"identifier": _integer_identifier(by_name[col.name], exact.get(col.name))}
 
     # Pass 3: the numeric columns' reference counts, with the plan that counts current data.
     profile_so_far = ReferenceProfile(
@@ -510,26 +572,26 @@ def fit(data: DataFrame, names: Sequence[str], opts: BinningOptions, relative_er
             profiled.append(ColumnProfile(name, "skipped", _type_name(types[name]), None, (), 0, skipped[name]))
             continue
         counts, n_inf = reference[name]
-        profiled.append(ColumnProfile(name, kinds[name], _type_name(types[name]), specs[name], counts, n_inf))
+        profiled.append(
+            ColumnProfile(name, kinds[name], _type_name(types[name]), specs[name], counts, n_inf, **extras.get(name, {}))
+        )
     settings = {**opts.settings, "engine": "spark", "relative_error": float(relative_error)}
     return ReferenceProfile(
         tuple(profiled), n_rows, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), settings=settings
     )
 
 
-def _categorical(
-    value_counts: ValueCounts, value_type: str, max_categories: int, n_rows: int
-) -> tuple[CategoricalBins, tuple[tuple[int, ...], int]]:
-    """Bins and reference counts from exact value counts, through the pandas engine's code.
+def _categorical(value_counts: ValueCounts, value_type: str, max_categories: int, n_rows: int) -> tuple[CategoricalBins, Any, tuple[int, ...]]:
+    """Bins, pooled values and reference counts from exact value counts, through the pandas
+    engine's code.
 
-    When only the most frequent values were fetched, the rest cannot be listed as "(other)";
-    they are counted there all the same (the counts of the fetched ones are exact).
+    When only the most frequent values were fetched (more than `max_categories` + 10,000
+    distinct), the rest are counted in "(other)" all the same, but are not in the
+    profile's histogram and Bloom filter of unlisted pooled values.
     """
-    values, freq, complete, present = value_counts
-    spec = rank_categories(values, freq, value_type, max_categories)
-    if not complete:
-        spec = CategoricalBins(spec.categories, spec.value_type, (), False)
-    counts, _ = map_values(values, freq, n_rows - present, spec)
-    if not complete:
+    values, freq, complete, present, _ = value_counts
+    spec, pooled = fit_categories(values, freq, value_type, max_categories)
+    counts = reference_counts(values, freq, n_rows - present, spec)
+    if not complete and spec.other_index is not None:
         counts[spec.other_index] += present - int(freq.sum())
-    return spec, (tuple(int(c) for c in counts), 0)
+    return spec, pooled, tuple(int(c) for c in counts)

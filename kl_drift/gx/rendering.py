@@ -13,6 +13,7 @@ from typing import Any
 from great_expectations.render import RenderedBulletListContent, RenderedStringTemplateContent, RenderedTableContent
 
 from .._options import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS
+from ..reporting._format import beyond as beyond_text
 from ..reporting._format import pvalue as pvalue_text
 
 __all__ = [
@@ -113,6 +114,8 @@ def observed_text(details: Mapping[str, Any] | None, observed_value: Any) -> str
     '0.3123 (drift, p-value 1.0e-12, 500 rows)'
     >>> observed_text({"status": "drift", "pvalue": 0.0, "n_current": 500}, 2.5)
     '2.5 (drift, p-value <1e-300, 500 rows)'
+    >>> observed_text({"status": "drift", "pvalue": 0.0, "n_current": 500, "out_of_range_fraction": 0.996}, 8.3)
+    '8.3 (drift, p-value <1e-300, 500 rows, 99.6% out of range)'
     """
     details = details or {}
     status = details.get("status")
@@ -125,6 +128,14 @@ def observed_text(details: Mapping[str, Any] | None, observed_value: Any) -> str
         parts.append(f"p-value {pvalue_text(float(pvalue))}")
     if "n_current" in details:
         parts.append(f"{details['n_current']} rows")
+    # What lies beyond the reference: values outside its range, or new values (judged
+    # against the share sampling alone leaves unseen).
+    out_of_range, novel = details.get("out_of_range_fraction"), details.get("novel_fraction")
+    if isinstance(out_of_range, (int, float)) and out_of_range > 0:
+        parts.append(beyond_text(None, None, float(out_of_range)))
+    elif isinstance(novel, (int, float)) and novel > 0:
+        expected = details.get("expected_novel_fraction")
+        parts.append(beyond_text(float(novel), float(expected) if isinstance(expected, (int, float)) else None, None))
     return f"{_number(float(observed_value))} ({', '.join(parts)})" if parts else _number(float(observed_value))
 
 

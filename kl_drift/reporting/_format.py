@@ -7,7 +7,9 @@ import math
 from ..report import ColumnDrift, DriftReport
 
 # Severity order for listing columns: what needs attention first.
-_SEVERITY = {"missing_column": 0, "type_mismatch": 0, "drift": 0, "warn": 1, "ok": 2, "skipped": 3}
+_SEVERITY = {"missing_column": 0, "type_mismatch": 0, "drift": 0, "warn": 1, "ok": 2, "identifier": 3, "skipped": 3}
+# Statuses of columns that were not compared.
+NOT_COMPARED = ("skipped", "identifier")
 
 
 def number(value: float | None, digits: int = 4) -> str:
@@ -66,6 +68,24 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def beyond(novel: float | None, expected_novel: float | None, out_of_range: float | None) -> str:
+    """What a column holds beyond the reference: new values (against what sampling alone
+    leaves unseen) or values outside its range.
+
+    Examples
+    --------
+    >>> beyond(0.043, 0.041, None), beyond(None, None, 0.996), beyond(0.0, None, None)
+    ('4.3% new (4.1% expected)', '99.6% out of range', '0.0% new')
+    """
+    if out_of_range is not None:
+        return f"{percent(out_of_range)} out of range"
+    if novel is None:
+        return "—"
+    if expected_novel is None:
+        return f"{percent(novel)} new"
+    return f"{percent(novel)} new ({percent(expected_novel)} expected)"
+
+
 def what_changed(column: ColumnDrift, arrow: str = "→") -> str:
     """The main change in a column, in words: its first explanation, else its top bin, else the reason.
 
@@ -102,7 +122,7 @@ def verdict(report: DriftReport) -> str:
     >>> verdict(kd.compare(pd.DataFrame({"x": ["a", "b"] * 50}), pd.DataFrame({"x": ["a"] * 100})))
     'Drift in 1 of 1 compared columns'
     """
-    compared = [c for c in report.columns if c.status != "skipped"]
+    compared = [c for c in report.columns if c.status not in NOT_COMPARED]
     drifted = len(report.drifted_columns)
     warned = sum(c.status == "warn" for c in report.columns)
     if report.drifted:

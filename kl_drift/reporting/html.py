@@ -79,12 +79,12 @@ def _sources(paths: Sequence[str]) -> str:
 def _summary(report: DriftReport, reference: str, current: Sequence[str], fingerprint: str | None) -> str:
     counts = {status: sum(c.status == status for c in report.columns) for status in ("drift", "warn", "ok")}
     problems = sum(c.status in ("missing_column", "type_mismatch") for c in report.columns)
-    skipped = sum(c.status == "skipped" for c in report.columns)
+    skipped = sum(c.status in fmt.NOT_COMPARED for c in report.columns)
     tally = ", ".join(
         f"{n} {label}"
         for n, label in (
             (counts["drift"], "drifted"), (problems, "missing or mismatched"), (counts["warn"], "warn"),
-            (counts["ok"], "ok"), (skipped, "skipped"),
+            (counts["ok"], "ok"), (skipped, "not compared"),
         )
         if n
     )  # fmt: skip
@@ -120,7 +120,7 @@ def _overview(report: DriftReport, columns: list[ColumnDrift]) -> str:
     head = (
         f'<tr><th>Column</th><th>Status</th><th class="num">{score}</th><th class="num">Threshold</th>'
         '<th class="num">p-value</th><th class="num">Expected by chance</th><th class="num">Rows ref.</th>'
-        '<th class="num">Rows cur.</th><th class="num">Missing ref. → cur.</th><th class="num">New values</th></tr>'
+        '<th class="num">Rows cur.</th><th class="num">Missing ref. → cur.</th><th class="num">Beyond the reference</th></tr>'
     )
     body = []
     for i, c in enumerate(columns):
@@ -130,7 +130,8 @@ def _overview(report: DriftReport, columns: list[ColumnDrift]) -> str:
             f'<td class="num">{fmt.number(c.statistic)}</td><td class="num">{fmt.number(c.threshold)}</td>'
             f'<td class="num">{fmt.pvalue(c.pvalue)}</td><td class="num">{fmt.number(c.expected_statistic, 2)}</td>'
             f'<td class="num">{fmt.count(c.n_reference)}</td><td class="num">{fmt.count(c.n_current)}</td>'
-            f'<td class="num">{missing}</td><td class="num">{fmt.percent(c.novel_fraction)}</td></tr>'
+            f'<td class="num">{missing}</td>'
+            f'<td class="num">{escape(fmt.beyond(c.novel_fraction, c.expected_novel_fraction, c.out_of_range_fraction))}</td></tr>'
         )
     return f'<table class="overview"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
 
@@ -145,7 +146,7 @@ def _column_section(report: DriftReport, c: ColumnDrift, index: int) -> str:
             f"{fmt.number(c.expected_statistic, 2)} · {escape(c.kind)}</p>"
             f'<p class="muted">{fmt.count(c.n_reference)} reference rows, {fmt.count(c.n_current)} current rows · '
             f"missing {fmt.percent(c.missing_reference)} → {fmt.percent(c.missing_current)} · "
-            f"values the reference never had: {fmt.percent(c.novel_fraction)} of current rows · "
+            f"beyond the reference: {escape(fmt.beyond(c.novel_fraction, c.expected_novel_fraction, c.out_of_range_fraction))} · "
             f"reference values now absent: {fmt.percent(c.vanished_fraction)} of reference rows</p>"
         )
     if c.reason:

@@ -11,7 +11,7 @@ from . import _format as fmt
 
 __all__ = ["render_markdown", "escape_markdown"]
 
-_ICONS = {"drift": "🔴", "missing_column": "🔴", "type_mismatch": "🔴", "warn": "🟠", "ok": "🟢", "skipped": "⚪"}
+_ICONS = {"drift": "🔴", "missing_column": "🔴", "type_mismatch": "🔴", "warn": "🟠", "ok": "🟢", "skipped": "⚪", "identifier": "⚪"}
 # Inside a table cell only these start emphasis, code, links, strikethrough or a new cell;
 # "<", ">" and "&" are taken care of by HTML escaping.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -64,14 +64,16 @@ def render_markdown(report: DriftReport, *, reference: str, current: Sequence[st
         f"**kl_drift: {fmt.verdict(report)}** · current {shown_current} ({fmt.count(report.n_current)} rows) "
         f"vs reference {escape_markdown(reference)} ({fmt.count(report.n_reference)} rows)",
         "",
-        f"| column | status | {score} | threshold | p-value | rows ref. / cur. | what changed most |",
-        "|---|---|--:|--:|--:|--:|---|",
+        f"| column | status | {score} | threshold | p-value | rows ref. / cur. | beyond the reference | what changed most |",
+        "|---|---|--:|--:|--:|--:|--:|---|",
     ]
     for c in fmt.ordered(report):
         lines.append(
             f"| {escape_markdown(c.column)} | {_ICONS.get(c.status, '')} {c.status.replace('_', ' ')} "
             f"| {fmt.number(c.statistic)} | {fmt.number(c.threshold)} | {fmt.pvalue(c.pvalue)} "
-            f"| {fmt.count(c.n_reference)} / {fmt.count(c.n_current)} | {escape_markdown(fmt.what_changed(c))} |"
+            f"| {fmt.count(c.n_reference)} / {fmt.count(c.n_current)} "
+            f"| {fmt.beyond(c.novel_fraction, c.expected_novel_fraction, c.out_of_range_fraction)} "
+            f"| {escape_markdown(fmt.what_changed(c))} |"
         )
     lines += ["", f"<sub>{fmt.divergence_name(report)}, smoothing {report.smoothing:g}; {report.created_at}</sub>"]
     return "\n".join(lines) + "\n"

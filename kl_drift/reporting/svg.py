@@ -27,6 +27,7 @@ COLORS = {
     "missing_column": "#c62828",
     "type_mismatch": "#c62828",
     "skipped": "#888888",
+    "identifier": "#888888",
     "grid": "#e3e3e3",
     "axis": "#555555",
 }

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import kl_drift as kd
+from kl_drift._core.bins import just_below
 from kl_drift.errors import ColumnError
 
 pyspark_sql = pytest.importorskip("pyspark.sql")
@@ -206,7 +207,10 @@ def test_approximate_quantiles_stay_within_the_rank_error(spark, tables):
     relative_error = 0.01
     got = kds.profile(data.select("dep_delay"), relative_error=relative_error)["dep_delay"]
     values = np.sort(frame["dep_delay"].dropna().to_numpy())
-    for j, edge in enumerate(got.bins.edges, start=1):
+    assert (got.bins.low, got.bins.high) == (values[0], values[-1])  # the range is exact
+    quantile_edges = [e for e in got.bins.edges if e not in (just_below(got.bins.low), got.bins.high)]
+    assert len(quantile_edges) == 9
+    for j, edge in enumerate(quantile_edges, start=1):
         below = np.searchsorted(values, edge, side="left") / values.size
         upto = np.searchsorted(values, edge, side="right") / values.size
         # The edge's rank band (ties) must come within the error of the wanted quantile.

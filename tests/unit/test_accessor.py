@@ -50,7 +50,8 @@ def test_accessor_of_a_modified_frame_sees_the_new_data(reference_df):
 def test_profile_equals_the_function(reference_df):
     assert reference_df.kl_drift.profile(bins=20) == kd.profile(reference_df, bins=20)
     via_accessor = reference_df.kl_drift.profile(bins=20)
-    assert len(via_accessor["age"].bins.edges) == 19
+    # 19 quantile edges and the two marking the reference range.
+    assert len(via_accessor["age"].bins.edges) == 21
 
 
 def test_compare_equals_the_function(reference_df, current_df):
@@ -125,7 +126,7 @@ def test_unnamed_series_score():
 def test_score_accepts_single_series_binning_options():
     ref = pd.Series(np.linspace(0, 10, 200), name="x")
     result = ref.kl_drift.score(ref, edges=[2.5, 5.0, 7.5])
-    assert result.bin_labels == ("(-inf, 2.5]", "(2.5, 5]", "(5, 7.5]", "(7.5, +inf)", "(missing)")
+    assert result.bin_labels == ("(-inf, 0)", "[0, 2.5]", "(2.5, 5]", "(5, 7.5]", "(7.5, 10]", "(10, +inf)", "(missing)")
     as_category = pd.Series([1, 2, 3] * 40, name="n").kl_drift.score(
         pd.Series(np.arange(120), name="n"), categorical=True, max_categories=3
     )

@@ -150,13 +150,17 @@ def test_sampled_quantile_edges_are_within_the_dkw_bound(tmp_path: Path, seed: i
         values = df[name].dropna().to_numpy()
         m_values = round(m * values.size / n)  # non-missing values in the sample, near enough
         bound = quantile_error_bound(int(m_values * 0.9), delta) + 1 / (m_values * 0.9)
-        edges = np.asarray(prof[name].bins.edges, dtype=np.float64)
+        # The quantile edges, inside the two that mark the exact reference range.
+        bins = prof[name].bins
+        assert (bins.low, bins.high) == (values.min(), values.max())
+        edges = np.asarray(bins.edges[1:-1], dtype=np.float64)
         assert len(edges) == 9, name
         rank = np.searchsorted(np.sort(values), edges, side="right") / values.size
         target = np.arange(1, 10) / 10
         assert np.max(np.abs(rank - target)) <= bound, (name, rank)
         # The counts are exact all the same: whole-column counts in those edges.
-        assert prof[name].counts[:-1] == tuple(np.diff(np.r_[0, rank * values.size, values.size]).round().astype(int))
+        assert prof[name].counts[1:-2] == tuple(np.diff(np.r_[0, rank * values.size, values.size]).round().astype(int))
+        assert prof[name].counts[0] == prof[name].counts[-2] == 0
 
 
 def test_dkw_bound_formula() -> None:
@@ -305,7 +309,8 @@ def test_datetime_column_named_categorical_is_a_clear_error(tmp_path: Path) -> N
     with pytest.raises(kd.ColumnError, match=r"column 'day': datetime columns cannot be binned as categories"):
         profile_dataset(path, categorical=["day"])
     edges = kd.profile(reference, edges={"day": ["2025-01-01", "2025-01-02"]})
-    assert edges["day"].counts == (100, 100, 100, 0)
+    # Below the first day, the first day, the second, the third, after it, missing.
+    assert edges["day"].counts == (0, 100, 100, 100, 0, 0)
 
 
 def test_dictionary_columns_with_full_int8_codes_and_nulls(tmp_path: Path) -> None:
@@ -423,10 +428,11 @@ def test_integers_with_negative_fractional_edges_are_counted_exactly(tmp_path: P
     values = pd.DataFrame({"x": np.arange(-5, 5)})
     path = write(values, tmp_path / "ints.parquet", row_group_size=4)
     prof = kd.profile(values, edges={"x": [-2.5, 1.5]})
-    # Independent count: -5..-3 are <= -2.5, -2..1 are in (-2.5, 1.5], 2..4 above.
-    assert prof["x"].counts == (3, 4, 3, 0)
-    assert profile_dataset(path, edges={"x": [-2.5, 1.5]}, sample_size=2, batch_size=3)["x"].counts == (3, 4, 3, 0)
-    assert compare_dataset(prof, path, batch_size=3)["x"].current_counts == (3, 4, 3, 0)
+    # Independent count: -5..-3 are <= -2.5, -2..1 are in (-2.5, 1.5], 2..4 above, up to the
+    # maximum 4; nothing below the minimum -5 or above 4.
+    assert prof["x"].counts == (0, 3, 4, 3, 0, 0)
+    assert profile_dataset(path, edges={"x": [-2.5, 1.5]}, sample_size=2, batch_size=3)["x"].counts == (0, 3, 4, 3, 0, 0)
+    assert compare_dataset(prof, path, batch_size=3)["x"].current_counts == (0, 3, 4, 3, 0, 0)
 
 
 def test_progress_is_reported_per_counted_batch(tmp_path: Path) -> None:

@@ -140,14 +140,24 @@ def test_without_pooled_categories_there_is_no_other_bucket():
     assert col.labels == ("a", "b", "(unseen)", "(missing)")
 
 
-def test_too_many_categories_to_list_pool_everything_else_into_other():
+def test_pooled_values_beyond_the_listed_ones_are_sketched_and_new_values_still_found():
     values = [f"v{i:05d}" for i in range(10_100)] + ["top"] * 50
     col = kd.profile(pd.DataFrame({"c": values}), max_categories=1)["c"]
     assert col.bins.categories == ("top",)
-    assert not col.bins.other_complete and col.bins.other_values == ()
-    # Without the full list, "never seen" cannot be told from "pooled": both count as other.
-    cur = col.count(pd.Series(["top", "v00001", "brand-new"]))
-    assert cur.counts == (1, 2, 0, 0)
+    # The 10,000 most frequent pooled values are listed (with their counts), the other 100
+    # are a count histogram and a Bloom filter.
+    assert len(col.bins.other_values) == 10_000 and col.bins.other_complete
+    assert col.pooled.other_counts == (1,) * 10_000
+    assert col.pooled.unlisted == ((1, 100),) and col.pooled.sketch.values == 100
+    # Counting only looks at the list: a sketched value lands in "(unseen)" for now...
+    cur = col.count(pd.Series(["top", "v00001", "v10050", "brand-new"]))
+    assert cur.counts == (1, 1, 2, 0)
+    # ... and scoring tells the reference's rare value from the new one.
+    prof = kd.ReferenceProfile((col,), col.n_rows)
+    result = kd.compare(prof, pd.DataFrame({"c": ["top", "v00001", "v10050", "brand-new"]}), score_identifiers=True)["c"]
+    assert result.current_counts == (1, 2, 1, 0)
+    assert result.unseen_examples == (("brand-new", 1),)
+    assert result.novel_fraction == 0.25
 
 
 def test_categorical_dtype_matches_plain_strings():
@@ -267,7 +277,10 @@ def test_datetime_quantile_edges_are_order_statistics_of_epoch_nanoseconds(rng, 
     ns = t.dt.tz_convert("UTC").dt.tz_localize(None) if tz else t
     epoch = ns.astype("datetime64[ns]").astype("int64").to_numpy()
     want = np.unique(np.quantile(epoch, np.arange(1, 5) / 5, method="inverted_cdf"))
-    assert col.bins.edges == tuple(int(v) for v in want)
+    # The fitted edges, and around them the reference range (one nanosecond below the first
+    # instant, and the last).
+    assert col.bins.edges == (int(epoch.min()) - 1, *(int(v) for v in want), int(epoch.max()))
+    assert (col.bins.low, col.bins.high) == (int(epoch.min()), int(epoch.max()))
 
 
 def test_datetime_resolutions_give_the_same_counts(rng):
@@ -307,8 +320,10 @@ def test_datetime_labels_are_readable():
     t = pd.Series(pd.date_range("2024-01-01", periods=100, freq="D"))
     col = kd.profile(pd.DataFrame({"t": t}), bins=4)["t"]
     edges = [pd.Timestamp(e) for e in col.bins.edges]
-    assert col.labels[0] == f"(-inf, {edges[0].date().isoformat()}]"
-    assert col.labels[-2] == f"({edges[-1].date().isoformat()}, +inf)"
+    # Below the first day, from it to the first quantile edge, ..., after the last day.
+    assert col.labels[0] == "(-inf, 2024-01-01)"
+    assert col.labels[1] == f"[2024-01-01, {edges[1].date().isoformat()}]"
+    assert col.labels[-2] == "(2024-04-09, +inf)"
     assert col.labels[-1] == "(missing)"
     intraday = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(100) * 3601, unit="s"))
     labels = kd.profile(pd.DataFrame({"t": intraday}), bins=3)["t"].labels
@@ -325,9 +340,12 @@ def test_tz_aware_datetime_labels_say_utc():
 def test_explicit_datetime_edges():
     t = pd.Series(pd.date_range("2024-01-01", periods=91, freq="D"))
     col = kd.profile(pd.DataFrame({"t": t}), edges={"t": ["2024-02-01", "2024-03-01"]})["t"]
-    # Right-closed: 2024-02-01 itself falls in the first bin, 2024-03-01 in the second.
-    assert col.counts == (32, 29, 30, 0)
-    assert col.bins.edges == (pd.Timestamp("2024-02-01").value, pd.Timestamp("2024-03-01").value)
+    # Right-closed: 2024-02-01 itself falls in the first bin, 2024-03-01 in the second; the
+    # reference range (2024-01-01 to 2024-03-31) adds a bin on each side.
+    assert col.counts == (0, 32, 29, 30, 0, 0) and col.bins.high == pd.Timestamp("2024-03-31").value
+    stamps = ("2024-01-01", "2024-02-01", "2024-03-01", "2024-03-31")
+    assert col.bins.edges[1:] == tuple(pd.Timestamp(t).value for t in stamps[1:])
+    assert col.bins.edges[0] == pd.Timestamp(stamps[0]).value - 1
 
 
 def test_python_datetimes_in_an_object_column_are_datetimes():

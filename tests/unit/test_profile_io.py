@@ -120,7 +120,7 @@ def test_profile_json_fields(prof, saved, every_kind, strict_loads):
     path, data = saved
     strict_loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "kl_drift.profile"
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["kl_drift_version"] == kd.__version__
     assert pd.Timestamp(data["created_at"]).tzinfo is not None
     assert data["n_rows"] == len(every_kind)
@@ -217,8 +217,8 @@ def test_wrong_format_name(saved):
 
 def test_newer_schema_version(saved):
     path, data = saved
-    data["schema_version"] = 2
-    with pytest.raises(kd.ProfileFormatError, match="schema version 2 is newer.*upgrade"):
+    data["schema_version"] = 3
+    with pytest.raises(kd.ProfileFormatError, match="schema version 3 is newer.*upgrade"):
         kd.ReferenceProfile.load(write(path, data))
 
 
@@ -467,7 +467,8 @@ def test_bins_have_a_documented_upper_bound():
     with pytest.raises(ValueError, match=r"`bins\['x'\]` must be at most"):
         kd.profile(frame, bins={"x": 10**9})
     with pytest.warns(kd.SmallSampleWarning):
-        assert len(kd.profile(frame, bins=MAX_BINS)["x"].counts) == 502
+        # 500 values: an edge at each but the last, one just below the minimum, and the tails.
+        assert len(kd.profile(frame, bins=MAX_BINS)["x"].counts) == 503
     # Kept categories allocate nothing up front: no upper bound.
     assert kd.profile(frame, max_categories=10**9)["x"].kind == "numeric"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -147,9 +148,9 @@ def test_default_warn_threshold_is_half_the_given_threshold(shifted):
         ("js", 0.025, 0.0125),
     ],
 )
-def test_default_thresholds_by_direction(shifted, direction, drift, warn):
+def test_fixed_default_thresholds_by_direction(shifted, direction, drift, warn):
     ref, cur = shifted
-    col = kd.compare(ref, cur, direction=direction)["y"]
+    col = kd.compare(ref, cur, direction=direction, threshold=None)["y"]
     assert (col.threshold, col.warn_threshold) == (pytest.approx(drift), pytest.approx(warn))
     assert kd.DEFAULT_THRESHOLDS[direction] == (drift, warn)
 
@@ -157,12 +158,12 @@ def test_default_thresholds_by_direction(shifted, direction, drift, warn):
 def test_per_column_thresholds(shifted):
     ref, cur = shifted
     s = kd.compare(ref, cur)["x"].statistic
-    report = kd.compare(ref, cur, thresholds={"x": 2 * s})
+    report = kd.compare(ref, cur, threshold=None, thresholds={"x": 2 * s})
     assert report["x"].status in ("ok", "warn")
     assert report["x"].threshold == 2 * s
     assert report["y"].threshold == pytest.approx(0.1)
     assert not report.drifted
-    tight = kd.compare(ref, cur, thresholds={"y": 0.0})
+    tight = kd.compare(ref, cur, threshold=None, thresholds={"y": 0.0})
     assert tight["y"].status == "drift"
 
 
@@ -181,8 +182,8 @@ def test_per_column_warn_thresholds(shifted):
 
 def test_thresholds_in_bits_are_converted(shifted):
     ref, cur = shifted
-    nats = kd.compare(ref, cur)
-    bits = kd.compare(ref, cur, base=2)
+    nats = kd.compare(ref, cur, threshold=None)
+    bits = kd.compare(ref, cur, base=2, threshold=None)
     for a, b in zip(nats, bits):
         assert b.threshold == pytest.approx(0.1 / math.log(2), rel=1e-12)
         assert b.warn_threshold == pytest.approx(0.05 / math.log(2), rel=1e-12)
@@ -270,3 +271,25 @@ def test_novel_and_vanished_fractions():
     col = kd.score(ref, cur)
     assert col.novel_fraction == pytest.approx(0.2)
     assert col.vanished_fraction == pytest.approx(0.1)
+
+
+def test_the_default_decision_is_auto(shifted):
+    ref, cur = shifted
+    report = kd.compare(ref, cur)
+    assert report.threshold_mode == "auto"
+    assert report.columns == kd.compare(ref, cur, threshold="auto").columns
+    # min_effect is the drift level; the p-value decides with it.
+    assert report["y"].threshold == pytest.approx(kd.DEFAULT_MIN_EFFECT["current||reference"])
+
+
+def test_a_fixed_threshold_warns_when_noise_alone_comes_close():
+    rng = np.random.default_rng(4)
+    ref = pd.DataFrame({"x": rng.normal(size=1000)})
+    small = pd.DataFrame({"x": rng.normal(size=30)})
+    with pytest.warns(kd.SmallSampleWarning, match=r"column 'x': sampling noise alone is expected to score .*% of the fixed threshold 0.1"):
+        kd.compare(ref, small, threshold=0.1)
+    large = pd.DataFrame({"x": rng.normal(size=5000)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", kd.SmallSampleWarning)
+        kd.compare(ref, large, threshold=0.1)
+        kd.compare(ref, small)
