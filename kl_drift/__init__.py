@@ -29,6 +29,7 @@ from .errors import (
 )
 from .profile import ColumnProfile, ReferenceProfile, profile
 from .report import ColumnDrift, DriftReport
+from .timeline import Timeline, compare_over_time
 
 __all__ = [
     "__version__",
@@ -37,6 +38,9 @@ __all__ = [
     "compare",
     "score",
     "count",
+    # drift over time
+    "compare_over_time",
+    "Timeline",
     # files larger than memory
     "profile_dataset",
     "compare_dataset",

@@ -15,6 +15,7 @@ import pandas as pd
 from .compare import compare, score
 from .profile import ColumnProfile, ReferenceProfile, profile
 from .report import ColumnDrift, DriftReport
+from .timeline import Timeline, compare_over_time
 
 __all__ = ["DataFrameDriftAccessor", "SeriesDriftAccessor"]
 
@@ -59,6 +60,10 @@ class DataFrameDriftAccessor(_CachedPerObject):
     def compare(self, reference: ReferenceProfile | pd.DataFrame, **options: Any) -> DriftReport:
         """`kl_drift.compare` with this DataFrame as the current data."""
         return compare(reference, self._obj, **options)
+
+    def over_time(self, time_column: str, *, freq: str, **options: Any) -> Timeline:
+        """`kl_drift.compare_over_time` of this DataFrame by `time_column`."""
+        return compare_over_time(self._obj, time_column=time_column, freq=freq, **options)
 
 
 @pd.api.extensions.register_series_accessor("kl_drift")
