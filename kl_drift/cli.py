@@ -221,8 +221,8 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("current", nargs="+", metavar="CURRENT",
                       help="CSV or Parquet files, Parquet directories or glob patterns")  # fmt: skip
     comp.add_argument("--threshold", type=_threshold, metavar="X|auto",
-                      help="drift level of the columns without their own (default 0.1 nats); 'auto': drift when the "
-                      "change is both significant and at least a minimum effect")  # fmt: skip
+                      help="'auto' (default): drift when the change is both significant and at least --min-effect; "
+                      "a number X: drift when a score reaches X nats (columns without their own level)")  # fmt: skip
     comp.add_argument("--warn-threshold", type=_level, metavar="X",
                       help="warn level (default half the drift level)")  # fmt: skip
     stats = comp.add_argument_group("statistics (see docs/thresholds.md)")
@@ -410,7 +410,8 @@ def _fail_code(report: DriftReport, fail_on: str) -> int:
 def _compare_options(args: argparse.Namespace, config: DriftConfig, selected: Sequence[str]) -> dict[str, Any]:
     options = {
         "columns": list(selected),
-        "threshold": args.threshold,
+        # The library's default decision (issue 14): significant and at least `min_effect`.
+        "threshold": "auto" if args.threshold is None else args.threshold,
         "warn_threshold": args.warn_threshold,
         "thresholds": _per_column(config, "threshold", selected),
         "warn_thresholds": _per_column(config, "warn_threshold", selected),

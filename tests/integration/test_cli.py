@@ -122,7 +122,9 @@ def test_drift_exits_1_and_writes_every_report(work: Path, strict_loads) -> None
     expected = kd.compare(reference, pd.read_parquet(work / "current.parquet"), columns=reference.names)
     report = strict_loads((work / "out/report.json").read_text())
     assert report["drifted_columns"] == expected.drifted_columns
-    assert set(report["drifted_columns"]) == {"delivery_days", "channel", "coupon_code"}
+    # Every column sample_data/README.md says drifted (basket_value is a moderate shift that the
+    # default decision, threshold="auto", flags; the fixed 0.1 only warned).
+    assert set(report["drifted_columns"]) == {"basket_value", "delivery_days", "channel", "coupon_code"}
     for column in report["columns"]:
         want = expected[column["column"]]
         assert column["status"] == want.status
@@ -148,8 +150,8 @@ def test_drift_exits_1_and_writes_every_report(work: Path, strict_loads) -> None
     assert {r.current_source for r in history} == {"current.csv"}
 
     printed = result.stdout.splitlines()
-    assert printed[0].startswith("Drift in 3 of 11 compared columns")
-    assert printed[5].split()[:2] in (["delivery_days", "drift"], ["channel", "drift"], ["coupon_code", "drift"])
+    assert printed[0].startswith("Drift in 4 of 11 compared columns")
+    assert printed[5].split()[:2] in (["basket_value", "drift"], ["delivery_days", "drift"], ["channel", "drift"], ["coupon_code", "drift"])
 
 
 def test_json_on_stdout_is_the_report(work: Path, strict_loads) -> None:
@@ -162,7 +164,7 @@ def test_json_on_stdout_is_the_report(work: Path, strict_loads) -> None:
 @pytest.mark.parametrize(
     ("fail_on", "columns", "code"),
     [
-        ("drift", "basket_value", 0),  # a warning only
+        ("drift", "basket_value", 0),  # a warning only under the fixed 0.1 (drift under the default "auto")
         ("warn", "basket_value", 1),
         ("warn", "age", 0),
         ("never", "channel", 0),
@@ -171,7 +173,7 @@ def test_json_on_stdout_is_the_report(work: Path, strict_loads) -> None:
 )
 def test_fail_on(work: Path, fail_on: str, columns: str, code: int) -> None:
     result = call("compare", "--reference", "profile.json", "current.parquet", "--columns", columns,
-                  "--fail-on", fail_on, "--format", "json", cwd=work)  # fmt: skip
+                  "--fail-on", fail_on, "--threshold", "0.1", "--format", "json", cwd=work)  # fmt: skip
     assert result.returncode == code, result.stderr
     statuses = [c["status"] for c in json.loads(result.stdout)["columns"]]
     assert statuses == [{"basket_value": "warn", "age": "ok", "channel": "drift"}[columns]]
@@ -195,9 +197,24 @@ def test_statistics_options_reach_the_core(work: Path) -> None:
     assert [c["pvalue_adjusted"] for c in got["columns"]] == [c["pvalue_adjusted"] for c in expected["columns"]]
 
 
-def test_min_effect_without_auto_is_a_usage_error(work: Path) -> None:
-    result = run("compare", "--reference", "profile.json", "current.parquet", "--min-effect", "0.1", cwd=work)
+def test_min_effect_with_a_fixed_threshold_is_a_usage_error(work: Path) -> None:
+    result = run("compare", "--reference", "profile.json", "current.parquet", "--threshold", "0.1", "--min-effect", "0.1",
+                 cwd=work)  # fmt: skip
     assert_clean_error(result, "min_effect", "auto")
+
+
+def test_the_default_decision_is_auto_like_the_library(work: Path) -> None:
+    """No --threshold: the CLI decides as kd.compare's default (threshold="auto"), --min-effect applies."""
+    for extra in ((), ("--min-effect", "0.1")):
+        result = call("compare", "--reference", "profile.json", "current.parquet", *extra, "--format", "json", cwd=work)
+        reference = kd.ReferenceProfile.load(work / "profile.json")
+        options = {"min_effect": 0.1} if extra else {}
+        expected = kd.compare(reference, pd.read_parquet(work / "current.parquet"), columns=reference.names, **options)
+        got = json.loads(result.stdout)
+        assert got["drifted_columns"] == expected.drifted_columns
+        assert [c["status"] for c in got["columns"]] == [c.status for c in expected]
+        assert [c["pvalue"] for c in got["columns"]] == [c.pvalue for c in expected]
+    assert "delivery_days" in expected.drifted_columns and "basket_value" not in expected.drifted_columns
 
 
 def test_reference_data_file_is_profiled_with_the_given_bins(work: Path) -> None:
