@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._core.bins import CategoricalBins, NumericBins
 from ._core.novelty import BloomFilter, PooledValues
+from ._core.pairs import PairCounts
 from .errors import ProfileFormatError
-from .profile import FORMAT_NAME, READABLE_SCHEMA_VERSIONS, SCHEMA_VERSION, ColumnProfile, ReferenceProfile, _checksum
+from .profile import FORMAT_NAME, READABLE_SCHEMA_VERSIONS, ColumnProfile, ReferenceProfile, _checksum
 
 __all__ = ["MAX_PROFILE_BYTES", "MAX_SETTINGS_DEPTH", "read_profile", "validate_profile", "validate_column"]
 
@@ -88,6 +89,12 @@ class _ColumnModel(_Strict):
     identifier: str | None = None
 
 
+class _PairModel(_Strict):
+    columns: Annotated[list[str], Field(min_length=2, max_length=2)]
+    groups: Annotated[list[list[Annotated[int, Field(ge=0, le=10_000, strict=True)]]], Field(min_length=2, max_length=2)]
+    counts: list[list[NonNegative]]
+
+
 class _ProfileModel(_Strict):
     format: str
     schema_version: int
@@ -96,6 +103,8 @@ class _ProfileModel(_Strict):
     settings: dict[str, Any]
     n_rows: NonNegative
     columns: list[_ColumnModel]
+    # Schema 3 (absent from profiles without pairs).
+    pairs: list[_PairModel] | None = None
     checksum: str
 
 
@@ -260,8 +269,9 @@ def validate_profile(data: Any, source: str) -> ReferenceProfile:
         raise ProfileFormatError(source, f"`format` is {data.get('format')!r}, expected {FORMAT_NAME!r}")
     version = data.get("schema_version")
     if version not in READABLE_SCHEMA_VERSIONS or isinstance(version, bool):
-        if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-            reason = f"schema version {version} is newer than this kl_drift supports ({SCHEMA_VERSION}); upgrade kl_drift"
+        newest = max(READABLE_SCHEMA_VERSIONS)
+        if isinstance(version, int) and not isinstance(version, bool) and version > newest:
+            reason = f"schema version {version} is newer than this kl_drift supports ({newest}); upgrade kl_drift"
         else:
             reason = f"unsupported schema version {version!r} (this kl_drift reads versions {', '.join(map(str, READABLE_SCHEMA_VERSIONS))})"
         raise ProfileFormatError(source, reason)
@@ -274,7 +284,8 @@ def validate_profile(data: Any, source: str) -> ReferenceProfile:
     if _depth(model.settings, MAX_SETTINGS_DEPTH) > MAX_SETTINGS_DEPTH:
         raise ProfileFormatError(source, f"field settings: nested deeper than {MAX_SETTINGS_DEPTH} levels")
     raw_columns = [dict(c) for c in data["columns"]]
-    if model.checksum != _checksum(raw_columns, model.n_rows):
+    raw_pairs = [dict(p) for p in data.get("pairs") or []]
+    if model.checksum != _checksum(raw_columns, model.n_rows, raw_pairs):
         raise ProfileFormatError(
             source, "checksum mismatch: the columns or counts were changed after the profile was written"
         )
@@ -287,10 +298,34 @@ def validate_profile(data: Any, source: str) -> ReferenceProfile:
             raise ProfileFormatError(
                 source, f"column {column.name!r}: counts sum to {column.n_rows}, but n_rows is {model.n_rows}"
             )
+    index = {c.name: c for c in columns}
+    pairs = tuple(_pair(p, index, model.n_rows, source) for p in model.pairs or [])
     return ReferenceProfile(
         columns,
         model.n_rows,
         created_at=model.created_at,
         kl_drift_version=model.kl_drift_version,
         settings=model.settings,
+        pairs=pairs,
     )
+
+
+def _pair(model: _PairModel, index: Mapping[str, ColumnProfile], n_rows: int, source: str) -> PairCounts:
+    """A pair's counts, checked against its columns' bins and the profile's rows."""
+    for name, groups in zip(model.columns, model.groups):
+        column = index.get(name)
+        if not groups:
+            raise ProfileFormatError(source, f"pair {model.columns!r}: column {name!r} has no groups")
+        if column is None or column.bins is None:
+            raise ProfileFormatError(source, f"pair {model.columns!r}: column {name!r} is not a profiled column")
+        if len(groups) != column.bins.n_bins or sorted(set(groups)) != list(range(max(groups) + 1)):
+            raise ProfileFormatError(
+                source, f"pair {model.columns!r}: column {name!r} needs one group per bin ({column.bins.n_bins}), numbered from 0"
+            )
+    try:
+        pair = PairCounts((model.columns[0], model.columns[1]), (tuple(model.groups[0]), tuple(model.groups[1])), tuple(tuple(r) for r in model.counts))
+    except ValueError as exc:
+        raise ProfileFormatError(source, str(exc)) from None
+    if pair.n_rows != n_rows:
+        raise ProfileFormatError(source, f"pair {model.columns!r}: counts sum to {pair.n_rows}, but n_rows is {n_rows}")
+    return pair

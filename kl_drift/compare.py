@@ -44,6 +44,7 @@ def compare(
     n_permutations: int | None = None,
     random_state: int | None = 0,
     score_identifiers: bool = False,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
     **profile_options: Any,
 ) -> DriftReport:
     """Score the drift of `current` from a reference, column by column.
@@ -110,6 +111,14 @@ def compare(
         ids, timestamps held as text). By default they are reported with status
         "identifier" and a reason: a sample of such values says nothing about the next
         batch's, whose values are new by design.
+    pairs : "auto" or sequence of (str, str), optional
+        Joint drift of column pairs (`kl_drift.pairs`), in ``report.pairs``: with a
+        DataFrame reference the pairs named, or ``"auto"`` the strongest dependences
+        (``max_pairs=10``, passed on to `profile`); with a profile, its pairs (all of them
+        for ``"auto"``). None (the default) compares the profile's pairs when it holds any
+        and the current data are rows or a profile of them. A pair drifts when its
+        interaction (the part no change of the two marginals explains) is significant
+        after Benjamini–Hochberg across pairs and at least `min_effect` (0.01 nats).
     **profile_options
         Passed to `profile` when `reference` is a DataFrame (``bins``, ``edges``, ...).
 
@@ -154,7 +163,7 @@ def compare(
             )
         prof = reference
     elif isinstance(reference, (pd.DataFrame, pd.Series)):
-        prof = profile(reference, columns=columns, **profile_options)
+        prof = profile(reference, columns=columns, pairs=pairs, **profile_options)
     else:
         raise TypeError(f"`reference` must be a ReferenceProfile or a pandas DataFrame, got {type(reference).__name__}")
     if columns is not None:
@@ -170,7 +179,13 @@ def compare(
         if len(frame) == 0:
             raise EmptyDataError("the current data has no rows")
         table = pandas_engine.count(prof, frame, columns=columns)
-    return score_table(prof, table, opts, columns=columns)
+    report = score_table(prof, table, opts, columns=columns)
+    if pairs is None and (not prof.pairs or isinstance(current, CountTable)):
+        return report
+    from .pairs import attach_pairs
+
+    return attach_pairs(report, prof, frame if not isinstance(current, (CountTable, ReferenceProfile)) else current,
+                        table, pairs, opts)  # fmt: skip
 
 
 def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:

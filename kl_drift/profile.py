@@ -17,6 +17,7 @@ import pandas as pd
 
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._core.novelty import PooledValues
+from ._core.pairs import DEFAULT_MAX_PAIRS, PairCounts
 from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, count_pooled_series, fit_column
 from ._io import atomic_write_text
 from ._version import __version__
@@ -35,8 +36,11 @@ __all__ = ["ColumnProfile", "ReferenceProfile", "profile", "SCHEMA_VERSION"]
 
 # 2: pooled value counts and sketch, reference range edges, identifier-like columns.
 SCHEMA_VERSION = 2
+# 3: pair counts (2-D bins of column pairs). Written only by profiles that hold pairs, so
+# profiles without them stay schema 2 and readable by the kl_drift that wrote 2.
+PAIRS_SCHEMA_VERSION = 3
 # Older versions this kl_drift still reads (their missing fields read as None).
-READABLE_SCHEMA_VERSIONS = (1, 2)
+READABLE_SCHEMA_VERSIONS = (1, 2, 3)
 FORMAT_NAME = "kl_drift.profile"
 
 
@@ -157,8 +161,12 @@ class ColumnProfile:
         return validate_column(data, "<dict>")
 
 
-def _checksum(columns: Sequence[Mapping[str, Any]], n_rows: int) -> str:
-    canonical = json.dumps({"columns": list(columns), "n_rows": n_rows}, sort_keys=True, separators=(",", ":"))
+def _checksum(columns: Sequence[Mapping[str, Any]], n_rows: int, pairs: Sequence[Mapping[str, Any]] = ()) -> str:
+    content: dict[str, Any] = {"columns": list(columns), "n_rows": n_rows}
+    if pairs:
+        # Only profiles with pairs sum them, so older profiles keep their checksums.
+        content["pairs"] = list(pairs)
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -182,6 +190,9 @@ class ReferenceProfile:
         Version of kl_drift that wrote the profile.
     settings : dict
         The binning options used.
+    pairs : tuple of PairCounts
+        Counts of column pairs on 2-D bins (``profile(..., pairs=...)``), for joint drift
+        (:mod:`kl_drift.pairs`); empty unless asked for.
 
     Examples
     --------
@@ -198,6 +209,7 @@ class ReferenceProfile:
     created_at: str = field(default_factory=_now, compare=False)
     kl_drift_version: str = field(default=__version__, compare=False)
     settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    pairs: tuple[PairCounts, ...] = ()
 
     _index: Mapping[str, ColumnProfile] = field(init=False, repr=False, compare=False, default_factory=dict)
 
@@ -238,16 +250,20 @@ class ReferenceProfile:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form with schema version, package version, time and a checksum."""
         columns = [c.to_dict() for c in self.columns]
-        return {
+        pairs = [p.to_dict() for p in self.pairs]
+        out: dict[str, Any] = {
             "format": FORMAT_NAME,
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": PAIRS_SCHEMA_VERSION if pairs else SCHEMA_VERSION,
             "kl_drift_version": self.kl_drift_version,
             "created_at": self.created_at,
             "settings": dict(self.settings),
             "n_rows": self.n_rows,
             "columns": columns,
-            "checksum": _checksum(columns, self.n_rows),
         }
+        if pairs:
+            out["pairs"] = pairs
+        out["checksum"] = _checksum(columns, self.n_rows, pairs)
+        return out
 
     def to_json(self, *, indent: int | None = 1) -> str:
         """Strict JSON text (no NaN or Infinity literals)."""
@@ -325,7 +341,12 @@ class ReferenceProfile:
                     mine, counts=counts, n_inf=mine.n_inf + theirs.n_inf, unseen=unseen, unseen_complete=complete, pooled=pooled
                 )
             )
-        return ReferenceProfile(tuple(merged), self.n_rows + other.n_rows, settings=self.settings)
+        if [(p.columns, p.groups) for p in self.pairs] != [(p.columns, p.groups) for p in other.pairs]:
+            raise IncompatibleProfilesError(
+                "profiles hold different pairs or 2-D bins; count chunks with `profile.count(chunk)` so they share them"
+            )
+        pairs = tuple(a.merge(b) for a, b in zip(self.pairs, other.pairs))
+        return ReferenceProfile(tuple(merged), self.n_rows + other.n_rows, settings=self.settings, pairs=pairs)
 
     def count(self, data: pd.DataFrame) -> ReferenceProfile:
         """Count `data` into this profile's bins: a profile of the chunk that merges with this one.
@@ -348,7 +369,12 @@ class ReferenceProfile:
             if column.name not in frame.columns:
                 raise ColumnError(column.name, "is in the profile but not in the data")
             columns.append(column.count(frame[column.name]))
-        return ReferenceProfile(tuple(columns), len(frame), settings=self.settings)
+        pairs = ()
+        if self.pairs:
+            from .pairs import count_pairs
+
+            pairs = count_pairs(frame, self, self.pairs)
+        return ReferenceProfile(tuple(columns), len(frame), settings=self.settings, pairs=pairs)
 
 
 def merge_unseen(a: ColumnProfile, b: ColumnProfile) -> tuple[tuple[tuple[Any, int], ...], bool]:
@@ -500,6 +526,8 @@ def profile(
     max_categories: int = 50,
     discrete_threshold: int = 20,
     parse_dates: bool = True,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
+    max_pairs: int = DEFAULT_MAX_PAIRS,
 ) -> ReferenceProfile:
     """Fit bins on a reference DataFrame and count it.
 
@@ -527,6 +555,12 @@ def profile(
         Bin text columns that hold nothing but ISO 8601 dates or timestamps (e.g.
         "2013-01-01T05:00:00Z") as datetimes; current text is parsed the same way. False
         keeps them as categories.
+    pairs : "auto" or sequence of (str, str), optional
+        Also count column pairs on 2-D bins, for joint drift (`kl_drift.pairs`): the pairs
+        named, or ``"auto"``, the `max_pairs` pairs of strongest reference dependence
+        (mutual information on a sample of at most 100,000 rows).
+    max_pairs : int, default 10
+        Most pairs ``pairs="auto"`` keeps.
 
     Returns
     -------
@@ -611,7 +645,15 @@ def profile(
     for _, notes in results:
         for category, message in notes:
             warnings.warn(message, category, stacklevel=2)
-    return ReferenceProfile(tuple(col for col, _ in results), len(frame), settings=dict(opts.settings))
+    fitted = tuple(col for col, _ in results)
+    settings = dict(opts.settings)
+    pair_counts: tuple[PairCounts, ...] = ()
+    if pairs is not None:
+        from .pairs import fit_pairs
+
+        pair_counts = fit_pairs(frame, fitted, pairs, max_pairs=max_pairs)
+        settings["pairs"] = pairs if isinstance(pairs, str) else [list(p.columns) for p in pair_counts]
+    return ReferenceProfile(fitted, len(frame), settings=settings, pairs=pair_counts)
 
 
 def _degeneracy_notes(col: ColumnProfile, requested_bins: int) -> list[tuple[type[Warning], str]]:

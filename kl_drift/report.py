@@ -5,9 +5,12 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .pairs import PairDrift
 
 __all__ = ["ColumnDrift", "DriftReport", "STATUSES"]
 
@@ -236,6 +239,10 @@ class DriftReport:
         Significance level used by ``threshold="auto"``.
     correction : str
         Multiple-testing adjustment behind each column's `pvalue_adjusted`.
+    pairs : mapping of (str, str) to PairDrift
+        Joint drift of column pairs (``compare(..., pairs=...)``, `kl_drift.pairs`), looked
+        up in either order; empty unless pairs were compared. A drifted pair makes the
+        report `drifted` too.
     """
 
     columns: tuple[ColumnDrift, ...]
@@ -250,6 +257,7 @@ class DriftReport:
     threshold_mode: str = "fixed"
     alpha: float = 0.05
     correction: str = "holm"
+    pairs: Mapping[tuple[str, str], PairDrift] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ColumnDrift:
         for column in self.columns:
@@ -305,9 +313,15 @@ class DriftReport:
         frame.index.name = "column"
         return frame
 
+    def pairs_to_frame(self) -> Any:
+        """One row per compared pair, indexed by (x, y); empty when no pairs were compared."""
+        from .pairs import pairs_frame
+
+        return pairs_frame(self.pairs)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python form, strict-JSON safe (non-finite floats become strings)."""
-        return json_safe(
+        out = json_safe(
             {
                 "drifted": self.drifted,
                 "drifted_columns": self.drifted_columns,
@@ -325,6 +339,9 @@ class DriftReport:
                 "columns": [c.to_dict() for c in self.columns],
             }
         )
+        if self.pairs:
+            out["pairs"] = [p.to_dict() for p in self.pairs.values()]
+        return out
 
     def to_json(self, *, indent: int | None = 2) -> str:
         """Strict JSON text: no NaN or Infinity literals."""

@@ -217,8 +217,8 @@ def test_wrong_format_name(saved):
 
 def test_newer_schema_version(saved):
     path, data = saved
-    data["schema_version"] = 3
-    with pytest.raises(kd.ProfileFormatError, match="schema version 3 is newer.*upgrade"):
+    data["schema_version"] = 4  # 3 is the schema of profiles with pair counts
+    with pytest.raises(kd.ProfileFormatError, match="schema version 4 is newer than this kl_drift supports \\(3\\).*upgrade"):
         kd.ReferenceProfile.load(write(path, data))
 
 

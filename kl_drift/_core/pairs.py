@@ -1,0 +1,389 @@
+"""Joint drift of two columns: 2-D bins, pair counts and the KL chain rule. No rows here.
+
+A pair's bins are its two columns' own bins, coarsened (adjacent numeric bins merged into
+groups of about equal reference mass, rare categories pooled) so that the reference fills
+the cells of the 2-D table. On those cells, with P the current joint and Q the reference
+joint, both smoothed:
+
+* the chain rule splits the joint divergence exactly,
+  ``D(P_XY ‖ Q_XY) = D(P_X ‖ Q_X) + Σ_x P(x) D(P_{Y|x} ‖ Q_{Y|x})``;
+* the *interaction* is the part no change of the marginals explains:
+  ``D(P ‖ Q*)`` where Q* is the reference joint rescaled (iterative proportional fitting)
+  to the current marginals — the reference's dependence with the current's marginals. By
+  the Pythagorean identity of that I-projection ``D(P ‖ Q) = D(P ‖ Q*) + D(Q* ‖ Q)``, the
+  interaction is never negative and is zero exactly when only the marginals moved.
+
+Smoothing: Lidstone, the same pseudo-count `a` (0.5 by default) added to every *cell* of
+the 2-D table on both sides, ``(c_xy + a) / (n + a·K_X·K_Y)``. The marginals in the chain
+rule are the marginals of that smoothed joint (so each row bin effectively gets ``a·K_Y``);
+with them the identity holds to rounding on any counts. They are therefore close to, but not
+the same number as, the column's own score, which smooths its finer bins with `a` each.
+
+The decision tests the interaction on the raw counts: the G-test of homogeneous association
+(no three-way interaction in the log-linear model of sample × X × Y), whose statistic is
+asymptotically chi-square with ``(K_X - 1)(K_Y - 1)`` degrees of freedom whatever the two
+marginals did.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "PAIR_BINS",
+    "MIN_ROWS_PER_CELL",
+    "DEFAULT_MAX_PAIRS",
+    "AUTO_SAMPLE_ROWS",
+    "PairCounts",
+    "ChainRule",
+    "pair_groups",
+    "coarsen",
+    "pair_table",
+    "chain_rule",
+    "marginal_fit",
+    "interaction_terms",
+    "association_test",
+    "mutual_information",
+    "dependence_word",
+]
+
+# Most value groups per column in a pair (plus "(missing)"): 5 × 5 cells already show where
+# a dependence moved, and each more group needs rows in every cell to be estimated.
+PAIR_BINS = 5
+# Groups per column are cut so that a cell of the 2-D table expects at least this many
+# reference rows on average: ``groups = floor(sqrt(n_reference / 20))``, between 2 and 5.
+MIN_ROWS_PER_CELL = 20
+# pairs="auto": the pairs of strongest reference dependence kept by default.
+DEFAULT_MAX_PAIRS = 10
+# pairs="auto" ranks every pair on a random sample of at most this many reference rows.
+AUTO_SAMPLE_ROWS = 100_000
+# IPF stops when no cell moves by more than this (relative), or after _IPF_ITERATIONS.
+_IPF_TOLERANCE = 1e-13
+_IPF_ITERATIONS = 500
+
+
+def pair_groups(n_rows: int) -> int:
+    """Value groups per column of a pair for a reference of `n_rows` rows.
+
+    Examples
+    --------
+    >>> pair_groups(100), pair_groups(1_000), pair_groups(1_000_000)
+    (2, 5, 5)
+    """
+    return max(2, min(PAIR_BINS, math.isqrt(max(int(n_rows), 0) // MIN_ROWS_PER_CELL)))
+
+
+def coarsen(counts: ArrayLike, *, ordered: bool, n_categories: int = 0, groups: int = PAIR_BINS) -> tuple[int, ...]:
+    """The group of each bin of one column (its last bin, "(missing)", is the last group).
+
+    Parameters
+    ----------
+    counts : array_like
+        The column's reference counts per bin, "(missing)" last.
+    ordered : bool
+        Numeric or datetime bins: adjacent bins are merged into at most `groups` groups of
+        about equal reference mass (bins the reference left empty, such as the tails beyond
+        its range, join their neighbours). Otherwise categorical: the `groups` - 1 most
+        frequent of the first `n_categories` bins keep a group each, every other value bin
+        ("(other)", "(unseen)", the rarer categories) shares one.
+    n_categories : int
+        Categorical bins: how many of the first bins are kept categories.
+    groups : int
+        Most value groups.
+
+    Returns
+    -------
+    tuple of int
+        Group index per bin, groups numbered from 0 in bin order, "(missing)" last.
+
+    Examples
+    --------
+    >>> coarsen([0, 10, 10, 10, 10, 0, 3], ordered=True, groups=2)
+    (0, 0, 0, 1, 1, 1, 2)
+    >>> coarsen([50, 30, 5, 2, 0, 1], ordered=False, n_categories=3, groups=3)
+    (0, 1, 2, 2, 2, 3)
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    values = c[:-1]
+    if ordered:
+        total = values.sum()
+        if total <= 0:
+            group = np.zeros(values.size, dtype=np.int64)
+        else:
+            # Each bin goes to the group holding the middle of its reference mass.
+            middle = (np.cumsum(values) - values / 2) / total
+            group = np.minimum((middle * groups).astype(np.int64), groups - 1)
+    else:
+        kept = np.arange(values.size) < n_categories
+        order = np.argsort(-values[:n_categories], kind="stable")[: groups - 1]
+        own = np.zeros(values.size, dtype=bool)
+        own[order] = True
+        # Kept categories in bin order, then the pooled rest.
+        group = np.where(own & kept, np.cumsum(own & kept) - 1, -1)
+        group = np.where(group < 0, int((own & kept).sum()), group)
+    # Renumber the groups actually used, in bin order, so no group is empty by construction.
+    _, dense = np.unique(group, return_inverse=True)
+    return (*(int(g) for g in dense), int(dense.max()) + 1 if dense.size else 0)
+
+
+@dataclass(frozen=True)
+class PairCounts:
+    """Counts of one pair of columns on its 2-D bins.
+
+    Attributes
+    ----------
+    columns : tuple of (str, str)
+        The two columns, X then Y.
+    groups : tuple of (tuple of int, tuple of int)
+        Each column's bin-to-group map (see `coarsen`); the 2-D bins are its groups.
+    counts : tuple of tuple of int
+        Rows per cell: ``counts[i][j]`` holds the rows in group i of X and group j of Y.
+    """
+
+    columns: tuple[str, str]
+    groups: tuple[tuple[int, ...], tuple[int, ...]]
+    counts: tuple[tuple[int, ...], ...]
+
+    def __post_init__(self) -> None:
+        shape = tuple(max(g) + 1 if g else 0 for g in self.groups)
+        got = (len(self.counts), len(self.counts[0]) if self.counts else 0)
+        if got != shape or any(len(row) != shape[1] for row in self.counts):
+            raise ValueError(f"pair {self.columns!r}: counts of shape {got} for groups of shape {shape}")
+
+    @property
+    def table(self) -> NDArray[np.int64]:
+        """The counts as a 2-D array."""
+        return np.asarray(self.counts, dtype=np.int64).reshape(len(self.counts), -1)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows counted."""
+        return int(self.table.sum())
+
+    def merge(self, other: PairCounts) -> PairCounts:
+        """Counts of the same pair and groups, added cell by cell."""
+        if (self.columns, self.groups) != (other.columns, other.groups):
+            raise ValueError(f"pair {self.columns!r}: the two counts were made on different 2-D bins")
+        return PairCounts(self.columns, self.groups, _cells(self.table + other.table))
+
+    def with_counts(self, table: ArrayLike) -> PairCounts:
+        """The same pair and bins holding other counts."""
+        return PairCounts(self.columns, self.groups, _cells(np.asarray(table)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as stored in a saved profile."""
+        return {"columns": list(self.columns), "groups": [list(g) for g in self.groups], "counts": [list(r) for r in self.counts]}
+
+
+def _cells(table: NDArray[Any]) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(int(v) for v in row) for row in table)
+
+
+def pair_table(codes_x: NDArray[np.integer[Any]], codes_y: NDArray[np.integer[Any]], shape: tuple[int, int]) -> NDArray[np.int64]:
+    """Rows per cell from each row's group in X and in Y.
+
+    Examples
+    --------
+    >>> pair_table(np.array([0, 0, 1]), np.array([1, 1, 0]), (2, 2)).tolist()
+    [[0, 2], [1, 0]]
+    """
+    flat = codes_x.astype(np.int64) * shape[1] + codes_y
+    return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape).astype(np.int64)
+
+
+def _smoothed(table: NDArray[Any], smoothing: float) -> NDArray[np.float64]:
+    t = np.asarray(table, dtype=np.float64) + smoothing
+    return t / t.sum()
+
+
+def _kl(p: NDArray[np.float64], q: NDArray[np.float64]) -> float:
+    from scipy.special import rel_entr
+
+    return float(np.sum(rel_entr(p, q)))
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """The chain-rule split of a joint divergence, and the interaction (all in nats).
+
+    Attributes
+    ----------
+    joint : float
+        ``D(P_XY ‖ Q_XY)`` on the smoothed cells.
+    marginal_x, marginal_y : float
+        ``D(P_X ‖ Q_X)``, ``D(P_Y ‖ Q_Y)`` of the smoothed joint's marginals.
+    conditional_y : float
+        ``Σ_x P(x) D(P_{Y|x} ‖ Q_{Y|x})``: ``joint = marginal_x + conditional_y``.
+    interaction : float
+        ``D(P ‖ Q*)``, Q* the reference joint rescaled to the current marginals.
+    marginal_part : float
+        ``D(Q* ‖ Q)``: ``joint = interaction + marginal_part``.
+    """
+
+    joint: float
+    marginal_x: float
+    marginal_y: float
+    conditional_y: float
+    interaction: float
+    marginal_part: float
+
+
+def marginal_fit(reference: ArrayLike, rows: ArrayLike, cols: ArrayLike) -> NDArray[np.float64]:
+    """The reference table rescaled by row and column factors to the given margins (IPF).
+
+    Where every cell of `reference` is positive (as after smoothing) the result is the
+    unique table ``Q*(x, y) = Q(x, y)·r(x)·c(y)`` with row sums `rows` and column sums `cols`.
+
+    Examples
+    --------
+    >>> marginal_fit([[0.4, 0.1], [0.1, 0.4]], [0.5, 0.5], [0.8, 0.2]).round(4).tolist()
+    [[0.4826, 0.0174], [0.3174, 0.1826]]
+    """
+    fit = np.asarray(reference, dtype=np.float64).copy()
+    r = np.asarray(rows, dtype=np.float64)
+    c = np.asarray(cols, dtype=np.float64)
+    for _ in range(_IPF_ITERATIONS):
+        fit *= (r / np.maximum(fit.sum(axis=1), 1e-300))[:, None]
+        col_sums = fit.sum(axis=0)
+        fit *= (c / np.maximum(col_sums, 1e-300))[None, :]
+        if np.max(np.abs(fit.sum(axis=1) - r)) <= _IPF_TOLERANCE * max(r.max(), 1e-300):
+            break
+    return fit
+
+
+def chain_rule(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5) -> ChainRule:
+    """Split ``D(current ‖ reference)`` of a 2-D table by the chain rule (see module notes).
+
+    Examples
+    --------
+    >>> parts = chain_rule([[40, 10], [10, 40]], [[25, 25], [25, 25]])
+    >>> round(parts.joint - parts.marginal_x - parts.conditional_y, 12)
+    0.0
+    >>> parts.interaction > 0.1 > parts.marginal_part
+    True
+    """
+    p = _smoothed(np.asarray(current), smoothing)
+    q = _smoothed(np.asarray(reference), smoothing)
+    px, qx = p.sum(axis=1), q.sum(axis=1)
+    joint = _kl(p.ravel(), q.ravel())
+    marginal_x = _kl(px, qx)
+    conditional = float(np.sum(px * np.array([_kl(p[i] / px[i], q[i] / qx[i]) for i in range(p.shape[0])])))
+    fitted = marginal_fit(q, px, p.sum(axis=0))
+    return ChainRule(
+        joint=joint,
+        marginal_x=marginal_x,
+        marginal_y=_kl(p.sum(axis=0), q.sum(axis=0)),
+        conditional_y=conditional,
+        interaction=_kl(p.ravel(), fitted.ravel()),
+        marginal_part=_kl(fitted.ravel(), q.ravel()),
+    )
+
+
+def interaction_terms(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5) -> NDArray[np.float64]:
+    """Per-cell terms ``P log(P / Q*)`` of the interaction; they sum to ``chain_rule(...).interaction``.
+
+    A positive cell holds more current rows than the reference's dependence predicts from
+    the current marginals.
+    """
+    p = _smoothed(np.asarray(current), smoothing)
+    q = _smoothed(np.asarray(reference), smoothing)
+    fitted = marginal_fit(q, p.sum(axis=1), p.sum(axis=0))
+    from scipy.special import xlogy
+
+    return np.asarray(xlogy(p, p / fitted), dtype=np.float64)
+
+
+def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, int, float]:
+    """G-test that the dependence of X and Y is the same in both samples, marginals free.
+
+    The log-linear model of sample × X × Y without three-way interaction is fitted to the
+    raw counts by iterative proportional fitting on its three two-way margins; ``G² =
+    2 Σ n log(n / m)`` is asymptotically chi-square with ``(K_X - 1)(K_Y - 1)`` degrees of
+    freedom, less one per empty cell of the pooled X × Y table (rows and columns empty in
+    both samples are dropped first).
+
+    Returns
+    -------
+    (G, dof, pvalue)
+
+    Examples
+    --------
+    >>> g, dof, p = association_test([[40, 10], [10, 40]], [[40, 10], [10, 40]])
+    >>> round(g, 9), dof, p
+    (0.0, 1, 1.0)
+    >>> association_test([[10, 40], [40, 10]], [[40, 10], [10, 40]])[2] < 1e-6
+    True
+    """
+    from scipy.special import xlogy
+    from scipy.stats import chi2
+
+    table = np.stack([np.asarray(current, dtype=np.float64), np.asarray(reference, dtype=np.float64)])
+    table = table[:, table.sum(axis=(0, 2)) > 0, :]
+    table = table[:, :, table.sum(axis=(0, 1)) > 0]
+    if table.shape[1] < 2 or table.shape[2] < 2 or min(table[0].sum(), table[1].sum()) == 0:
+        return 0.0, 0, 1.0
+    xy, sx, sy = table.sum(axis=0), table.sum(axis=2), table.sum(axis=1)
+    fit = np.ones_like(table)
+    for _ in range(_IPF_ITERATIONS):
+        previous = fit
+        fit = fit * _ratio(xy, fit.sum(axis=0))[None, :, :]
+        fit = fit * _ratio(sx, fit.sum(axis=2))[:, :, None]
+        fit = fit * _ratio(sy, fit.sum(axis=1))[:, None, :]
+        if np.max(np.abs(fit - previous)) <= 1e-10 * max(float(table.max()), 1.0):
+            break
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = 2.0 * float(np.nansum(xlogy(table, table / fit)))
+    g = max(g, 0.0)
+    dof = (table.shape[1] - 1) * (table.shape[2] - 1) - int(np.count_nonzero(xy == 0))
+    if dof <= 0:
+        return g, 0, 1.0
+    return g, dof, float(chi2.sf(g, dof))
+
+
+def _ratio(target: NDArray[np.float64], current: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(current > 0, target / np.where(current > 0, current, 1.0), 0.0)
+
+
+def mutual_information(table: ArrayLike) -> float:
+    """Mutual information of the two columns of a 2-D count table, in nats (plug-in, raw counts).
+
+    Examples
+    --------
+    >>> round(mutual_information([[50, 0], [0, 50]]), 6) == round(math.log(2), 6)
+    True
+    >>> mutual_information([[25, 25], [25, 25]])
+    0.0
+    """
+    from scipy.special import xlogy
+
+    t = np.asarray(table, dtype=np.float64)
+    n = t.sum()
+    if n <= 0:
+        return 0.0
+    p = t / n
+    independent = np.outer(p.sum(axis=1), p.sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = xlogy(p, np.where(p > 0, p / np.where(independent > 0, independent, 1.0), 1.0))
+    return max(float(np.sum(terms)), 0.0)
+
+
+def dependence_word(mi: float) -> str:
+    """How related two columns are, in words, from their mutual information in nats.
+
+    Uses Linfoot's informational coefficient of correlation ``sqrt(1 - exp(-2·MI))``, which
+    equals ``|r|`` for a bivariate normal: at least 0.7 is "strongly", 0.4 "moderately",
+    0.2 "weakly", below that "hardly".
+
+    Examples
+    --------
+    >>> dependence_word(1.0), dependence_word(0.01)
+    ('strongly', 'hardly')
+    """
+    r = math.sqrt(max(0.0, 1.0 - math.exp(-2.0 * mi)))
+    return "strongly" if r >= 0.7 else "moderately" if r >= 0.4 else "weakly" if r >= 0.2 else "hardly"

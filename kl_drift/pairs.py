@@ -1,0 +1,520 @@
+"""Joint drift of column pairs: columns that stop moving together while each stays the same.
+
+Per-column scores cannot see a change in how two columns relate (a sensor whose dewpoint
+stops tracking temperature, a join that pairs rows wrongly) while each column's own
+distribution is unchanged. For a pair (X, Y) counted on 2-D bins (each column's own bins,
+coarsened: see :mod:`kl_drift._core.pairs`) the KL chain rule splits the joint divergence
+``D(current ‖ reference)`` into the marginals' part and the *interaction*, the part only a
+change of dependence explains. Pair counts add, like column counts, so they live in the
+profile (``kd.profile(ref, pairs="auto")``) and merge.
+
+Use it through `kl_drift.profile` and `kl_drift.compare`::
+
+    prof = kd.profile(ref, pairs="auto")
+    report = kd.compare(prof, cur)
+    report.pairs[("temp", "dewp")].interaction
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.stats import chi2
+
+from ._core.bins import CategoricalBins, NumericBins
+from ._core.pairs import (
+    AUTO_SAMPLE_ROWS,
+    DEFAULT_MAX_PAIRS,
+    PairCounts,
+    association_test,
+    chain_rule,
+    coarsen,
+    dependence_word,
+    interaction_terms,
+    mutual_information,
+    pair_groups,
+    pair_table,
+)
+from ._core.stats import adjust_pvalues
+from ._engines.pandas import map_values, numeric_values, parse_iso
+from .counts import CountTable
+from .errors import ColumnError
+from .report import json_safe
+
+if TYPE_CHECKING:
+    from ._options import CompareOptions
+    from .profile import ColumnProfile, ReferenceProfile
+    from .report import DriftReport
+
+__all__ = ["PairDrift", "PairResults", "DEFAULT_MAX_PAIRS", "PAIR_MIN_EFFECT", "PAIR_CORRECTION"]
+
+# A pair drifts when its interaction is significant and at least this large (nats), unless
+# `min_effect` is given: the same smallest effect as a column's.
+PAIR_MIN_EFFECT = 0.01
+# Pairs are tested together with Benjamini–Hochberg: with many pairs a few true changes
+# should not be drowned by a family-wise correction over all of them.
+PAIR_CORRECTION = "bh"
+# pairs="auto" keeps a pair only when its sample dependence is this significant (G-test of
+# independence), so that noise is never picked as "the strongest dependence".
+_AUTO_ALPHA = 1e-3
+# Cells whose share moved by less than this are not worth a sentence.
+_MIN_CHANGE = 0.001
+
+
+# ---------------------------------------------------------------- 2-D bins and counting
+
+
+def column_codes(series: pd.Series, col: ColumnProfile) -> NDArray[np.intp]:
+    """The bin of each row of `series` in the column's bins ("(missing)" is the last bin).
+
+    ``np.bincount(codes)`` equals the pandas engine's counts of the column (tested), so a
+    pair's marginals are its columns' counts, merged by groups. Integers beyond 2**53 are
+    placed as float64.
+    """
+    spec = col.bins
+    assert spec is not None
+    missing_bin = spec.n_bins - 1
+    if isinstance(spec, CategoricalBins):
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        values = list(np.asarray(uniques, dtype=object))
+        present = codes >= 0
+        freq = np.bincount(codes[present], minlength=len(values)).astype(np.int64)
+        _, targets = map_values(values, freq, 0, spec)
+        return np.where(present, targets[np.where(present, codes, 0)] if len(values) else missing_bin, missing_bin).astype(np.intp)
+    if spec.datetime:
+        if spec.text and not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            series = parse_iso(series, zoned=spec.tz is not None)
+        elif not pd.api.types.is_datetime64_any_dtype(series.dtype):
+            series = pd.to_datetime(series)
+        if getattr(series.dt, "tz", None) is not None:
+            series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+        stamps = series.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT"))
+        missing = np.isnat(stamps)
+        codes = np.searchsorted(np.asarray(spec.edges, dtype=np.int64), stamps.view(np.int64), side="left")
+        return np.where(missing, missing_bin, codes).astype(np.intp)
+    x = np.asarray(numeric_values(series), dtype=np.float64)
+    # Right-closed bins: a value equal to an edge belongs to the bin the edge closes.
+    codes = np.searchsorted(np.asarray(spec.edges, dtype=np.float64), x, side="left")
+    return np.where(np.isnan(x), missing_bin, codes).astype(np.intp)
+
+
+def column_groups(col: ColumnProfile, n_rows: int) -> tuple[int, ...]:
+    """The bin-to-group map of a column in a pair (see :func:`kl_drift._core.pairs.coarsen`)."""
+    spec = col.bins
+    assert spec is not None
+    if isinstance(spec, CategoricalBins):
+        return coarsen(col.counts, ordered=False, n_categories=len(spec.categories), groups=pair_groups(n_rows))
+    return coarsen(col.counts, ordered=True, groups=pair_groups(n_rows))
+
+
+def group_labels(col: ColumnProfile, groups: Sequence[int]) -> tuple[str, ...]:
+    """A label per group: the merged range of numeric bins, the category, or "(other values)"."""
+    labels = col.labels
+    out = []
+    for g in range(max(groups) + 1):
+        members = [labels[i] for i, k in enumerate(groups) if k == g]
+        if len(members) == 1:
+            out.append(members[0])
+        elif isinstance(col.bins, NumericBins):
+            out.append(f"{members[0].split(', ')[0]}, {members[-1].split(', ')[-1]}")
+        else:
+            out.append("(other values)")
+    return tuple(out)
+
+
+def _pair_key(pair: Any) -> tuple[str, str]:
+    if isinstance(pair, (str, bytes)) or not isinstance(pair, Iterable):
+        raise ValueError(f"`pairs` must be 'auto' or a sequence of (column, column) pairs, got {pair!r} among them")
+    items = tuple(pair)
+    if len(items) != 2 or not all(isinstance(c, str) for c in items):
+        raise ValueError(f"`pairs` must be 'auto' or a sequence of (column, column) pairs, got {pair!r} among them")
+    if items[0] == items[1]:
+        raise ColumnError(items[0], "is paired with itself in `pairs`")
+    return items[0], items[1]
+
+
+def _usable(col: ColumnProfile | None) -> bool:
+    return col is not None and col.bins is not None and col.identifier is None
+
+
+def fit_pairs(
+    frame: pd.DataFrame, columns: Sequence[ColumnProfile], pairs: Any, *, max_pairs: int = DEFAULT_MAX_PAIRS
+) -> tuple[PairCounts, ...]:
+    """The reference pair counts of a profile: the pairs named, or (``"auto"``) the strongest.
+
+    ``"auto"`` ranks every pair of profiled columns (identifier-like and skipped ones
+    excluded) by the mutual information of their 2-D reference counts on a random sample of
+    at most 100,000 rows, keeps those whose dependence is significant (G-test of
+    independence, p < 0.001) and returns the `max_pairs` strongest, counted on every row.
+    """
+    if isinstance(max_pairs, bool) or not isinstance(max_pairs, (int, np.integer)) or max_pairs < 0:
+        raise ValueError(f"`max_pairs` must be a non-negative integer, got {max_pairs!r}")
+    index = {c.name: c for c in columns}
+    n_rows = len(frame)
+    if isinstance(pairs, str):
+        if pairs != "auto":
+            raise ValueError(f"`pairs` must be 'auto' or a sequence of (column, column) pairs, got {pairs!r}")
+        chosen = _strongest(frame, [c for c in columns if _usable(c)], int(max_pairs))
+    else:
+        chosen = list(dict.fromkeys(_pair_key(p) for p in pairs))
+        for a, b in chosen:
+            for name in (a, b):
+                col = index.get(name)
+                if col is None:
+                    raise ColumnError(name, "is named in `pairs` but is not a profiled column")
+                if col.bins is None:
+                    raise ColumnError(name, f"is named in `pairs` but was skipped when profiled: {col.reason}")
+    groups = {name: column_groups(index[name], n_rows) for pair in chosen for name in pair}
+    codes: dict[str, NDArray[np.intp]] = {}
+    result = []
+    for a, b in chosen:
+        for name in (a, b):
+            if name not in codes:
+                codes[name] = np.asarray(groups[name], dtype=np.intp)[column_codes(frame[name], index[name])]
+        shape = (max(groups[a]) + 1, max(groups[b]) + 1)
+        table = pair_table(codes[a], codes[b], shape)
+        result.append(PairCounts((a, b), (groups[a], groups[b]), tuple(tuple(int(v) for v in row) for row in table)))
+    return tuple(result)
+
+
+def _strongest(frame: pd.DataFrame, columns: Sequence[ColumnProfile], max_pairs: int) -> list[tuple[str, str]]:
+    if len(columns) < 2 or max_pairs == 0:
+        return []
+    n = len(frame)
+    sample = frame
+    if n > AUTO_SAMPLE_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(n, AUTO_SAMPLE_ROWS, replace=False))
+        sample = frame.iloc[rows]
+    groups = {c.name: column_groups(c, n) for c in columns}
+    codes = {c.name: np.asarray(groups[c.name], dtype=np.intp)[column_codes(sample[c.name], c)] for c in columns}
+    ranked = []
+    for i, a in enumerate(columns):
+        for b in columns[i + 1 :]:
+            shape = (max(groups[a.name]) + 1, max(groups[b.name]) + 1)
+            table = pair_table(codes[a.name], codes[b.name], shape)
+            mi = mutual_information(table)
+            kept_rows, kept_cols = np.count_nonzero(table.sum(axis=1)), np.count_nonzero(table.sum(axis=0))
+            dof = (kept_rows - 1) * (kept_cols - 1)
+            if dof > 0 and 2 * len(sample) * mi > chi2.isf(_AUTO_ALPHA, dof):
+                ranked.append((-mi, a.name, b.name))
+    ranked.sort()
+    return [(a, b) for _, a, b in ranked[:max_pairs]]
+
+
+def count_pairs(frame: pd.DataFrame, prof: ReferenceProfile, pairs: Sequence[PairCounts]) -> tuple[PairCounts, ...]:
+    """Count a DataFrame into the 2-D bins of `pairs` (a profile's pair counts)."""
+    codes: dict[str, NDArray[np.intp]] = {}
+    result = []
+    for pair in pairs:
+        for name, groups in zip(pair.columns, pair.groups):
+            if name not in codes:
+                if name not in frame.columns:
+                    raise ColumnError(name, "is in the profile's pairs but not in the data")
+                codes[name] = np.asarray(groups, dtype=np.intp)[column_codes(frame[name], prof[name])]
+        a, b = pair.columns
+        result.append(pair.with_counts(pair_table(codes[a], codes[b], pair.table.shape)))
+    return tuple(result)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class PairDrift:
+    """Joint drift of two columns: the chain-rule split and the decision on the interaction.
+
+    Attributes
+    ----------
+    columns : tuple of (str, str)
+        The pair, X then Y.
+    status : {"ok", "warn", "drift", "skipped"}
+        The decision ("skipped": a column of the pair could not be counted, see `reason`).
+    drifted : bool
+        True for "drift": the interaction is significant (`pvalue_adjusted` < alpha) and at
+        least `threshold`.
+    statistic : float or None
+        ``D(current ‖ reference)`` of the smoothed 2-D joint, in the report's unit.
+    interaction : float or None
+        The part of `statistic` that no change of the marginals explains: the divergence of
+        the current joint from the reference's dependence rescaled to the current marginals.
+        Zero when only the marginals moved; ``statistic = interaction + marginal_part``.
+    marginal_part : float or None
+        The rest of `statistic`: what the marginals' moves alone explain.
+    marginal_x, conditional_y : float or None
+        The chain rule: ``statistic = marginal_x + conditional_y``, ``D(P_X ‖ Q_X)`` and
+        ``Σ_x P(x) D(P_{Y|x} ‖ Q_{Y|x})``.
+    marginal_y : float or None
+        ``D(P_Y ‖ Q_Y)`` on the pair's bins.
+    pvalue : float or None
+        G-test of homogeneous association on the raw counts (chi-square with `dof`).
+    pvalue_adjusted : float or None
+        Adjusted across the report's pairs (Benjamini–Hochberg).
+    dof : int
+        Degrees of freedom of the test.
+    threshold : float
+        Smallest interaction that counts as drift (half of it warns).
+    mutual_information_reference, mutual_information_current : float or None
+        Dependence of X and Y on each side (plug-in, raw counts), in the report's unit.
+    n_reference, n_current : int
+        Rows counted on each side.
+    x_labels, y_labels : tuple of str
+        The 2-D bins: groups of X (rows) and of Y (columns).
+    reference_counts, current_counts : tuple of tuple of int
+        Raw counts per cell.
+    contributions : tuple of tuple of float
+        Per-cell terms of `interaction` (they sum to it); positive where the current holds
+        more rows than the reference's dependence predicts.
+    explanations : tuple of str
+        Sentences on the dependence and the cells that moved most.
+    reason : str or None
+        Why the pair was skipped.
+    """
+
+    columns: tuple[str, str]
+    status: str
+    drifted: bool
+    statistic: float | None
+    interaction: float | None
+    marginal_part: float | None
+    marginal_x: float | None
+    marginal_y: float | None
+    conditional_y: float | None
+    pvalue: float | None
+    pvalue_adjusted: float | None
+    dof: int
+    threshold: float
+    mutual_information_reference: float | None
+    mutual_information_current: float | None
+    n_reference: int
+    n_current: int
+    x_labels: tuple[str, ...] = ()
+    y_labels: tuple[str, ...] = ()
+    reference_counts: tuple[tuple[int, ...], ...] = ()
+    current_counts: tuple[tuple[int, ...], ...] = ()
+    contributions: tuple[tuple[float, ...], ...] = ()
+    explanations: tuple[str, ...] = ()
+    reason: str | None = None
+
+    def __repr__(self) -> str:
+        def num(v: float | None) -> str:
+            return "—" if v is None else f"{v:.4g}"
+
+        return (
+            f"PairDrift(columns={self.columns!r}, status={self.status!r}, statistic={num(self.statistic)}, "
+            f"interaction={num(self.interaction)}, pvalue={num(self.pvalue)})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python form, strict-JSON safe."""
+        return json_safe({f.name: (list(getattr(self, f.name)) if f.name == "columns" else getattr(self, f.name)) for f in fields(self)})
+
+
+class PairResults(dict):  # type: ignore[type-arg]
+    """``{(x, y): PairDrift}``, looked up in either order: ``pairs[("dewp", "temp")]`` works too."""
+
+    def __missing__(self, key: Any) -> PairDrift:
+        if isinstance(key, tuple) and len(key) == 2 and (key[1], key[0]) in self:
+            return self[(key[1], key[0])]
+        raise KeyError(f"pair {key!r} is not in the report; pairs: {list(self)}")
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        return isinstance(key, tuple) and len(key) == 2 and dict.__contains__(self, (key[1], key[0]))
+
+
+PAIR_FRAME_COLUMNS = (
+    "status", "drifted", "statistic", "interaction", "marginal_part", "marginal_x", "conditional_y", "pvalue",
+    "pvalue_adjusted", "dof", "threshold", "mutual_information_reference", "mutual_information_current",
+    "n_reference", "n_current", "reason",
+)  # fmt: skip
+
+
+def _trim(ref: NDArray[np.int64], cur: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Rows and columns holding any count on either side (the others are no bins of this data)."""
+    both = ref + cur
+    return both.sum(axis=1) > 0, both.sum(axis=0) > 0
+
+
+def score_pair(
+    reference: PairCounts, current: PairCounts, prof: ReferenceProfile, *, smoothing: float, base: float, threshold: float
+) -> PairDrift:
+    """Score one pair; its status is decided once every pair's p-value is known."""
+    unit = math.log(base)
+    a, b = reference.columns
+    ref_full, cur_full = reference.table, current.table
+    rows, cols = _trim(ref_full, cur_full)
+    ref, cur = ref_full[np.ix_(rows, cols)], cur_full[np.ix_(rows, cols)]
+    parts = chain_rule(cur, ref, smoothing=smoothing)
+    terms = interaction_terms(cur, ref, smoothing=smoothing)
+    _, dof, pvalue = association_test(cur, ref)
+    x_labels = tuple(np.asarray(group_labels(prof[a], reference.groups[0]), dtype=object)[rows])
+    y_labels = tuple(np.asarray(group_labels(prof[b], reference.groups[1]), dtype=object)[cols])
+    mi_ref, mi_cur = mutual_information(ref), mutual_information(cur)
+    return PairDrift(
+        columns=(a, b), status="ok", drifted=False, statistic=parts.joint / unit, interaction=parts.interaction / unit,
+        marginal_part=parts.marginal_part / unit, marginal_x=parts.marginal_x / unit, marginal_y=parts.marginal_y / unit,
+        conditional_y=parts.conditional_y / unit, pvalue=pvalue, pvalue_adjusted=None, dof=dof, threshold=threshold,
+        mutual_information_reference=mi_ref / unit, mutual_information_current=mi_cur / unit,
+        n_reference=int(ref.sum()), n_current=int(cur.sum()), x_labels=x_labels, y_labels=y_labels,
+        reference_counts=tuple(tuple(int(v) for v in r) for r in ref),
+        current_counts=tuple(tuple(int(v) for v in r) for r in cur),
+        contributions=tuple(tuple(float(v) / unit for v in r) for r in terms),
+        explanations=explain_pair((a, b), ref, cur, terms, x_labels, y_labels, mi_ref, mi_cur),
+    )  # fmt: skip
+
+
+def _cell(a: str, b: str, x: str, y: str) -> str:
+    def side(name: str, label: str) -> str:
+        if label == "(missing)":
+            return f"{name} missing"
+        if label == "(other values)":
+            return f"{name} other values"
+        ranged = label[:1] in "([" and ", " in label
+        return f"{name} in {label}" if ranged else f"{name} = {label}"
+
+    return f"({side(a, x)}, {side(b, y)})"
+
+
+def explain_pair(
+    columns: tuple[str, str],
+    ref: NDArray[np.int64],
+    cur: NDArray[np.int64],
+    terms: NDArray[np.float64],
+    x_labels: Sequence[str],
+    y_labels: Sequence[str],
+    mi_ref: float,
+    mi_cur: float,
+    *,
+    n_cells: int = 2,
+) -> tuple[str, ...]:
+    """The dependence on both sides in words, then the cells whose share moved most against
+    what the reference's dependence predicts (largest interaction terms), raw shares.
+
+    Examples
+    --------
+    >>> ref = np.array([[45, 5], [5, 45]]); cur = np.array([[25, 25], [25, 25]])
+    >>> explain_pair(("a", "b"), ref, cur, np.array([[-1.0, 2.0], [0.0, 0.0]]), ["low", "high"], ["low", "high"],
+    ...              0.37, 0.0)[1]
+    'in the current data the cells (a = low, b = high) rose from 5.0% to 25.0%'
+    """
+    a, b = columns
+    n_ref, n_cur = max(int(ref.sum()), 1), max(int(cur.sum()), 1)
+    out = [
+        f"{a} and {b} were {dependence_word(mi_ref)} related in the reference (mutual information {mi_ref:.3g} nats), "
+        f"{dependence_word(mi_cur)} in the current data ({mi_cur:.3g} nats)"
+    ]
+    order = np.argsort(-np.abs(terms), axis=None, kind="stable")
+    for flat in order:
+        if len(out) > n_cells:
+            break
+        i, j = np.unravel_index(int(flat), terms.shape)
+        before, after = ref[i, j] / n_ref, cur[i, j] / n_cur
+        if abs(after - before) < _MIN_CHANGE:
+            continue
+        verb = "rose" if after > before else "fell"
+        out.append(f"in the current data the cells {_cell(a, b, x_labels[i], y_labels[j])} {verb} from {before:.1%} to {after:.1%}")
+    return tuple(out)
+
+
+def _skipped(pair: PairCounts, reason: str, threshold: float) -> PairDrift:
+    return PairDrift(
+        columns=pair.columns, status="skipped", drifted=False, statistic=None, interaction=None, marginal_part=None,
+        marginal_x=None, marginal_y=None, conditional_y=None, pvalue=None, pvalue_adjusted=None, dof=0,
+        threshold=threshold, mutual_information_reference=None, mutual_information_current=None,
+        n_reference=pair.n_rows, n_current=0, reason=reason,
+    )  # fmt: skip
+
+
+def select_pairs(prof: ReferenceProfile, pairs: Any) -> tuple[PairCounts, ...]:
+    """The profile's pair counts that `pairs` asks for (None or "auto": all of them)."""
+    if pairs is None or (isinstance(pairs, str) and pairs == "auto"):
+        return prof.pairs
+    if isinstance(pairs, str):
+        raise ValueError(f"`pairs` must be 'auto' or a sequence of (column, column) pairs, got {pairs!r}")
+    held = {p.columns: p for p in prof.pairs}
+    chosen = []
+    for key in dict.fromkeys(_pair_key(p) for p in pairs):
+        found = held.get(key) or held.get((key[1], key[0]))
+        if found is None:
+            raise ColumnError(
+                key[0], f"the profile holds no pair counts for {key!r}; build it with kd.profile(reference, pairs=[{key!r}])"
+            )
+        chosen.append(found)
+    return tuple(chosen)
+
+
+def attach_pairs(
+    report: DriftReport,
+    prof: ReferenceProfile,
+    current: Any,
+    table: CountTable | None,
+    pairs: Any,
+    opts: CompareOptions,
+) -> DriftReport:
+    """The report with its pairs scored and decided (Benjamini–Hochberg across pairs).
+
+    `current` is the current DataFrame, or a profile of it holding pair counts
+    (``prof.count(chunk)`` merged over chunks).
+    """
+    from .profile import ReferenceProfile
+
+    if pairs is not None and not (isinstance(pairs, str) and pairs == "auto") and not prof.pairs:
+        select_pairs(prof, pairs)
+    if pairs == "auto" and not prof.pairs:
+        raise ValueError("`pairs`: the profile holds no pair counts; build it with kd.profile(reference, pairs='auto')")
+    chosen = select_pairs(prof, pairs)
+    if not chosen:
+        return report
+    threshold = (opts.min_effect if opts.min_effect is not None else PAIR_MIN_EFFECT / math.log(opts.base))
+    problems = {c.name: c.reason or c.problem for c in table.columns.values() if c.problem is not None} if table is not None else {}
+    countable = [p for p in chosen if not any(c in problems for c in p.columns)]
+    if isinstance(current, ReferenceProfile):
+        held = {p.columns: p for p in current.pairs}
+        counted = []
+        for p in countable:
+            other = held.get(p.columns)
+            if other is None or other.groups != p.groups:
+                raise ValueError(
+                    f"`current`: its profile holds no pair counts for {p.columns!r} in the reference's 2-D bins; "
+                    "count it with reference_profile.count(data)"
+                )
+            counted.append(other)
+    elif isinstance(current, pd.DataFrame):
+        counted = list(count_pairs(current, prof, countable))
+    else:
+        raise ValueError(
+            "`pairs` needs the current rows (a DataFrame) or a profile of them (reference_profile.count(data)); "
+            "a CountTable holds column counts only"
+        )
+    by_key = dict(zip((p.columns for p in countable), counted))
+    results = []
+    for pair in chosen:
+        if pair.columns in by_key:
+            results.append(score_pair(pair, by_key[pair.columns], prof, smoothing=opts.smoothing, base=opts.base, threshold=threshold))
+        else:
+            reason = "; ".join(str(problems[c]) for c in pair.columns if c in problems)
+            results.append(_skipped(pair, f"not compared: {reason}", threshold))
+    scored = [i for i, r in enumerate(results) if r.pvalue is not None]
+    adjusted = adjust_pvalues([float(results[i].pvalue or 0.0) for i in scored], PAIR_CORRECTION)
+    for i, p_adj in zip(scored, adjusted):
+        r = results[i]
+        significant = float(p_adj) < opts.alpha
+        size = float(r.interaction or 0.0)
+        status = "drift" if significant and size >= r.threshold else "warn" if significant and size >= r.threshold / 2 else "ok"
+        results[i] = replace(r, status=status, drifted=status == "drift", pvalue_adjusted=float(p_adj))
+    decided = PairResults((r.columns, r) for r in results)
+    return replace(report, pairs=decided, drifted=report.drifted or any(r.drifted for r in results))
+
+
+def pairs_frame(pairs: Mapping[tuple[str, str], PairDrift]) -> pd.DataFrame:
+    """One row per pair, indexed by (x, y)."""
+    rows = [{"x": k[0], "y": k[1], **{name: getattr(p, name) for name in PAIR_FRAME_COLUMNS}} for k, p in pairs.items()]
+    frame = pd.DataFrame(rows, columns=["x", "y", *PAIR_FRAME_COLUMNS])
+    return frame.set_index(["x", "y"])

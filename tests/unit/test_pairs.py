@@ -1,0 +1,402 @@
+"""Joint drift of column pairs: 2-D bins, the chain rule, profiles with pairs, reports.
+
+Every number a report prints for a pair is checked here against an independent computation
+(scipy.stats.entropy on the same counts).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import entropy
+
+import kl_drift as kd
+from kl_drift._core.pairs import (
+    PairCounts,
+    association_test,
+    chain_rule,
+    coarsen,
+    interaction_terms,
+    marginal_fit,
+    mutual_information,
+    pair_groups,
+)
+from kl_drift._engines.pandas import count_column
+from kl_drift.pairs import PairResults, column_codes
+
+
+def _related(n: int, seed: int, noise: float = 0.4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame(
+        {
+            "x": x,
+            "y": x + noise * rng.normal(size=n),
+            "c": np.where(x + 0.5 * rng.normal(size=n) > 0, "high", "low"),
+            "z": rng.exponential(size=n),
+        }
+    )
+
+
+def _decoupled(frame: pd.DataFrame, column: str, seed: int = 1) -> pd.DataFrame:
+    """The same values, each column's own distribution unchanged, the dependence broken."""
+    out = frame.copy()
+    out[column] = out[column].sample(frac=1.0, random_state=seed).to_numpy()
+    return out
+
+
+def _smoothed(table: np.ndarray, a: float = 0.5) -> np.ndarray:
+    return (table + a) / (table.sum() + a * table.size)
+
+
+# ---------------------------------------------------------------- 2-D bins
+
+
+@pytest.mark.parametrize(
+    "series",
+    [
+        pd.Series([0.5, 1.5, np.nan, 2.5, -np.inf, np.inf, 1.0] * 30),
+        pd.Series(np.arange(200) % 7, dtype="int64"),
+        pd.Series(["a", "b", None, "c", "a"] * 30),
+        pd.Series(pd.date_range("2020-01-01", periods=150, freq="h", tz="UTC")),
+        pd.Series(pd.array([1, None, 3, 40, 5] * 30, dtype="Int64")),
+        pd.Series([True, False, None] * 40, dtype=object),
+    ],
+    ids=["float", "discrete-int", "text", "datetime-tz", "nullable-int", "bool"],
+)
+def test_row_codes_count_like_the_engine(series):
+    """A row's bin in a pair is the bin the pandas engine counts it in."""
+    prof = kd.profile(series.rename("v").to_frame(), discrete_threshold=3)
+    col = prof["v"]
+    shifted = series.sample(frac=1.0, replace=True, random_state=3).reset_index(drop=True).rename("v")
+    for data in (series.rename("v"), shifted):
+        codes = column_codes(data, col)
+        expected = count_column(data, col.bins, "v").counts
+        assert tuple(np.bincount(codes, minlength=col.bins.n_bins)) == expected
+
+
+def test_row_codes_of_unseen_and_iso_text():
+    prof = kd.profile(pd.DataFrame({"t": ["2020-01-01T00:00", "2020-01-02T00:00", "2020-01-03T00:00"] * 20, "c": ["a", "b"] * 30}))
+    current = pd.DataFrame({"t": ["2019-12-01T00:00", None, "2020-01-02T12:00"] * 5, "c": ["a", "zz", None] * 5})
+    for name in ("t", "c"):
+        codes = column_codes(current[name], prof[name])
+        assert tuple(np.bincount(codes, minlength=prof[name].bins.n_bins)) == count_column(current[name], prof[name].bins, name).counts
+
+
+def test_groups_per_column_follow_the_sample_size():
+    assert [pair_groups(n) for n in (0, 80, 180, 320, 500, 10**7)] == [2, 2, 3, 4, 5, 5]
+
+
+def test_coarsen_numeric_keeps_bins_in_order_and_mass_balanced():
+    counts = [0, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 0, 4]
+    groups = coarsen(counts, ordered=True, groups=5)
+    assert groups == (0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 4, 5)
+    assert list(groups[:-1]) == sorted(groups[:-1])
+    mass = np.bincount(groups[:-1], weights=counts[:-1])
+    assert mass.tolist() == [20.0] * 5
+
+
+def test_coarsen_categorical_keeps_the_most_frequent():
+    # categories a, b, c, d (counts 5, 50, 30, 2), (other) 7, (unseen) 0, (missing) 1
+    groups = coarsen([5, 50, 30, 2, 7, 0, 1], ordered=False, n_categories=4, groups=3)
+    assert groups == (2, 0, 1, 2, 2, 2, 3)
+
+
+# ---------------------------------------------------------------- the maths
+
+
+def _random_tables(seed: int, n: int = 50):
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        shape = (int(rng.integers(2, 7)), int(rng.integers(2, 7)))
+        yield rng.integers(0, 60, size=shape), rng.integers(0, 60, size=shape), float(rng.choice([0.5, 1.0, 0.1]))
+
+
+def test_chain_rule_holds_on_smoothed_counts():
+    for cur, ref, a in _random_tables(0):
+        parts = chain_rule(cur, ref, smoothing=a)
+        p, q = _smoothed(cur, a), _smoothed(ref, a)
+        assert parts.joint == pytest.approx(entropy(p.ravel(), q.ravel()), rel=1e-12, abs=1e-15)
+        assert parts.marginal_x == pytest.approx(entropy(p.sum(axis=1), q.sum(axis=1)), rel=1e-12, abs=1e-15)
+        assert parts.marginal_y == pytest.approx(entropy(p.sum(axis=0), q.sum(axis=0)), rel=1e-12, abs=1e-15)
+        conditional = sum(p[i].sum() * entropy(p[i] / p[i].sum(), q[i] / q[i].sum()) for i in range(p.shape[0]))
+        assert parts.conditional_y == pytest.approx(conditional, rel=1e-12, abs=1e-15)
+        assert abs(parts.joint - (parts.marginal_x + parts.conditional_y)) <= 1e-12
+
+
+def test_interaction_is_the_divergence_from_the_reference_dependence_at_current_marginals():
+    for cur, ref, a in _random_tables(1):
+        parts = chain_rule(cur, ref, smoothing=a)
+        p, q = _smoothed(cur, a), _smoothed(ref, a)
+        fitted = marginal_fit(q, p.sum(axis=1), p.sum(axis=0))
+        # Q* has the current marginals and the reference's odds ratios (log Q*/Q is r(x) + c(y)).
+        np.testing.assert_allclose(fitted.sum(axis=1), p.sum(axis=1), rtol=0, atol=1e-13)
+        np.testing.assert_allclose(fitted.sum(axis=0), p.sum(axis=0), rtol=0, atol=1e-13)
+        log_ratio = np.log(fitted / q)
+        double_diff = log_ratio - log_ratio[:, :1] - log_ratio[:1, :] + log_ratio[0, 0]
+        assert np.abs(double_diff).max() < 1e-9
+        assert parts.interaction == pytest.approx(entropy(p.ravel(), fitted.ravel()), rel=1e-10, abs=1e-14)
+        assert parts.marginal_part == pytest.approx(entropy(fitted.ravel(), q.ravel()), rel=1e-10, abs=1e-14)
+        assert parts.interaction >= 0
+        assert abs(parts.joint - (parts.interaction + parts.marginal_part)) <= 1e-12
+        assert interaction_terms(cur, ref, smoothing=a).sum() == pytest.approx(parts.interaction, abs=1e-13)
+
+
+def test_interaction_is_zero_when_only_the_marginals_moved():
+    ref = np.array([[40.0, 10.0], [20.0, 30.0]])
+    # Same odds ratio, other margins: rescaled rows and columns.
+    cur = ref * np.array([[2.0], [0.5]]) * np.array([[1.0, 3.0]])
+    parts = chain_rule(cur, ref, smoothing=0.0)
+    assert parts.interaction == pytest.approx(0.0, abs=1e-12)
+    assert parts.joint > 0.1
+    assert association_test(cur.round(), ref)[2] > 0.5
+
+
+def test_mutual_information_matches_entropy():
+    for table, _, _ in _random_tables(2, 20):
+        p = table / table.sum()
+        independent = np.outer(p.sum(axis=1), p.sum(axis=0))
+        assert mutual_information(table) == pytest.approx(entropy(p.ravel(), independent.ravel()), rel=1e-12, abs=1e-15)
+
+
+def test_association_test_on_a_textbook_table():
+    # With one sample scaled from the other the dependence is identical: G = 0.
+    ref = np.array([[30, 10], [10, 30]])
+    g, dof, p = association_test(ref * 2, ref)
+    assert (round(g, 9), dof, p) == (0.0, 1, 1.0)
+    # Opposite dependence: G equals the closed form for 2x2x2 with these symmetric counts.
+    g, dof, p = association_test(ref[::-1], ref)
+    fit = np.full((2, 2, 2), 20.0)
+    observed = np.stack([ref[::-1], ref]).astype(float)
+    assert g == pytest.approx(2 * np.sum(observed * np.log(observed / fit)), rel=1e-9)
+    assert dof == 1 and p < 1e-10
+
+
+# ---------------------------------------------------------------- compare
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return _related(4000, 0)
+
+
+def test_decoupled_pair_drifts_while_its_columns_stay_ok(reference):
+    current = _decoupled(_related(4000, 9), "y")
+    report = kd.compare(reference, current, pairs=[("x", "y")])
+    assert report["x"].status == "ok" and report["y"].status == "ok"
+    pair = report.pairs[("x", "y")]
+    assert pair.drifted and pair.status == "drift"
+    assert pair.interaction > 0.5 and pair.pvalue < 1e-12
+    assert report.drifted
+    assert report.pairs[("y", "x")] is pair
+    assert ("y", "x") in report.pairs and ("x", "z") not in report.pairs
+
+
+def test_unchanged_dependence_is_ok(reference):
+    report = kd.compare(reference, _related(4000, 5), pairs="auto")
+    assert report.pairs, "auto picks the related pairs"
+    assert ("x", "y") in report.pairs and ("x", "z") not in report.pairs
+    assert not any(p.drifted for p in report.pairs.values())
+    assert not report.drifted
+
+
+def test_only_marginal_moves_leave_the_interaction_small(reference):
+    current = _related(4000, 6)
+    current["x"] = current["x"] + 1.0
+    current["y"] = current["y"] + 1.0
+    report = kd.compare(reference, current, pairs=[("x", "y")])
+    pair = report.pairs[("x", "y")]
+    assert report["x"].drifted and report["y"].drifted
+    assert pair.statistic > 0.3
+    assert pair.interaction < 0.1 * pair.statistic
+
+
+def test_every_printed_number_of_a_pair(reference):
+    current = _decoupled(_related(4000, 7), "c")
+    report = kd.compare(reference, current, pairs=[("x", "c")], min_effect=0.001)
+    pair = report.pairs[("x", "c")]
+    ref = np.array(pair.reference_counts, dtype=float)
+    cur = np.array(pair.current_counts, dtype=float)
+    p, q = _smoothed(cur), _smoothed(ref)
+    fitted = marginal_fit(q, p.sum(axis=1), p.sum(axis=0))
+    assert pair.statistic == pytest.approx(entropy(p.ravel(), q.ravel()), rel=1e-12)
+    assert pair.interaction == pytest.approx(entropy(p.ravel(), fitted.ravel()), rel=1e-10)
+    assert pair.marginal_part == pytest.approx(entropy(fitted.ravel(), q.ravel()), rel=1e-10)
+    assert pair.marginal_x == pytest.approx(entropy(p.sum(axis=1), q.sum(axis=1)), rel=1e-12)
+    assert pair.marginal_y == pytest.approx(entropy(p.sum(axis=0), q.sum(axis=0)), rel=1e-12)
+    assert pair.statistic == pytest.approx(pair.marginal_x + pair.conditional_y, abs=1e-12)
+    for table, mi in ((ref, pair.mutual_information_reference), (cur, pair.mutual_information_current)):
+        share = table / table.sum()
+        assert mi == pytest.approx(entropy(share.ravel(), np.outer(share.sum(axis=1), share.sum(axis=0)).ravel()), rel=1e-12)
+    assert np.sum(pair.contributions) == pytest.approx(pair.interaction, abs=1e-12)
+    assert pair.n_reference == 4000 and pair.n_current == 4000
+    assert pair.x_labels[-1] != "(missing)", "groups empty on both sides are left out"
+    # The pair's marginals are its columns' counts merged by group.
+    assert ref.sum(axis=0).tolist() == [
+        sum(c for c, label in zip(report["c"].reference_counts, report["c"].bin_labels) if label == lab) for lab in pair.y_labels
+    ]
+    # The explanation's shares are the raw cell shares.
+    first = pair.explanations[0]
+    assert f"({pair.mutual_information_reference:.3g} nats)" in first.replace("mutual information ", "")
+    assert f"({pair.mutual_information_current:.3g} nats)" in first
+    for sentence in pair.explanations[1:]:
+        cells = [(i, j) for i in range(ref.shape[0]) for j in range(ref.shape[1])
+                 if f"x in {pair.x_labels[i]}" in sentence and f"c = {pair.y_labels[j]}" in sentence]  # fmt: skip
+        assert len(cells) == 1
+        i, j = cells[0]
+        assert sentence.endswith(f" from {ref[i, j] / ref.sum():.1%} to {cur[i, j] / cur.sum():.1%}")
+    # Benjamini–Hochberg over one pair is the p-value itself; the p-value is the G-test's.
+    g, dof, pvalue = association_test(cur, ref)
+    assert (pair.pvalue, pair.dof, pair.pvalue_adjusted) == (pvalue, dof, pvalue)
+
+
+def test_pairs_are_adjusted_with_benjamini_hochberg(reference):
+    current = _decoupled(_related(4000, 8), "y")
+    report = kd.compare(reference, current, pairs=[("x", "y"), ("x", "z"), ("y", "c")])
+    raw = [p.pvalue for p in report.pairs.values()]
+    adjusted = kd._core.stats.adjust_pvalues(raw, "bh")
+    assert [p.pvalue_adjusted for p in report.pairs.values()] == adjusted.tolist()
+
+
+def test_pairs_in_frame_and_json(reference):
+    report = kd.compare(reference, _decoupled(_related(4000, 9), "y"), pairs=[("x", "y"), ("x", "c")])
+    frame = report.pairs_to_frame()
+    assert list(frame.index) == [("x", "y"), ("x", "c")]
+    assert frame.loc[("x", "y"), "status"] == "drift"
+    assert frame.loc[("x", "y"), "interaction"] == report.pairs[("x", "y")].interaction
+    data = json.loads(report.to_json())
+    assert [p["columns"] for p in data["pairs"]] == [["x", "y"], ["x", "c"]]
+    assert data["pairs"][0]["interaction"] == report.pairs[("x", "y")].interaction
+    assert "pairs" not in kd.compare(reference, reference).to_dict()
+    assert kd.compare(reference, reference).pairs_to_frame().empty
+
+
+def test_higher_base_reports_bits(reference):
+    current = _decoupled(_related(4000, 9), "y")
+    nats = kd.compare(reference, current, pairs=[("x", "y")]).pairs[("x", "y")]
+    bits = kd.compare(reference, current, pairs=[("x", "y")], base=2).pairs[("x", "y")]
+    assert bits.interaction == pytest.approx(nats.interaction / math.log(2), rel=1e-12)
+
+
+# ---------------------------------------------------------------- profiles
+
+
+def test_profile_keeps_pairs_and_compare_uses_them(reference, tmp_path):
+    prof = kd.profile(reference, pairs="auto")
+    assert prof.settings["pairs"] == "auto"
+    assert all(p.n_rows == len(reference) for p in prof.pairs)
+    path = tmp_path / "ref.json"
+    prof.save(path)
+    data = json.loads(path.read_text())
+    assert data["schema_version"] == 3 and len(data["pairs"]) == len(prof.pairs)
+    loaded = kd.ReferenceProfile.load(path)
+    assert loaded == prof and loaded.pairs == prof.pairs
+    current = _decoupled(_related(4000, 9), "y")
+    report = kd.compare(loaded, current)
+    assert report.pairs[("x", "y")].drifted
+    assert kd.compare(loaded, current, pairs=[("y", "x")]).pairs[("x", "y")] == report.pairs[("x", "y")]
+    # Counts of chunks merge into the counts of the whole.
+    chunks = loaded.count(current.iloc[:1500]).merge(loaded.count(current.iloc[1500:]))
+    assert chunks.pairs == loaded.count(current).pairs
+    merged_report = kd.compare(loaded, chunks)
+    assert merged_report.pairs[("x", "y")].interaction == report.pairs[("x", "y")].interaction
+
+
+def test_profile_without_pairs_stays_schema_2(reference):
+    data = kd.profile(reference).to_dict()
+    assert data["schema_version"] == 2 and "pairs" not in data
+
+
+def test_edited_pair_counts_are_refused(reference, tmp_path):
+    prof = kd.profile(reference, pairs=[("x", "y")])
+    data = prof.to_dict()
+    data["pairs"][0]["counts"][0][0] += 1
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(kd.ProfileFormatError, match="checksum mismatch"):
+        kd.ReferenceProfile.load(path)
+    data = prof.to_dict()
+    data["pairs"][0]["groups"][0] = data["pairs"][0]["groups"][0][:-1]
+    from kl_drift.profile import _checksum
+
+    data["checksum"] = _checksum(data["columns"], data["n_rows"], data["pairs"])
+    with pytest.raises(kd.ProfileFormatError, match="pair .*column 'x' needs one group per bin"):
+        kd.ReferenceProfile.from_dict(data)
+
+
+def test_merging_profiles_with_other_pairs_fails(reference):
+    a = kd.profile(reference, pairs=[("x", "y")])
+    with pytest.raises(kd.IncompatibleProfilesError, match="different pairs"):
+        a.merge(a.count(reference).__class__(a.columns, a.n_rows, settings=a.settings))
+
+
+def test_pair_counts_merge_cell_by_cell():
+    a = PairCounts(("x", "y"), ((0, 1, 2), (0, 1)), ((1, 2), (3, 4), (0, 0)))
+    assert a.merge(a).counts == ((2, 4), (6, 8), (0, 0))
+    with pytest.raises(ValueError, match="different 2-D bins"):
+        a.merge(PairCounts(("x", "y"), ((0, 0, 1), (0, 1)), ((1, 2), (3, 4))))
+    with pytest.raises(ValueError, match="shape"):
+        PairCounts(("x", "y"), ((0, 1, 2), (0, 1)), ((1, 2),))
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_bad_pairs_options_name_the_problem(reference):
+    with pytest.raises(ValueError, match="`pairs` must be 'auto' or a sequence"):
+        kd.profile(reference, pairs="all")
+    with pytest.raises(ValueError, match="`pairs` must be 'auto' or a sequence"):
+        kd.profile(reference, pairs=["x"])
+    with pytest.raises(kd.ColumnError, match="'nope'.*not a profiled column"):
+        kd.profile(reference, pairs=[("x", "nope")])
+    with pytest.raises(kd.ColumnError, match="paired with itself"):
+        kd.profile(reference, pairs=[("x", "x")])
+    with pytest.raises(ValueError, match="`max_pairs` must be a non-negative integer"):
+        kd.profile(reference, pairs="auto", max_pairs=-1)
+
+
+def test_pairs_the_profile_lacks(reference):
+    prof = kd.profile(reference)
+    with pytest.raises(kd.ColumnError, match="holds no pair counts for \\('x', 'y'\\)"):
+        kd.compare(prof, reference, pairs=[("x", "y")])
+    with pytest.raises(ValueError, match="holds no pair counts; build it with kd.profile"):
+        kd.compare(prof, reference, pairs="auto")
+
+
+def test_count_tables_hold_no_pairs(reference):
+    prof = kd.profile(reference, pairs=[("x", "y")])
+    table = kd.count(prof, reference)
+    assert kd.compare(prof, table).pairs == {}
+    with pytest.raises(ValueError, match="a CountTable holds column counts only"):
+        kd.compare(prof, table, pairs="auto")
+
+
+def test_a_mismatched_column_skips_its_pairs(reference):
+    prof = kd.profile(reference, pairs=[("x", "y"), ("x", "z")])
+    current = reference.assign(y=["text"] * len(reference))
+    report = kd.compare(prof, current)
+    assert report["y"].status == "type_mismatch"
+    skipped = report.pairs[("x", "y")]
+    assert skipped.status == "skipped" and not skipped.drifted and "column 'y'" in skipped.reason
+    assert report.pairs[("x", "z")].status == "ok"
+
+
+def test_auto_leaves_out_identifiers_and_independent_columns():
+    rng = np.random.default_rng(4)
+    n = 3000
+    x = rng.normal(size=n)
+    frame = pd.DataFrame({"id": [f"row{i}" for i in range(n)], "x": x, "y": -x + 0.2 * rng.normal(size=n), "noise": rng.normal(size=n)})
+    prof = kd.profile(frame, pairs="auto")
+    assert prof["id"].identifier is not None
+    assert [p.columns for p in prof.pairs] == [("x", "y")]
+    assert kd.profile(frame, pairs="auto", max_pairs=0).pairs == ()
+
+
+def test_pair_results_mapping():
+    results = PairResults()
+    with pytest.raises(KeyError, match="pair \\('a', 'b'\\) is not in the report"):
+        results[("a", "b")]
