@@ -8,14 +8,14 @@ file names) with `html.escape`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from html import escape
 
 from .._version import __version__
 from ..report import ColumnDrift, DriftReport
 from . import _format as fmt
 from .history import HistoryRow
-from .svg import COLORS, TrendPoint, bar_chart, line_chart
+from .svg import COLORS, bar_chart
+from .timeline import TIMELINE_CSS, PeriodPoint, first_drifted, heatmap, trend_chart
 
 __all__ = ["render_html", "render_history_html"]
 
@@ -263,23 +263,40 @@ def render_history_html(rows: Sequence[HistoryRow], *, source: str, title: str =
         "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in facts),
         "</table></section>",
     ]
-    for i, (name, history) in enumerate(by_column.items()):
-        last = history[-1]
-        unit = escape(last.unit)
-        points = [
-            TrendPoint(
-                datetime.fromisoformat(r.when), r.statistic, r.threshold, r.warn_threshold, r.status,
+    # Runs are the periods of the shared timeline renderer: a heatmap of columns × runs and a
+    # trend chart per column, as on a `compare_over_time` page.
+    by_date = len({row.when[:10] for row in rows}) == len({row.when for row in rows})
+    label_of = {row.when: row.when[:10] if by_date else row.when[:19].replace("T", " ") for row in rows}
+    runs_in_order = list(dict.fromkeys(row.when for row in sorted(rows, key=lambda r: r.when)))
+    points = {
+        name: [
+            PeriodPoint(
+                label_of[r.when], r.statistic, r.threshold, r.warn_threshold, r.status, r.drifted,
                 note=f"current: {r.current_source}",
             )
             for r in history
-        ]  # fmt: skip
+        ]
+        for name, history in by_column.items()
+    }  # fmt: skip
+    if rows:
+        # A column missing from a run is a gap; of two runs on the same date, the later shows.
+        grid = {}
+        for name, history in by_column.items():
+            per_run = {r.when: p for r, p in zip(history, points[name])}
+            grid[name] = [per_run.get(when, PeriodPoint(label_of[when], None, None, None, "empty")) for when in runs_in_order]
+        body.append(f'<style>{TIMELINE_CSS}</style><section id="heatmap"><h2>Columns × runs</h2>{heatmap(grid)}</section>')
+    for i, (name, history) in enumerate(by_column.items()):
+        last = history[-1]
+        unit = escape(last.unit)
         drifted_runs = sum(r.drifted for r in history)
+        first = first_drifted(points[name])
         body.append(
             f'<section class="column" id="col-{i}"><h3>{escape(name)} {_badge(last.status)}</h3>'
             f"<p>Latest score {fmt.number(last.statistic)} {unit} (threshold {fmt.number(last.threshold)}) on "
-            f'{escape(last.when[:19])} UTC · drifted in {drifted_runs} of {len(history)} runs · latest current: '
-            f'<span class="mono">{escape(last.current_source)}</span></p>'
-            + line_chart(points, title=f"Score of {name} per run against its thresholds")
+            f'{escape(last.when[:19])} UTC · drifted in {drifted_runs} of {len(history)} runs'
+            + (f" (first on {escape(first)})" if first else "")
+            + f' · latest current: <span class="mono">{escape(last.current_source)}</span></p>'
+            + trend_chart(points[name], title=f"Score of {name} per run against its thresholds")
             + "</section>"
         )
     if not rows:

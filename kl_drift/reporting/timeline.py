@@ -49,6 +49,9 @@ table.heat th.col { text-align: right; padding-right: 8px; font-weight: 500; whi
 table.heat td { width: 14px; min-width: 6px; height: 18px; text-align: center; font-size: 10px; line-height: 18px;
                 color: #fff; border: 1px solid #f2f2f2; }
 table.heat td.gap { color: #555; }
+table.heat.dense td { width: 4px; min-width: 3px; font-size: 0; border-width: 0; }
+table.heat td.drifted { box-shadow: inset 0 -4px 0 #1d1d1f; }
+table.heat th.period { overflow: hidden; }
 table.heat th.period { font-weight: 400; font-size: 10px; color: #555; text-align: left; white-space: nowrap; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 6px; border-radius: 3px; font-size: 12px; }
 """
@@ -116,27 +119,35 @@ def _tip(p: PeriodPoint) -> str:
     return text + (f" · {p.note}" if p.note else "")
 
 
-def _cell(p: PeriodPoint) -> str:
+def _cell(p: PeriodPoint, top: float) -> str:
     tip = escape(_tip(p))
     if p.gap:
         background, mark, _ = _GAP_STYLE[p.status]
         return f'<td class="gap" style="background:{background}" title="{tip}">{escape(mark)}</td>'
     if not p.scored:
         return f'<td style="background:{COLORS.get(p.status, COLORS["axis"])}" title="{tip}">{_UNSCORED_MARK}</td>'
-    # Colour by the score as a share of the drift threshold, saturating at twice it: a row
-    # reads "how close to the line", whatever the column's own threshold.
-    ratio = p.statistic / p.threshold if p.threshold and p.statistic is not None else (1.0 if p.drifted else 0.0)
-    alpha = min(max(ratio, 0.0), 2.0) / 2.0
-    mark = "●" if p.drifted else ""
-    color = "#fff" if alpha > 0.45 else "#333"
-    return (
-        f'<td style="background:rgba(198,40,40,{alpha:.3f});color:{color}" title="{tip}">{mark}</td>'
-    )
+    shade = min(max(p.statistic / top, 0.0), 1.0) if top > 0 else 0.0  # type: ignore[operator]
+    color = "#fff" if shade > 0.45 else "#333"
+    marked = ' class="drifted"' if p.drifted else ""
+    return f'<td{marked} style="background:rgba(198,40,40,{shade:.3f});color:{color}" title="{tip}">{"●" if p.drifted else ""}</td>'
+
+
+def _scale(points: Sequence[PeriodPoint]) -> float:
+    """A column's colour scale: its highest score, or its drift threshold if higher.
+
+    Per column, because scores of different columns (bins, sizes) are not on one scale, and
+    not the threshold alone: with ``threshold="auto"`` the threshold is the minimum effect,
+    which the noise of a small period exceeds, and every cell would be saturated.
+    """
+    scores = [p.statistic for p in points if p.scored]
+    levels = [p.threshold for p in points if p.threshold is not None and math.isfinite(p.threshold)]
+    return max([*scores, *levels, 0.0])  # type: ignore[type-var]
 
 
 def heatmap(columns: Mapping[str, Sequence[PeriodPoint]], *, title: str = "Score per column and period") -> str:
     """A heatmap of columns × periods as an HTML table (no script): colour = score relative to
-    the drift threshold, ● where drifted, × where a column could not be compared.
+    the column's highest score (or its threshold if higher), ● where drifted, × where a
+    column could not be compared.
 
     Examples
     --------
@@ -151,23 +162,25 @@ def heatmap(columns: Mapping[str, Sequence[PeriodPoint]], *, title: str = "Score
     # Label every period when there are few, else about 12 evenly spaced ones.
     every = max(1, math.ceil(len(labels) / 12))
     head = "".join(
-        f'<th class="period" title="{escape(label)}">{escape(label) if i % every == 0 else ""}</th>'
+        f'<th class="period" colspan="{min(every, len(labels) - i)}" title="{escape(label)}">{escape(label)}</th>'
         for i, label in enumerate(labels)
+        if i % every == 0
     )
     rows = []
     for name, points in columns.items():
-        rows.append(f'<tr><th class="col" title="{escape(name)}">{escape(name)}</th>{"".join(_cell(p) for p in points)}</tr>')
+        top = _scale(points)
+        rows.append(f'<tr><th class="col" title="{escape(name)}">{escape(name)}</th>{"".join(_cell(p, top) for p in points)}</tr>')
     legend = (
         '<p class="legend muted">'
         '<span style="background:rgba(198,40,40,0.1)">low score</span>'
-        '<span style="background:rgba(198,40,40,0.5);color:#fff">at the threshold</span>'
-        '<span style="background:rgba(198,40,40,1);color:#fff">● drifted</span>'
+        '<span style="background:rgba(198,40,40,1);color:#fff">the column\'s highest score</span>'
+        '<span style="background:rgba(198,40,40,0.5);color:#fff">● drifted</span>'
         + "".join(f'<span style="background:{bg}">{escape(mark) or "&nbsp;"} {escape(text)}</span>'
                   for bg, mark, text in _GAP_STYLE.values())
         + f'<span style="background:{COLORS["drift"]};color:#fff">{_UNSCORED_MARK} not compared</span></p>'
     )  # fmt: skip
     return (
-        f'<div class="heat-wrap"><table class="heat" aria-label="{escape(title)}"><thead><tr><th></th>{head}</tr></thead>'
+        f'<div class="heat-wrap"><table class="heat{" dense" if len(labels) > 60 else ""}" aria-label="{escape(title)}"><thead><tr><th></th>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>{legend}"
     )
 
