@@ -492,9 +492,9 @@ def compare_over_time(
         "first" (the default) is the first `reference_periods` periods: bins and counts are
         fitted on their rows, and those periods are marked "reference". "previous" is a
         rolling window of the `window` periods before each one: bins are fitted on the
-        first window, and each period's reference counts are the sum of the counts of the
-        periods in its window (counts add), so the first `window` periods are the first
-        reference.
+        whole table (a window's values may lie far from the first window's), and each
+        period's reference counts are the sum of the counts of the periods in its window
+        (counts add); the first `window` periods are the first reference.
     reference_periods : int, default 1
         Periods in the "first" reference.
     window : int, optional
@@ -629,8 +629,9 @@ def compare_over_time(
         window_size = _check_count("window", window)
         if window_size >= n_periods:
             raise ValueError(f"`window` ({window_size} periods) is not shorter than the data ({n_periods} periods)")
-        ref_rows = frame.take(order[bounds[1] : bounds[window_size + 1]])
-        prof = profile(ref_rows, columns=compared, **profile_options)
+        # Bins from every period: the reference moves, and bins fitted on the first window
+        # alone would pool a later window's values in a tail bin and hide their changes.
+        prof = profile(frame.take(order[bounds[1] :]), columns=compared, **profile_options)
     else:
         raise ValueError(f"`reference` must be a ReferenceProfile, a DataFrame, 'first' or 'previous', got {reference!r}")
 
