@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
+from .._core import kernels
 from .._core.bins import CategoricalBins, NumericBins, count_numeric
 from ..counts import ColumnCounts, merge_unseen
 from .arrow_values import ValueCounter, is_text, keeps_integers, numeric_buffer, to_frame
@@ -187,6 +188,7 @@ def count_files(
     by_array: list[Tally] = []
     by_frame: list[Tally] = []
     workers = max(1, min(len(tallies), _COUNT_THREADS))
+    n_numeric = sum(isinstance(t.column.bins, NumericBins) for t in tallies)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         batches = read_batches(files, [t.name for t in tallies], batch_size=batch_size, dictionary=dictionary, progress=progress)
         for source, batch in batches:
@@ -197,6 +199,8 @@ def count_files(
                 by_frame = [t for t in tallies if t.mode == "frame"]
                 by_array = [t for t in tallies if t.mode != "frame"]
             n_rows += batch.num_rows
+            # A long stream pays for loading the compiled kernels once it has counted enough.
+            kernels.prepare(n_rows * n_numeric)
             _count_batch(pool, workers, batch, by_array, by_frame)
     return {t.name: t.result() for t in tallies}, n_rows
 

@@ -1,0 +1,160 @@
+"""The compiled counting kernels (numba, optional) give exactly the numpy path's counts.
+
+The numpy path (``KL_DRIFT_NO_NUMBA=1``) is the reference: every count, every ``n_inf``,
+every statistic of a report must be the same, bit for bit, on hand-picked edge cases, on
+random data (hypothesis) and on the engines' conformance catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import kl_drift as kd
+from kl_drift._core import kernels
+from kl_drift._core.bins import count_numeric
+from tests.conformance.catalogue import COMPARE_OPTIONS, groups, reference_profile
+
+numba = pytest.importorskip("numba")
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, job):  # noqa: ANN001, ANN202
+    """`job()` on the numpy path, then with the kernels forced on."""
+    monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+    monkeypatch.delenv(kernels.FORCE_ENV, raising=False)
+    assert kernels.count_cumulative(np.zeros(3), np.zeros(1)) is None
+    expected = job()
+    monkeypatch.delenv(kernels.DISABLE_ENV)
+    monkeypatch.setenv(kernels.FORCE_ENV, "1")
+    assert kernels.count_cumulative(np.zeros(3), np.zeros(1)) is not None
+    return expected, job()
+
+
+def _counts(x: np.ndarray, edges: tuple) -> tuple[list[int], int]:
+    counts, n_inf = count_numeric(x, edges)
+    return counts.tolist(), int(n_inf)
+
+
+SPECIALS = np.array([-np.inf, -1.0, -0.0, 0.0, 1e-300, 5e-324, 1.0, 2.5, np.inf, np.nan, np.nan])
+
+
+@pytest.mark.parametrize(
+    "x, edges",
+    [
+        (SPECIALS, (0.0,)),
+        (SPECIALS, (-0.0, 1.0)),
+        (SPECIALS, (-1.0, 0.0, 1e-300, 1.0, 2.5)),
+        (np.repeat(SPECIALS, 1000), (-1.0, -0.0, 2.5)),  # several blocks
+        (np.array([np.nan] * 5), (1.0, 2.0)),
+        (np.array([], dtype=np.float64), (1.0,)),
+        (np.arange(-50, 50, dtype=np.int64), (-10, 0, 0.5, 49)),  # a fractional edge, floored
+        (np.array([-(2**63), 2**53 + 1, 2**63 - 1], dtype=np.int64), (2**53, 2**53 + 1)),
+        (np.linspace(-5, 5, 10_001), tuple(np.linspace(-4, 4, 60))),  # the binary search
+        (np.linspace(-5, 5, 10_001)[::3], (-1.0, 1.0)),  # a strided view
+    ],
+)
+def test_kernel_counts_equal_the_numpy_path(monkeypatch: pytest.MonkeyPatch, x: np.ndarray, edges: tuple) -> None:
+    expected, compiled = _both(monkeypatch, lambda: _counts(x, edges))
+    assert compiled == expected
+
+
+def test_ties_on_edges_land_in_the_lower_bin_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    edges = (1.0, 2.0, 3.0)
+    x = np.array([1.0, 2.0, 3.0, np.nextafter(1.0, 2.0), np.nextafter(3.0, 4.0)])
+    expected, compiled = _both(monkeypatch, lambda: _counts(x, edges))
+    assert compiled == expected == ([1, 2, 1, 1, 0], 0)
+
+
+def test_datetimes_count_as_int64_nanoseconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    ref = pd.DataFrame({"t": pd.date_range("2024-01-01", periods=500, freq="h", tz="UTC")})
+    cur = pd.DataFrame(
+        {"t": pd.Series(pd.date_range("2024-01-05", periods=500, freq="37min", tz="UTC")).where(lambda s: s.index % 7 > 0)}
+    )
+    prof = kd.profile(ref, bins=8)
+    expected, compiled = _both(monkeypatch, lambda: kd.count(prof, cur)["t"])
+    assert compiled == expected
+    assert expected.counts[-1] > 0
+
+
+_FLOATS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_FLOATS, max_size=5000),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=40, unique=True),
+)
+def test_kernel_equals_numpy_on_random_floats(values: list[float], raw_edges: list[float]) -> None:
+    x = np.asarray(values, dtype=np.float64)
+    edges = tuple(sorted(set(raw_edges)))
+    # A hypothesis test cannot take function-scoped fixtures: switch the paths by hand.
+    with pytest.MonkeyPatch.context() as mp:
+        expected, compiled = _both(mp, lambda: _counts(x, edges))
+    assert compiled == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), max_size=3000),
+    st.lists(st.integers(min_value=-(2**62), max_value=2**62), min_size=1, max_size=40, unique=True),
+)
+def test_kernel_equals_numpy_on_random_integers(values: list[int], raw_edges: list[int]) -> None:
+    x = np.asarray(values, dtype=np.int64)
+    edges = tuple(sorted(raw_edges))
+    with pytest.MonkeyPatch.context() as mp:
+        expected, compiled = _both(mp, lambda: _counts(x, edges))
+    assert compiled == expected
+
+
+@pytest.mark.parametrize("group", sorted(groups()))
+def test_conformance_catalogue_is_identical_on_both_paths(monkeypatch: pytest.MonkeyPatch, group: str) -> None:
+    prof = reference_profile(group)
+    current = groups()[group].current
+
+    def report() -> tuple[kd.CountTable, dict]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kd.KlDriftWarning)
+            result = kd.compare(prof, current, **COMPARE_OPTIONS)
+        return kd.count(prof, current), result.to_dict()
+
+    (table_np, report_np), (table_nb, report_nb) = _both(monkeypatch, report)
+    assert table_nb == table_np
+    for a, b in zip(report_np["columns"], report_nb["columns"]):
+        a.pop("created_at", None), b.pop("created_at", None)
+        assert a == b, a["column"]
+    assert any(isinstance(c.bins, kd.NumericBins) for c in prof.columns), "the catalogue exercises numeric bins"
+
+
+def test_small_jobs_do_not_load_numba_and_import_stays_light() -> None:
+    code = (
+        "import json, sys, os\n"
+        f"os.environ.pop({kernels.FORCE_ENV!r}, None)\n"
+        "import kl_drift as kd, pandas as pd\n"
+        "after_import = 'numba' in sys.modules\n"
+        "df = pd.DataFrame({'x': [float(i) for i in range(1000)]})\n"
+        "kd.compare(kd.profile(df), df)\n"
+        "print(json.dumps([after_import, 'numba' in sys.modules]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [False, False]
+
+
+def test_a_big_enough_job_loads_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(kernels.DISABLE_ENV, raising=False)
+    monkeypatch.delenv(kernels.FORCE_ENV, raising=False)
+    monkeypatch.setattr(kernels, "MIN_VALUES", 1000)
+    assert kernels.prepare(999) is kernels.ready()
+    assert kernels.prepare(1000) is True
+    monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+    assert kernels.prepare(10**12) is False and not kernels.ready()
