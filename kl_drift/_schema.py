@@ -70,7 +70,9 @@ class _SketchModel(_Strict):
 
 class _PooledModel(_Strict):
     other_counts: list[NonNegative]
-    unlisted: list[tuple[Annotated[int, Field(ge=1, le=INT64_MAX, strict=True)], NonNegative]]
+    # [r, number of values seen r times]: a list, not a tuple, so that to_dict()'s own output
+    # validates (strict mode takes tuples only from JSON); r >= 1 is checked below.
+    unlisted: list[Annotated[list[NonNegative], Field(min_length=2, max_length=2)]]
     sketch: _SketchModel | None
 
 
@@ -180,6 +182,8 @@ def _pooled(model: _ColumnModel, spec: NumericBins | CategoricalBins, source: st
         raise ProfileFormatError(
             source, f"column {name!r}: {len(pooled.other_counts)} pooled counts for {len(spec.other_values)} pooled values"
         )
+    if any(r < 1 for r, _ in pooled.unlisted):
+        raise ProfileFormatError(source, f"column {name!r}: an unlisted pooled value is seen at least once")
     held = sum(pooled.other_counts) + sum(r * f for r, f in pooled.unlisted)
     bucket = model.counts[spec.other_index] if spec.other_index is not None else 0
     if held != bucket:

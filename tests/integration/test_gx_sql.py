@@ -123,8 +123,9 @@ def test_sql_gives_the_results_of_the_pandas_path(runner: SqlRunner, reference: 
         for c in reference.columns
     ]
     table, *columns = runner.validate(runner.prefix + "orders", expectations).results
-    core = kd.compare(reference, batch)
-    symmetric = kd.compare(reference, batch, direction="symmetric")
+    # The expectations' default is the explicit fixed level (threshold=None), not compare's "auto".
+    core = kd.compare(reference, batch, threshold=None)
+    symmetric = kd.compare(reference, batch, direction="symmetric", threshold=None)
     by_name = {c["column"]: c for c in table.result["details"]["columns"]}
     assert list(by_name) == list(reference.names)
     for name, details in by_name.items():
@@ -146,11 +147,19 @@ def test_sql_gives_the_results_of_the_pandas_path(runner: SqlRunner, reference: 
 
 
 def test_unlisted_pooled_categories_and_a_single_value_bin(runner: SqlRunner) -> None:
-    # 12k+ distinct rare codes: the profile keeps 3 and cannot list the rest, so every
-    # other value counts as "(other)"; no edges at all leaves one bin for every number.
+    # 10k+ distinct rare codes: the profile keeps 3, lists 10,000 of the pooled rest and keeps
+    # the others only in a count histogram and a Bloom filter, so the SQL counts must put the
+    # listed ones in "(other)" and all else in "(unseen)" as pandas does; no edges at all leaves
+    # one bin for every reference number (plus the bins beyond its minimum and maximum).
+    data = codes(30_000, seed=3)
     with pytest.warns(kd.ConstantInputWarning, match="amount"):  # one bin holds every value
-        prof = kd.profile(codes(30_000, seed=3), max_categories=3, edges={"amount": []})
-    assert not prof["code"].bins.other_complete and prof["amount"].bins.edges == ()
+        prof = kd.profile(data, max_categories=3, edges={"amount": []})
+    pooled = prof["code"].pooled
+    assert len(prof["code"].bins.other_values) == 10_000 and pooled is not None and pooled.sketch is not None
+    assert sum(n for _, n in pooled.unlisted) > 0
+    # The lowest edge sits one float below the minimum: bins are right-closed, so the minimum
+    # lands in the first bin inside the reference range.
+    assert prof["amount"].bins.edges == (np.nextafter(data["amount"].min(), -np.inf), data["amount"].max())
     (result,) = runner.validate(runner.prefix + "codes", [kd_gx.ExpectTableKlDriftToBeLessThan(reference=prof.to_dict())]).results
     core = kd.compare(prof, codes(4000, seed=4, new=True))
     for details in result.result["details"]["columns"]:

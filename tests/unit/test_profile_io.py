@@ -636,3 +636,14 @@ def test_counted_profile_equals_the_frame_with_unseen_values():
     assert counted.statistic == direct.statistic
     assert counted.pvalue == direct.pvalue
     assert counted.status == direct.status
+
+
+def test_a_profile_with_unlisted_pooled_values_rebuilds_from_its_own_dict():
+    """More pooled values than the bins list (10,000): the histogram of the rest must survive
+    to_dict -> from_dict without a JSON trip (GE expectations pass the dict itself)."""
+    values = np.array([f"id{i}" for i in range(10_500)] + ["a"] * 50, dtype=object)
+    prof = kd.profile(pd.DataFrame({"c": values}), max_categories=1)
+    pooled = prof["c"].pooled
+    assert pooled is not None and pooled.unlisted == ((1, 500),) and pooled.sketch is not None
+    assert kd.ReferenceProfile.from_dict(prof.to_dict()) == prof
+    assert kd.ReferenceProfile.from_dict(json.loads(prof.to_json())) == prof
