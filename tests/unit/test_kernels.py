@@ -158,3 +158,16 @@ def test_a_big_enough_job_loads_the_kernels(monkeypatch: pytest.MonkeyPatch) -> 
     assert kernels.prepare(1000) is True
     monkeypatch.setenv(kernels.DISABLE_ENV, "1")
     assert kernels.prepare(10**12) is False and not kernels.ready()
+
+
+def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only package directory and no writable user cache: numba finds no cache
+    location (RuntimeError when the kernel is defined); the kernels are compiled uncached."""
+    from numba.core import caching
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+    monkeypatch.setattr(kernels, "_loaded", None)
+    monkeypatch.setenv(kernels.FORCE_ENV, "1")
+    monkeypatch.delenv(kernels.DISABLE_ENV, raising=False)
+    out = kernels.count_cumulative(np.array([1.0, 2.0, np.nan, -np.inf]), np.array([1.5]))
+    assert out is not None and out.tolist() == [2, 3, 1]
