@@ -252,7 +252,8 @@ class PairDrift:
     marginal_y : float or None
         ``D(P_Y ‖ Q_Y)`` on the pair's bins.
     pvalue : float or None
-        G-test of homogeneous association on the raw counts (chi-square with `dof`).
+        Test of homogeneous association on the raw counts (the same dependence on both
+        sides, marginals free: Pearson's X², chi-square with `dof`).
     pvalue_adjusted : float or None
         Adjusted across the report's pairs (Benjamini–Hochberg).
     dof : int

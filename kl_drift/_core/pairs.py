@@ -19,10 +19,10 @@ rule are the marginals of that smoothed joint (so each row bin effectively gets 
 with them the identity holds to rounding on any counts. They are therefore close to, but not
 the same number as, the column's own score, which smooths its finer bins with `a` each.
 
-The decision tests the interaction on the raw counts: the G-test of homogeneous association
-(no three-way interaction in the log-linear model of sample × X × Y), whose statistic is
-asymptotically chi-square with ``(K_X - 1)(K_Y - 1)`` degrees of freedom whatever the two
-marginals did.
+The decision tests the interaction on the raw counts: the test of homogeneous association
+(no three-way interaction in the log-linear model of sample × X × Y), whose Pearson
+statistic is asymptotically chi-square with ``(K_X - 1)(K_Y - 1)`` degrees of freedom
+whatever the two marginals did.
 """
 
 from __future__ import annotations
@@ -299,27 +299,29 @@ def interaction_terms(current: ArrayLike, reference: ArrayLike, *, smoothing: fl
 
 
 def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, int, float]:
-    """G-test that the dependence of X and Y is the same in both samples, marginals free.
+    """Test that the dependence of X and Y is the same in both samples, marginals free.
 
-    The log-linear model of sample × X × Y without three-way interaction is fitted to the
-    raw counts by iterative proportional fitting on its three two-way margins; ``G² =
-    2 Σ n log(n / m)`` is asymptotically chi-square with ``(K_X - 1)(K_Y - 1)`` degrees of
-    freedom, less one per empty cell of the pooled X × Y table (rows and columns empty in
-    both samples are dropped first).
+    The log-linear model of sample × X × Y without three-way interaction (homogeneous
+    association: the same odds ratios in both samples) is fitted to the raw counts by
+    iterative proportional fitting on its three two-way margins. Pearson's ``X² = Σ (n -
+    m)² / m`` is asymptotically chi-square with ``(K_X - 1)(K_Y - 1)`` degrees of freedom,
+    less one per empty cell of the pooled X × Y table (rows and columns empty in both
+    samples are dropped first). Pearson's statistic rather than G² (both have that limit):
+    at the few hundred rows per table that the coarsening allows, G² rejected 6.3–6.8% of
+    tables at the 5% level in simulation, X² 4.4–5.2% (``tests/simulation``).
 
     Returns
     -------
-    (G, dof, pvalue)
+    (X², dof, pvalue)
 
     Examples
     --------
-    >>> g, dof, p = association_test([[40, 10], [10, 40]], [[40, 10], [10, 40]])
-    >>> round(g, 9), dof, p
+    >>> x2, dof, p = association_test([[40, 10], [10, 40]], [[40, 10], [10, 40]])
+    >>> round(x2, 9), dof, p
     (0.0, 1, 1.0)
     >>> association_test([[10, 40], [40, 10]], [[40, 10], [10, 40]])[2] < 1e-6
     True
     """
-    from scipy.special import xlogy
     from scipy.stats import chi2
 
     table = np.stack([np.asarray(current, dtype=np.float64), np.asarray(reference, dtype=np.float64)])
@@ -336,13 +338,12 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
         fit = fit * _ratio(sy, fit.sum(axis=1))[:, None, :]
         if np.max(np.abs(fit - previous)) <= 1e-10 * max(float(table.max()), 1.0):
             break
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = 2.0 * float(np.nansum(xlogy(table, table / fit)))
-    g = max(g, 0.0)
+    positive = fit > 0
+    x2 = float(np.sum((table[positive] - fit[positive]) ** 2 / fit[positive]))
     dof = (table.shape[1] - 1) * (table.shape[2] - 1) - int(np.count_nonzero(xy == 0))
     if dof <= 0:
-        return g, 0, 1.0
-    return g, dof, float(chi2.sf(g, dof))
+        return x2, 0, 1.0
+    return x2, dof, float(chi2.sf(x2, dof))
 
 
 def _ratio(target: NDArray[np.float64], current: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import entropy
+from scipy.stats import chi2, entropy
 
 import kl_drift as kd
 from kl_drift._core.pairs import (
@@ -168,12 +168,12 @@ def test_association_test_on_a_textbook_table():
     ref = np.array([[30, 10], [10, 30]])
     g, dof, p = association_test(ref * 2, ref)
     assert (round(g, 9), dof, p) == (0.0, 1, 1.0)
-    # Opposite dependence: G equals the closed form for 2x2x2 with these symmetric counts.
-    g, dof, p = association_test(ref[::-1], ref)
-    fit = np.full((2, 2, 2), 20.0)
+    # Opposite dependence: with these symmetric counts every two-way margin is flat, so the
+    # fitted table is 20 everywhere and X² is Pearson's sum against it.
+    x2, dof, p = association_test(ref[::-1], ref)
     observed = np.stack([ref[::-1], ref]).astype(float)
-    assert g == pytest.approx(2 * np.sum(observed * np.log(observed / fit)), rel=1e-9)
-    assert dof == 1 and p < 1e-10
+    assert x2 == pytest.approx(np.sum((observed - 20.0) ** 2 / 20.0), rel=1e-9)
+    assert dof == 1 and p == pytest.approx(chi2.sf(x2, 1), rel=1e-12) and p < 1e-9
 
 
 # ---------------------------------------------------------------- compare
@@ -249,7 +249,7 @@ def test_every_printed_number_of_a_pair(reference):
         assert len(cells) == 1
         i, j = cells[0]
         assert sentence.endswith(f" from {ref[i, j] / ref.sum():.1%} to {cur[i, j] / cur.sum():.1%}")
-    # Benjamini–Hochberg over one pair is the p-value itself; the p-value is the G-test's.
+    # Benjamini–Hochberg over one pair is the p-value itself; the p-value is the test's.
     g, dof, pvalue = association_test(cur, ref)
     assert (pair.pvalue, pair.dof, pair.pvalue_adjusted) == (pvalue, dof, pvalue)
 
