@@ -43,6 +43,8 @@ from .reporting import (
 from .reporting.config import FAIL_ON, FORMATS, STRATEGIES, DriftConfig, load_config
 from .reporting.history import as_of_text
 from .reporting.paths import STDOUT, check_outputs, input_columns, input_files, write_output
+from .reporting.timeline import render_timeline_text
+from .timeline import DEFAULT_MIN_ROWS, compare_over_time
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR", "EXIT_INTERNAL"]
 
@@ -67,6 +69,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "profile": {"bins": 10, "strategy": "quantile", "max_categories": 50, "quiet": False},
     "compare": {"direction": "current||reference", "alpha": 0.05, "correction": "holm", "fail_on": "drift", "quiet": False},
     "history": {"quiet": False},
+    "timeline": {"direction": "current||reference", "alpha": 0.05, "correction": "holm", "fail_on": "drift", "quiet": False},
 }
 _BINNING = ("bins", "strategy", "max_categories")
 
@@ -184,6 +187,25 @@ def _add_columns(parser: argparse.ArgumentParser) -> None:
                         help="leave out these columns (comma-separated); the same list works for profile and compare")  # fmt: skip
 
 
+def _add_decision(parser: argparse.ArgumentParser) -> None:
+    """How a column's drift is decided: the options `_compare_options` reads (compare, timeline)."""
+    parser.add_argument("--threshold", type=_threshold, metavar="X|auto",
+                        help="'auto' (default): drift when the change is both significant and at least --min-effect; "
+                        "a number X: drift when a score reaches X nats (columns without their own level)")  # fmt: skip
+    parser.add_argument("--warn-threshold", type=_level, metavar="X",
+                        help="warn level (default half the drift level)")  # fmt: skip
+    stats = parser.add_argument_group("statistics (see docs/thresholds.md)")
+    stats.add_argument("--direction", choices=("current||reference", "reference||current", "symmetric", "js"),
+                       help="divergence: D(current ‖ reference) (default), the reverse, symmetric (PSI) or js")  # fmt: skip
+    stats.add_argument("--alpha", type=float, metavar="A",
+                       help="significance level for --threshold auto (default 0.05)")  # fmt: skip
+    stats.add_argument("--min-effect", type=_level, metavar="X",
+                       help="smallest score that matters for --threshold auto (default 0.01 nats)")  # fmt: skip
+    stats.add_argument("--correction", choices=("holm", "bonferroni", "bh", "none"),
+                       help="multiple-testing adjustment across columns (default holm)")  # fmt: skip
+    parser.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 on drift (default), on drift or warning, or never")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kl-drift`` and its subcommands."""
     formatter = argparse.RawDescriptionHelpFormatter
@@ -220,21 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a profile written by `kl-drift profile`, or reference data to profile now")  # fmt: skip
     comp.add_argument("current", nargs="+", metavar="CURRENT",
                       help="CSV or Parquet files, Parquet directories or glob patterns")  # fmt: skip
-    comp.add_argument("--threshold", type=_threshold, metavar="X|auto",
-                      help="'auto' (default): drift when the change is both significant and at least --min-effect; "
-                      "a number X: drift when a score reaches X nats (columns without their own level)")  # fmt: skip
-    comp.add_argument("--warn-threshold", type=_level, metavar="X",
-                      help="warn level (default half the drift level)")  # fmt: skip
-    stats = comp.add_argument_group("statistics (see docs/thresholds.md)")
-    stats.add_argument("--direction", choices=("current||reference", "reference||current", "symmetric", "js"),
-                       help="divergence: D(current ‖ reference) (default), the reverse, symmetric (PSI) or js")  # fmt: skip
-    stats.add_argument("--alpha", type=float, metavar="A",
-                       help="significance level for --threshold auto (default 0.05)")  # fmt: skip
-    stats.add_argument("--min-effect", type=_level, metavar="X",
-                       help="smallest score that matters for --threshold auto (default 0.01 nats)")  # fmt: skip
-    stats.add_argument("--correction", choices=("holm", "bonferroni", "bh", "none"),
-                       help="multiple-testing adjustment across columns (default holm)")  # fmt: skip
-    comp.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 on drift (default), on drift or warning, or never")
+    _add_decision(comp)
     comp.add_argument("--format", choices=FORMATS,
                       help="what to print on stdout: a summary table (default) or the JSON report")  # fmt: skip
     comp.add_argument("--as-of", metavar="DATE",
@@ -249,6 +257,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_binning(comp)
     _add_common(comp)
     comp.set_defaults(run=_run_compare)
+
+    line = commands.add_parser(
+        "timeline", help="compare each period of a table with a reference: drift over time", epilog=EXIT_CODES,
+        formatter_class=formatter,
+        description="Cut a table into periods by a time column (or chunks of rows) and compare each period\n"
+        "with a reference, as `kl-drift compare` would: exit 1 when a period drifted.",
+    )  # fmt: skip
+    line.add_argument("data", nargs="+", metavar="DATA", help="CSV or Parquet files, Parquet directories or glob patterns")
+    periods = line.add_argument_group("periods")
+    periods.add_argument("--time-column", metavar="C", help="the column of datetimes or ISO 8601 text to cut periods from")
+    periods.add_argument("--freq", metavar="F", help="a pandas frequency alias: h, D, W, MS, QS, YS, 15min, ...")
+    periods.add_argument("--rows", type=_positive_int, metavar="N", help="instead of a time column: periods of N rows")
+    periods.add_argument("--min-rows", type=_positive_int, metavar="N",
+                         help="periods with fewer rows are shown as small samples, not scored (default 30)")  # fmt: skip
+    refs = line.add_argument_group("reference (default: the first period)")
+    refs.add_argument("--reference", metavar="PROFILE.json|FILE", help="a profile, or reference data to profile now")
+    refs.add_argument("--reference-periods", type=_positive_int, metavar="N", help="the first N periods")
+    refs.add_argument("--rolling", type=_positive_int, metavar="W", help="a rolling window of the W previous periods")
+    _add_decision(line)
+    line.add_argument("--format", choices=FORMATS,
+                      help="what to print on stdout: a table of periods (default) or the JSON timeline")  # fmt: skip
+    line_out = line.add_argument_group("reports (each written atomically; '-' writes it on stdout)")
+    line_out.add_argument("--json", metavar="OUT.json", help="the timeline with every period's report, as JSON")
+    line_out.add_argument("--markdown", metavar="OUT.md", help="a table of periods × columns")
+    line_out.add_argument("--html", metavar="OUT.html", help="a self-contained page: heatmap and one chart per column")
+    _add_columns(line)
+    _add_binning(line)
+    _add_common(line)
+    line.set_defaults(run=_run_timeline)
 
     hist = commands.add_parser(
         "history", help="show recorded runs and plot each column's score over time", epilog=EXIT_CODES,
@@ -506,6 +543,102 @@ def _compare_files(
     if current.empty:
         raise SourceError(", ".join(paths), "holds no rows")
     return compare(reference, current, **options)
+
+
+def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Console) -> int:
+    if (args.time_column is None) == (args.rows is None):
+        raise UsageError("give --time-column (with --freq) or --rows to cut the data into periods")
+    if args.time_column is not None and args.freq is None:
+        raise UsageError(f"--freq is required with --time-column {args.time_column}: a pandas frequency alias such as D or W")
+    if args.rows is not None and args.freq is not None:
+        raise UsageError("--freq applies to --time-column, not to --rows")
+    given_refs = [label for label, value in (("--reference", args.reference), ("--reference-periods", args.reference_periods),
+                                             ("--rolling", args.rolling)) if value is not None]  # fmt: skip
+    if len(given_refs) > 1:
+        raise UsageError(f"{given_refs[0]} and {given_refs[1]} are two references; give one")
+    reports = [(label, path) for label, path in (("--json", args.json), ("--markdown", args.markdown), ("--html", args.html)) if path]
+    to_stdout = [label for label, path in reports if path == STDOUT]
+    if to_stdout and args.format is not None:
+        raise UsageError(f"--format and {to_stdout[0]} - both print on stdout; drop one")
+    by_profile = args.reference is not None and _is_profile(args.reference)
+    if by_profile:
+        given = [f"--{name.replace('_', '-')}" for name in _BINNING if getattr(args, name) is not None]
+        if given:
+            raise UsageError(f"{', '.join(given)} apply only when the reference is fitted here; the profile's bins are fixed")
+    reference_inputs = ([("--reference", args.reference)] if by_profile
+                        else input_files("--reference", [args.reference]) if args.reference else [])  # fmt: skip
+    check_outputs(reports, [*reference_inputs, *input_files("the input", args.data), *_config_inputs(args)])
+
+    time_column = args.time_column
+    exclude = [c for c in (args.exclude or []) if c != time_column]
+    if time_column is not None and time_column in (args.columns or []):
+        raise ColumnError(time_column, "is the --time-column; it cannot also be compared")
+    known = input_columns(args.data)
+    if time_column is not None and time_column not in known:
+        raise ColumnError(time_column, f"is the --time-column but not a column of {', '.join(args.data)}; columns: {known}")
+    reference: ReferenceProfile | str = "first"
+    if by_profile:
+        reference = ReferenceProfile.load(args.reference)
+        selected = [c for c in _selected(reference, args.columns, exclude, args.data) if c != time_column]
+    else:
+        for name in [*(args.columns or []), *exclude]:
+            if name not in known:
+                raise ColumnError(name, f"is not a column of {', '.join(args.data)}; columns: {known}")
+        selected = [c for c in (args.columns or known) if c not in exclude and c != time_column]
+    if config.columns:
+        _check_config_columns(config, [*selected, *exclude], ", ".join(args.data))
+    options = _compare_options(args, config, selected)
+    wanted = [*([time_column] if time_column is not None else []), *selected]
+    data = read_table(args.data, wanted, missing="ignore", progress=_bar(args.quiet))
+    if data.empty:
+        raise SourceError(", ".join(args.data), "holds no rows")
+    if args.reference is not None and not by_profile:
+        ref_data = read_table([args.reference], selected, progress=_bar(args.quiet))
+        if ref_data.empty:
+            raise SourceError(args.reference, "holds no rows")
+        reference = profile(ref_data, **_binning(args, config, selected))
+    binning = {} if isinstance(reference, ReferenceProfile) else _binning(args, config, selected)
+    timeline = _usage(
+        _timeline_flags, data, time_column=time_column, freq=args.freq, rows=args.rows,
+        reference="previous" if args.rolling else reference, window=args.rolling,
+        reference_periods=args.reference_periods or 1, min_rows=args.min_rows or DEFAULT_MIN_ROWS,
+        **options, **binning,
+    )  # fmt: skip
+    renderers = {
+        "--json": lambda: timeline.to_json() + "\n",
+        "--markdown": timeline.to_markdown,
+        "--html": timeline.to_html,
+    }
+    # Render everything before writing anything, so a rendering error writes no file.
+    texts = [(label, path, renderers[label]()) for label, path in reports]
+    for label, path, text in texts:
+        if path != STDOUT:
+            write_output(label, path, text)
+        else:
+            console.out(text, always=True)
+    if not to_stdout:
+        console.out(timeline.to_json() if args.format == "json" else render_timeline_text(timeline))
+    if args.fail_on == "never":
+        return EXIT_OK
+    reports_of = [p.report for p in timeline.periods if p.report is not None]
+    return max((_fail_code(r, args.fail_on) for r in reports_of), default=EXIT_OK)
+
+
+# The library's option names as the timeline command spells them, so an error names the flag.
+_TIMELINE_FLAGS = {"`freq`": "--freq", "`window`": "--rolling", "`reference_periods`": "--reference-periods",
+                   "`rows`": "--rows", "`min_rows`": "--min-rows", "`time_column`": "--time-column"}  # fmt: skip
+
+
+def _timeline_flags(data: Any, **options: Any) -> Any:
+    try:
+        return compare_over_time(data, **options)
+    except KlDriftError:
+        raise
+    except ValueError as exc:
+        message = str(exc)
+        for name, flag in _TIMELINE_FLAGS.items():
+            message = message.replace(name, flag)
+        raise ValueError(message) from None
 
 
 def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Console) -> int:

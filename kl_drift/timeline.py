@@ -358,7 +358,7 @@ def _period_offset(freq: str) -> Any:
     try:
         offset = to_offset(freq)
     except (ValueError, TypeError) as error:
-        raise ValueError(f"`freq` {freq!r} is not a pandas frequency alias ('h', 'D', 'W', 'MS', 'QS', 'YS', ...): {error}") from None
+        raise ValueError(f"`freq` {freq!r} is not a pandas frequency alias ('h', 'D', 'W', 'MS', 'QS', 'YS', '15min', ...)") from error
     # Periods of a month, quarter or year are the same whether the offset names their first
     # or last day; pandas' periods know only the end-anchored forms.
     if isinstance(offset, MonthBegin):

@@ -28,6 +28,7 @@ __all__ = [
     "first_drifted",
     "render_timeline_html",
     "render_timeline_markdown",
+    "render_timeline_text",
     "TIMELINE_CSS",
 ]
 
@@ -395,3 +396,33 @@ def render_timeline_markdown(timeline: Timeline) -> str:
         lines.append(f"| {escape_markdown(period.label)} | {period.n_rows} | {period.status.replace('_', ' ')} | "
                      + " | ".join(cells) + " |")  # fmt: skip
     return "\n".join(lines) + "\n"
+
+
+def render_timeline_text(timeline: Timeline) -> str:
+    """A plain-text summary for a terminal: one line per period with its drifted columns.
+
+    Examples
+    --------
+    >>> import pandas as pd, kl_drift as kd
+    >>> df = pd.DataFrame({"plan": ["a", "b"] * 50 + ["a"] * 100})
+    >>> print(render_timeline_text(kd.compare_over_time(df, rows=100)))
+    kl_drift timeline: 1 of 1 scored periods with drift (reference: the first 1 period(s))
+    period   rows  status     drifted columns
+    0:100     100  reference
+    100:200   100  scored     plan
+    """
+    from .text import _printable
+
+    scored = sum(p.status == "scored" for p in timeline.periods)
+    reference = {"profile": "a given reference", "first": f"the first {timeline.reference_periods} period(s)",
+                 "previous": f"a rolling window of {timeline.window} periods"}[timeline.reference]  # fmt: skip
+    rows = [(
+        _printable(p.label), str(p.n_rows), p.status,
+        ", ".join(_printable(c.column, 24) for c in p.report if c.drifted) if p.report is not None else "",
+    ) for p in timeline.periods]  # fmt: skip
+    header = ("period", "rows", "status", "drifted columns")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    lines = [f"kl_drift timeline: {len(timeline.drifted_periods)} of {scored} scored periods with drift (reference: {reference})"]
+    for r in [header, *rows]:
+        lines.append(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip())
+    return "\n".join(lines)

@@ -1,0 +1,102 @@
+"""``kl-drift timeline`` run as a real subprocess on Parquet and CSV files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kl_drift as kd
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kl_drift", *args], cwd=cwd, capture_output=True, text=True, timeout=180)
+
+
+def events(n: int = 4000, *, shift: float = 1.0) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    t = pd.date_range("2024-01-01", periods=n, freq="h")
+    return pd.DataFrame({
+        "event_time": t,
+        "amount": rng.normal(size=n) + shift * (t >= "2024-04-01"),
+        "plan": rng.choice(["a", "b", "c"], size=n),
+    })  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("timeline")
+    df = events()
+    (path / "events").mkdir()
+    df.iloc[:2000].to_parquet(path / "events" / "a.parquet")
+    df.iloc[2000:].to_parquet(path / "events" / "b.parquet")
+    df.to_csv(path / "events.csv", index=False)
+    events(shift=0.0).to_csv(path / "steady.csv", index=False)
+    return path
+
+
+def test_monthly_timeline_writes_reports_and_exits_1_on_drift(folder: Path) -> None:
+    result = run("timeline", "events/*.parquet", "--time-column", "event_time", "--freq", "MS",
+                 "--html", "tl.html", "--markdown", "tl.md", "--json", "-", cwd=folder)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    data = json.loads(result.stdout)
+    # The same periods, decisions and numbers as the library on the same rows.
+    tl = kd.compare_over_time(events(), time_column="event_time", freq="MS")
+    assert data["drifted_periods"] == tl.drifted_periods and data["first_drift"] == tl.first_drift
+    assert data["first_drift"]["amount"] == "2024-04-01"
+    assert {"2024-04-01", "2024-05-01", "2024-06-01"} <= set(data["drifted_periods"])
+    assert [p["report"]["columns"][0]["statistic"] if p["report"] else None for p in data["periods"]] == [
+        pytest.approx(p.report["amount"].statistic, abs=1e-12) if p.report else None for p in tl.periods
+    ]
+    page = (folder / "tl.html").read_text()
+    assert page.count("<svg") == 2 and "<script" not in page and "First drifted period" in page
+    assert "| 2024-04-01 |" in (folder / "tl.md").read_text()
+
+
+def test_no_drift_exits_0_and_prints_a_table(folder: Path) -> None:
+    result = run("timeline", "steady.csv", "--time-column", "event_time", "--freq", "MS", "--rolling", "2", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("kl_drift timeline: 0 of 4 scored periods") and "rolling window of 2" in lines[0]
+    assert lines[1].split() == ["period", "rows", "status", "drifted", "columns"]
+
+
+def test_rows_reference_periods_and_profile(folder: Path) -> None:
+    rows = run("timeline", "events.csv", "--rows", "1000", "--columns", "amount", "--format", "json", cwd=folder)
+    assert rows.returncode == 1, rows.stderr
+    assert [p["label"] for p in json.loads(rows.stdout)["periods"]] == ["0:1000", "1000:2000", "2000:3000", "3000:4000"]
+    kd.profile(events().iloc[:500].drop(columns="event_time")).save(folder / "ref.json")
+    prof = run("timeline", "events.csv", "--time-column", "event_time", "--freq", "MS", "--reference", "ref.json",
+               "--fail-on", "never", "--format", "json", cwd=folder)  # fmt: skip
+    assert prof.returncode == 0, prof.stderr
+    assert json.loads(prof.stdout)["periods"][0]["status"] == "scored"
+    first_two = run("timeline", "events.csv", "--time-column", "event_time", "--freq", "MS", "--reference-periods", "2",
+                    "--format", "json", cwd=folder)  # fmt: skip
+    assert [p["status"] for p in json.loads(first_two.stdout)["periods"][:3]] == ["reference", "reference", "scored"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--time-column", "when", "--freq", "D"), "column 'when': is the --time-column but not a column of events.csv"),
+        (("--time-column", "plan", "--freq", "D"), "column 'plan': cannot be read as times: "),
+        (("--time-column", "event_time", "--freq", "fortnight"), "--freq 'fortnight' is not a pandas frequency alias"),
+        (("--time-column", "event_time"), "--freq is required with --time-column event_time"),
+        (("--time-column", "event_time", "--freq", "MS", "--rolling", "9"), r"--rolling (9 periods) is not shorter than the data (6 periods)"),
+        (("--time-column", "event_time", "--freq", "MS", "--rolling", "2", "--reference-periods", "2"), "are two references"),
+        (("--time-column", "event_time", "--freq", "MS", "--json", "events.csv"), "would overwrite the input events.csv"),
+        (("--time-column", "event_time", "--freq", "MS", "--alpha", "3"), "`alpha` must be in (0, 1)"),
+    ],
+)  # fmt: skip
+def test_bad_input_exits_2_naming_the_column_or_option(folder: Path, args: tuple[str, ...], message: str) -> None:
+    before = (folder / "events.csv").read_bytes()
+    result = run("timeline", "events.csv", *args, cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert (folder / "events.csv").read_bytes() == before
