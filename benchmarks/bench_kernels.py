@@ -1,0 +1,211 @@
+"""Counting kernels and per-column cost: kl_drift next to its floors, in the same run.
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_kernels.py                  # 1M rows x 20 numeric; 16,000 x 1k
+    python benchmarks/bench_kernels.py --rows 10000000 --wide-columns 16000
+
+Phases, each in a fresh process (so each peak RSS is its own):
+
+* ``numeric``: ``kd.count`` and ``kd.compare`` of the 20 numeric benchmark columns against
+  a saved profile, on the numpy path (``KL_DRIFT_NO_NUMBA=1``) and with the compiled
+  kernels (``KL_DRIFT_NUMBA=1``, loaded before timing), next to ``np.sum`` over the same
+  columns: the memory-bandwidth floor of reading them once.
+* ``wide``: ``kd.compare`` of 16,000 numeric columns x 1,000 rows against a saved profile
+  (per-column fixed cost), split into counting and scoring.
+* ``startup``: ``import kl_drift``, ``import numba`` and the kernels' first call, with the
+  on-disk cache warm and with an empty cache (``NUMBA_CACHE_DIR`` set to a new folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _best(job: Any, repeat: int) -> dict[str, float]:
+    best: dict[str, float] = {"seconds": float("inf"), "cpu_seconds": float("inf")}
+    for _ in range(repeat):
+        start, start_cpu = time.perf_counter(), _cpu()
+        job()
+        wall = time.perf_counter() - start
+        if wall < best["seconds"]:
+            best = {"seconds": wall, "cpu_seconds": _cpu() - start_cpu}
+    return best
+
+
+def phase_numeric(args: argparse.Namespace) -> dict[str, Any]:
+    import _data_gen as gen
+    import numpy as np
+
+    import kl_drift as kd
+    from kl_drift._core import kernels
+
+    reference = gen.frame(args.rows, seed=1)[gen.NUMERIC]
+    current = gen.frame(args.rows, seed=2, drift=True)[gen.NUMERIC]
+    prof = kd.ReferenceProfile.from_dict(kd.profile(reference).to_dict())  # as if loaded from a file
+    del reference
+    columns = [current[c].to_numpy() for c in gen.NUMERIC]
+    out: dict[str, Any] = {"floor_sum": _best(lambda: [float(np.sum(x)) for x in columns], args.repeat)}
+    if args.path == "numba":
+        kernels.prepare(kernels.MIN_VALUES)
+        assert kernels.ready(), "numba is not installed (pip install kl-drift[fast])"
+    # Untimed first runs: numba's first call per dtype and scipy's first import are paid here.
+    kd.compare(prof, current)
+    out["count"] = _best(lambda: kd.count(prof, current), args.repeat)
+    out["compare"] = _best(lambda: kd.compare(prof, current), args.repeat)
+    out["counts"] = {c.name: list(c.counts) for c in kd.count(prof, current)}
+    out["peak_rss"] = _peak()
+    out["load_average"] = os.getloadavg()[0]
+    return out
+
+
+def phase_wide(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+
+    import kl_drift as kd
+    from kl_drift._engines import pandas as engine
+    from kl_drift._options import CompareOptions
+    from kl_drift._scoring import score_table
+
+    rng = np.random.default_rng(0)
+    names = [f"c{i}" for i in range(args.wide_columns)]
+    reference = pd.DataFrame(rng.normal(size=(1000, len(names))), columns=names)
+    current = pd.DataFrame(rng.normal(0.01, 1.0, size=(1000, len(names))), columns=names)
+    prof = kd.ReferenceProfile.from_dict(kd.profile(reference).to_dict())
+    table = engine.count(prof, current)
+    opts = CompareOptions.resolve()
+    score_table(prof, table, opts)
+    return {
+        "compare": _best(lambda: kd.compare(prof, current), args.repeat),
+        "count": _best(lambda: engine.count(prof, current), args.repeat),
+        "score": _best(lambda: score_table(prof, table, opts), args.repeat),
+        "columns": len(names),
+        "peak_rss": _peak(),
+        "load_average": os.getloadavg()[0],
+    }
+
+
+_FIRST_CALL = """
+import json, os, sys, time
+start = time.perf_counter(); import kl_drift; imported = time.perf_counter() - start
+import numpy as np
+start = time.perf_counter(); import numba; numba_import = time.perf_counter() - start
+from kl_drift._core import kernels
+start = time.perf_counter()
+kernels.count_cumulative(np.array([1.0, 2.0]), np.array([1.5]))
+kernels.count_cumulative(np.array([1, 2]), np.array([1]))
+first = time.perf_counter() - start
+print(json.dumps({"import_kl_drift": imported, "import_numba": numba_import, "first_calls": first}))
+"""
+
+
+def phase_startup(args: argparse.Namespace) -> dict[str, Any]:
+    def run(env: dict[str, str]) -> dict[str, float]:
+        done = subprocess.run([sys.executable, "-c", _FIRST_CALL], capture_output=True, text=True, check=True,
+                              env={**os.environ, "KL_DRIFT_NUMBA": "1", **env})  # fmt: skip
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    run({})  # fills the on-disk cache
+    warm = run({})
+    with tempfile.TemporaryDirectory() as empty:
+        cold = run({"NUMBA_CACHE_DIR": empty})
+    return {"warm": warm, "cold": cold, "load_average": os.getloadavg()[0]}
+
+
+PHASES = {"numeric": phase_numeric, "wide": phase_wide, "startup": phase_startup}
+
+
+def _run(name: str, args: argparse.Namespace, path: str = "numpy") -> dict[str, Any]:
+    env = {**os.environ}
+    env.pop("KL_DRIFT_NUMBA", None)
+    env.pop("KL_DRIFT_NO_NUMBA", None)
+    if name == "numeric":
+        env["KL_DRIFT_NUMBA" if path == "numba" else "KL_DRIFT_NO_NUMBA"] = "1"
+    cmd = [sys.executable, __file__, "--phase", name, "--path", path, "--rows", str(args.rows),
+           "--repeat", str(args.repeat), "--wide-columns", str(args.wide_columns)]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"phase {name} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _row(label: str, stats: dict[str, float], rows: int, floor: dict[str, float] | None = None) -> str:
+    text = f"{label:40s} {stats['seconds']:8.3f} s  cpu {stats['cpu_seconds']:7.3f} s  {rows / stats['seconds'] / 1e6:8.2f} M rows/s"
+    if floor:
+        text += f"  cpu / floor {stats['cpu_seconds'] / floor['cpu_seconds']:6.2f}x"
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--wide-columns", type=int, default=16_000)
+    parser.add_argument("--json", help="also write the raw numbers to this file")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--path", default="numpy", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        print(json.dumps(PHASES[args.phase](args)))
+        return 0
+    from bench import machine
+
+    print(machine())
+    results = {
+        "numpy": _run("numeric", args, "numpy"),
+        "numba": _run("numeric", args, "numba"),
+        "wide": _run("wide", args),
+        "startup": _run("startup", args),
+    }
+    same = results["numpy"].pop("counts") == results["numba"].pop("counts")
+    print(f"\n20 numeric columns x {args.rows:,} rows, compare against a saved profile (best of {args.repeat}):")
+    for path in ("numpy", "numba"):
+        r = results[path]
+        floor = r["floor_sum"]
+        print(_row("np.sum over the same columns (floor)", floor, args.rows))
+        print(_row(f"kd.count, {path} path", r["count"], args.rows, floor))
+        print(_row(f"kd.compare, {path} path", r["compare"], args.rows, floor))
+        print(f"{'':40s} peak RSS {r['peak_rss'] / 2**20:,.0f} MiB, load average {r['load_average']:.2f}")
+    print(f"counts identical on both paths: {'yes' if same else 'NO'}")
+    w = results["wide"]
+    print(f"\n{w['columns']:,} numeric columns x 1,000 rows (best of {args.repeat}), load average {w['load_average']:.2f}:")
+    for key in ("compare", "count", "score"):
+        s = w[key]
+        print(f"  {key:8s} {s['seconds']:7.2f} s  cpu {s['cpu_seconds']:7.2f} s  {s['cpu_seconds'] / w['columns'] * 1e3:6.3f} ms CPU per column")
+    print(f"  peak RSS {w['peak_rss'] / 2**20:,.0f} MiB")
+    s = results["startup"]
+    print(f"\nstartup (load average {s['load_average']:.2f}):")
+    for key in ("warm", "cold"):
+        v = s[key]
+        print(f"  numba cache {key}: import kl_drift {v['import_kl_drift']:.2f} s, import numba {v['import_numba']:.2f} s, "
+              f"first calls (float64 + int64) {v['first_calls']:.2f} s")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
