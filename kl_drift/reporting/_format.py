@@ -125,7 +125,7 @@ def verdict(report: DriftReport) -> str:
     compared = [c for c in report.columns if c.status not in NOT_COMPARED]
     drifted = len(report.drifted_columns)
     warned = sum(c.status == "warn" for c in report.columns)
-    if report.drifted:
+    if report.drifted and drifted:
         text = f"Drift in {drifted} of {len(compared)} compared columns"
     elif drifted:
         text = f"No dataset drift ({drifted} of {len(compared)} columns drifted, below the drift share)"
@@ -133,6 +133,12 @@ def verdict(report: DriftReport) -> str:
         text = f"No drift in {len(compared)} compared columns"
     if warned:
         text += f", {warned} warning{'s' if warned > 1 else ''}"
+    drifted_pairs = sum(p.drifted for p in report.pairs.values())
+    if drifted_pairs and not drifted:
+        # The dataset drifted through a pair alone: say so before the columns' calm.
+        text = f"Drift in {drifted_pairs} of {len(report.pairs)} column pairs; no" + text.removeprefix("No")
+    elif drifted_pairs:
+        text += f"; drift in {drifted_pairs} of {len(report.pairs)} column pairs"
     return text
 
 

@@ -14,6 +14,7 @@ from .._version import __version__
 from ..report import ColumnDrift, DriftReport
 from . import _format as fmt
 from .history import HistoryRow
+from .pairs import PAIRS_CSS, html_pairs
 from .svg import COLORS, bar_chart
 from .timeline import TIMELINE_CSS, PeriodPoint, first_drifted, heatmap, trend_chart
 
@@ -47,7 +48,7 @@ svg.chart { max-width: 100%; height: auto; display: block; margin: 8px 0; }
 a { color: #1f5fa8; }
 footer { margin-top: 32px; color: #777; font-size: 12px; }
 @media print { .column { break-inside: avoid; } }
-"""
+""" + PAIRS_CSS
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -228,6 +229,7 @@ def render_html(
         "</section>",
         "<h2>Columns</h2>",
         *(_column_section(report, c, i) for i, c in enumerate(columns)),
+        html_pairs(report, _badge),
     ]
     return _page(f"{title} · {fmt.verdict(report)}", "\n".join(body))
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..report import DriftReport
 from . import _format as fmt
+from .pairs import markdown_pairs
 
 __all__ = ["render_markdown", "escape_markdown"]
 
@@ -75,5 +76,8 @@ def render_markdown(report: DriftReport, *, reference: str, current: Sequence[st
             f"| {fmt.beyond(c.novel_fraction, c.expected_novel_fraction, c.out_of_range_fraction)} "
             f"| {escape_markdown(fmt.what_changed(c))} |"
         )
+    pair_lines = markdown_pairs(report, escape_markdown)
+    if pair_lines:
+        lines += ["", *pair_lines]
     lines += ["", f"<sub>{fmt.divergence_name(report)}, smoothing {report.smoothing:g}; {report.created_at}</sub>"]
     return "\n".join(lines) + "\n"

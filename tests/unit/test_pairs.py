@@ -400,3 +400,30 @@ def test_pair_results_mapping():
     results = PairResults()
     with pytest.raises(KeyError, match="pair \\('a', 'b'\\) is not in the report"):
         results[("a", "b")]
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def test_markdown_and_html_show_the_pairs(reference):
+    from kl_drift.reporting.html import render_html
+    from kl_drift.reporting.markdown import render_markdown
+
+    current = _decoupled(_related(4000, 9), "y").rename(columns={"y": "<y>"})
+    report = kd.compare(reference.rename(columns={"y": "<y>"}), current, pairs=[("x", "<y>"), ("c", "z")])
+    pair = report.pairs[("x", "<y>")]
+    text = render_markdown(report, reference="ref.csv", current=["cur.csv"])
+    assert text.splitlines()[0].startswith("**kl_drift: Drift in 1 of 2 column pairs; no drift in 4 compared columns**")
+    row = next(line for line in text.splitlines() if line.startswith("| x × &lt;y&gt;"))
+    assert "🔴 drift" in row and f"| {pair.statistic:.4g} | {pair.interaction:.4g} |" in row
+    page = render_html(report, reference="ref.csv", current=["cur.csv"])
+    assert "<script" not in page and "<y>" not in page
+    flagged = [p for p in report.pairs.values() if p.status in ("drift", "warn")]
+    assert page.count('class="pairmap"') == len(flagged) < len(report.pairs), "a heatmap for the flagged pairs only"
+    n_cells = len(pair.x_labels) * len(pair.y_labels)
+    section = page.split('class="pairmap"')[1].split("</table>")[0]
+    assert section.count("<td") == n_cells
+    ref, cur = np.array(pair.reference_counts), np.array(pair.current_counts)
+    assert f"{ref[0, 0] / ref.sum():.1%} → {cur[0, 0] / cur.sum():.1%}" in section
+    assert "no pairs" not in render_markdown(kd.compare(reference, reference), reference="r", current=["c"])
+    assert "Column pairs" not in render_markdown(kd.compare(reference, reference), reference="r", current=["c"])
