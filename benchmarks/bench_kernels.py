@@ -114,8 +114,9 @@ import numpy as np
 start = time.perf_counter(); import numba; numba_import = time.perf_counter() - start
 from kl_drift._core import kernels
 start = time.perf_counter()
-kernels.count_cumulative(np.array([1.0, 2.0]), np.array([1.5]))
-kernels.count_cumulative(np.array([1, 2]), np.array([1]))
+kernels.ready()
+kernels.count_bins(np.array([1.0, 2.0]), np.array([1.5]))
+kernels.count_bins(np.array([1, 2]), np.array([1]))
 first = time.perf_counter() - start
 print(json.dumps({"import_kl_drift": imported, "import_numba": numba_import, "first_calls": first}))
 """

@@ -465,13 +465,10 @@ def count_numeric(x: NDArray[Any], edges: tuple[Any, ...]) -> tuple[NDArray[np.i
     n = x.size
     is_float = x.dtype.kind == "f"
     edge_arr = _edges_for(x, edges)
-    compiled = kernels.count_cumulative(x, edge_arr) if edges else None
+    compiled = kernels.count_bins(x, edge_arr) if edges else None
     if compiled is not None:
-        # The same comparisons in one compiled pass: cumulative counts, non-missing, ±inf.
-        k = len(edges)
-        n_values, n_inf = int(compiled[k]), int(compiled[k + 1])
-        value_counts = np.diff(np.concatenate(([0], compiled[:k], [n_values])))
-        return np.concatenate((value_counts, [n - n_values])).astype(np.int64), n_inf
+        # The same comparisons in one compiled pass (see kernels.py).
+        return compiled[:-1], int(compiled[-1])
     cum = np.zeros(len(edges), dtype=np.int64)
     n_values, n_inf = (0, 0) if is_float else (n, 0)
     if len(edges) <= _COMPARE_PASS_MAX_EDGES:

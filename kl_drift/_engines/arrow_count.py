@@ -189,6 +189,7 @@ def count_files(
     by_frame: list[Tally] = []
     workers = max(1, min(len(tallies), _COUNT_THREADS))
     n_numeric = sum(isinstance(t.column.bins, NumericBins) for t in tallies)
+    n_batches = 0
     with ThreadPoolExecutor(max_workers=workers) as pool:
         batches = read_batches(files, [t.name for t in tallies], batch_size=batch_size, dictionary=dictionary, progress=progress)
         for source, batch in batches:
@@ -199,8 +200,9 @@ def count_files(
                 by_frame = [t for t in tallies if t.mode == "frame"]
                 by_array = [t for t in tallies if t.mode != "frame"]
             n_rows += batch.num_rows
+            n_batches += 1
             # A long stream pays for loading the compiled kernels once it has counted enough.
-            kernels.prepare(n_rows * n_numeric)
+            kernels.prepare(n_rows * n_numeric, n_batches * n_numeric)
             _count_batch(pool, workers, batch, by_array, by_frame)
     return {t.name: t.result() for t in tallies}, n_rows
 

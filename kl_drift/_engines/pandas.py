@@ -621,7 +621,7 @@ def count(
         return count_column(frame[col.name], col.bins, col.name)
 
     numeric = sum(isinstance(c.bins, NumericBins) for c in targets)
-    kernels.prepare(len(frame) * numeric)
+    kernels.prepare(len(frame) * numeric, numeric)
     big = len(frame) * len(targets) >= PARALLEL_MIN_VALUES and len(frame) >= PARALLEL_MIN_COLUMN_ROWS
     if parallel and big and len(targets) > 1:
         with ThreadPoolExecutor(max_workers=min(len(targets), os.cpu_count() or 1)) as pool:

@@ -30,11 +30,11 @@ def _both(monkeypatch: pytest.MonkeyPatch, job):  # noqa: ANN001, ANN202
     """`job()` on the numpy path, then with the kernels forced on."""
     monkeypatch.setenv(kernels.DISABLE_ENV, "1")
     monkeypatch.delenv(kernels.FORCE_ENV, raising=False)
-    assert kernels.count_cumulative(np.zeros(3), np.zeros(1)) is None
+    assert not kernels.ready() and kernels.count_bins(np.zeros(3), np.zeros(1)) is None
     expected = job()
     monkeypatch.delenv(kernels.DISABLE_ENV)
     monkeypatch.setenv(kernels.FORCE_ENV, "1")
-    assert kernels.count_cumulative(np.zeros(3), np.zeros(1)) is not None
+    assert kernels.ready() and kernels.count_bins(np.zeros(3), np.zeros(1)) is not None
     return expected, job()
 
 
@@ -154,8 +154,13 @@ def test_a_big_enough_job_loads_the_kernels(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv(kernels.DISABLE_ENV, raising=False)
     monkeypatch.delenv(kernels.FORCE_ENV, raising=False)
     monkeypatch.setattr(kernels, "MIN_VALUES", 1000)
-    assert kernels.prepare(999) is kernels.ready()
-    assert kernels.prepare(1000) is True
+    monkeypatch.setattr(kernels, "_loaded", None)
+    assert kernels.prepare(999) is False and kernels._loaded is None, "a small job leaves numba unloaded"
+    monkeypatch.setattr(kernels, "_loaded", None)
+    monkeypatch.setattr(kernels, "VALUES_PER_COLUMN", 10)
+    assert kernels.prepare(0, 99) is False
+    assert kernels.prepare(10, 99) is True, "many columns pay for loading too"
+    assert kernels.ready(), "once loaded, every job uses the kernels"
     monkeypatch.setenv(kernels.DISABLE_ENV, "1")
     assert kernels.prepare(10**12) is False and not kernels.ready()
 
@@ -169,5 +174,6 @@ def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch: pyt
     monkeypatch.setattr(kernels, "_loaded", None)
     monkeypatch.setenv(kernels.FORCE_ENV, "1")
     monkeypatch.delenv(kernels.DISABLE_ENV, raising=False)
-    out = kernels.count_cumulative(np.array([1.0, 2.0, np.nan, -np.inf]), np.array([1.5]))
-    assert out is not None and out.tolist() == [2, 3, 1]
+    assert kernels.ready()
+    out = kernels.count_bins(np.array([1.0, 2.0, np.nan, -np.inf]), np.array([1.5]))
+    assert out is not None and out.tolist() == [2, 1, 1, 1]
