@@ -75,3 +75,23 @@ def test_rolling_month_on_month(weather: pd.DataFrame) -> None:
     assert max(by_month, key=by_month.get) in {"2013-03-01", "2013-04-01", "2013-05-01", "2013-09-01", "2013-10-01", "2013-11-01"}
     fixed = quietly(kd.compare_over_time, weather, time_column="time_hour", freq="MS")
     assert by_month["2013-07-01"] < fixed["2013-07-01"]["temp"].statistic
+
+
+def test_docs_timelines_page_runs_and_prints_what_it_shows() -> None:
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "timelines.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 3
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        lines = block.splitlines()
+        # The comment right after a print() is the output the page shows.
+        shown = [lines[i + 1][2:] for i, line in enumerate(lines[:-1]) if line.startswith("print(") and lines[i + 1].startswith("# ")]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            quietly(exec, compile(block, "docs/timelines.md", "exec"), namespace)
+        assert out.getvalue().splitlines() == shown
