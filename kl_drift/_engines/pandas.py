@@ -393,6 +393,9 @@ _INFERRED_FAMILIES: dict[str, Family] = {
 }
 
 
+_NUMPY_FAMILIES: dict[np.dtype[Any], tuple[Family, str]] = {}
+
+
 def series_family(series: pd.Series) -> tuple[Family, str]:
     """The type-table family of a pandas column, and its dtype as text.
 
@@ -400,8 +403,13 @@ def series_family(series: pd.Series) -> tuple[Family, str]:
     mixed types or unhashable values raise ColumnProblem("type_mismatch").
     """
     dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype in _NUMPY_FAMILIES:
+        # A wide frame asks for the same few dtypes thousands of times.
+        return _NUMPY_FAMILIES[dtype]
     family = pandas_dtype_family(dtype)
     if family is not None:
+        if isinstance(dtype, np.dtype):
+            _NUMPY_FAMILIES[dtype] = (family, str(dtype))
         return family, str(dtype)
     values: Any = dtype.categories if isinstance(dtype, pd.CategoricalDtype) else series
     inferred = pd.api.types.infer_dtype(values, skipna=True)
@@ -599,7 +607,7 @@ def count_column(series: pd.Series, spec: BinSpec, name: str | None = None) -> C
 
 
 def _ints(counts: NDArray[np.int64]) -> tuple[int, ...]:
-    return tuple(int(c) for c in counts)
+    return tuple(counts.tolist())
 
 
 def count(
