@@ -275,6 +275,8 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
             tested.expected_counts, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
         )[0]
     ref_props, cur_props = ref / n_ref, current / n_cur
+    # Lists once (tolist is one C call per array; a generator of int() per bin is not).
+    ref_shares, cur_shares, terms, cur_list = ref_props.tolist(), cur_props.tolist(), contributions.tolist(), current.tolist()
     return ColumnDrift(
         column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
         threshold=levels[0], warn_threshold=levels[1], pvalue=tested.pvalue, expected_statistic=expected, dof=tested.dof,
@@ -282,19 +284,19 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
         missing_current=float(cur_props[-1]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
         novel_fraction=tested.novel,
         vanished_fraction=float(ref[current == 0].sum() / n_ref),
-        bin_labels=col.labels, reference_counts=tuple(int(c) for c in ref),
-        current_counts=tuple(int(c) for c in current),
-        reference_proportions=tuple(float(c) for c in ref_props),
-        current_proportions=tuple(float(c) for c in cur_props),
-        contributions=tuple(float(c) for c in contributions),
+        bin_labels=col.labels, reference_counts=tuple(ref.tolist()),
+        current_counts=tuple(cur_list),
+        reference_proportions=tuple(ref_shares),
+        current_proportions=tuple(cur_shares),
+        contributions=tuple(terms),
         reason=_ALL_MISSING if n_cur == int(current[-1]) else None,
         pvalue_method=tested.method,
-        explanations=explain(col.bins, ref_props.tolist(), cur_props.tolist(), contributions.tolist(),
+        explanations=explain(col.bins, ref_shares, cur_shares, terms,
                              unseen_examples=tested.examples, n_current=n_cur,
                              expected_novel=tested.expected_novel),
         unseen_examples=tested.examples,
         expected_novel_fraction=tested.expected_novel,
-        out_of_range_fraction=out_of_range(current.tolist(), col.bins) if isinstance(col.bins, NumericBins) else None,
+        out_of_range_fraction=out_of_range(cur_list, col.bins) if isinstance(col.bins, NumericBins) else None,
         **opts.settings,
     )  # fmt: skip
 
