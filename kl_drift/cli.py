@@ -44,7 +44,7 @@ from .reporting.config import FAIL_ON, FORMATS, STRATEGIES, DriftConfig, load_co
 from .reporting.history import as_of_text
 from .reporting.paths import STDOUT, check_outputs, input_columns, input_files, write_output
 from .reporting.timeline import render_timeline_text
-from .timeline import DEFAULT_MIN_ROWS, compare_over_time
+from .timeline import DEFAULT_MIN_ROWS, compare_over_time, compare_over_time_dataset
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR", "EXIT_INTERNAL"]
 
@@ -589,21 +589,25 @@ def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Conso
         _check_config_columns(config, [*selected, *exclude], ", ".join(args.data))
     options = _compare_options(args, config, selected)
     wanted = [*([time_column] if time_column is not None else []), *selected]
-    data = read_table(args.data, wanted, missing="ignore", progress=_bar(args.quiet))
-    if data.empty:
-        raise SourceError(", ".join(args.data), "holds no rows")
     if args.reference is not None and not by_profile:
         ref_data = read_table([args.reference], selected, progress=_bar(args.quiet))
         if ref_data.empty:
             raise SourceError(args.reference, "holds no rows")
         reference = profile(ref_data, **_binning(args, config, selected))
     binning = {} if isinstance(reference, ReferenceProfile) else _binning(args, config, selected)
-    timeline = _usage(
-        _timeline_flags, data, time_column=time_column, freq=args.freq, rows=args.rows,
-        reference="previous" if args.rolling else reference, window=args.rolling,
-        reference_periods=args.reference_periods or 1, min_rows=args.min_rows or DEFAULT_MIN_ROWS,
-        **options, **binning,
-    )  # fmt: skip
+    periods = {"time_column": time_column, "freq": args.freq, "rows": args.rows, "min_rows": args.min_rows or DEFAULT_MIN_ROWS,
+               "reference_periods": args.reference_periods or 1}  # fmt: skip
+    stream = None if args.rolling else parquet_stream(args.data, wanted, missing="ignore")
+    if stream is not None:
+        # Parquet inputs are streamed batch by batch: memory holds a batch and a count table per period.
+        timeline = _usage(_timeline_flags, stream[0], streamed=True, reference=reference, profile_options=binning,
+                          **periods, **options)  # fmt: skip
+    else:
+        data = read_table(args.data, wanted, missing="ignore", progress=_bar(args.quiet))
+        if data.empty:
+            raise SourceError(", ".join(args.data), "holds no rows")
+        timeline = _usage(_timeline_flags, data, reference="previous" if args.rolling else reference, window=args.rolling,
+                          **periods, **options, **binning)  # fmt: skip
     renderers = {
         "--json": lambda: timeline.to_json() + "\n",
         "--markdown": timeline.to_markdown,
@@ -629,9 +633,9 @@ _TIMELINE_FLAGS = {"`freq`": "--freq", "`window`": "--rolling", "`reference_peri
                    "`rows`": "--rows", "`min_rows`": "--min-rows", "`time_column`": "--time-column"}  # fmt: skip
 
 
-def _timeline_flags(data: Any, **options: Any) -> Any:
+def _timeline_flags(data: Any, *, streamed: bool = False, **options: Any) -> Any:
     try:
-        return compare_over_time(data, **options)
+        return compare_over_time_dataset(data, **options) if streamed else compare_over_time(data, **options)
     except KlDriftError:
         raise
     except ValueError as exc:

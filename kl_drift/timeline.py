@@ -30,7 +30,7 @@ from .errors import ColumnError, EmptyDataError, KlDriftWarning
 from .profile import ReferenceProfile, _check_frame, profile
 from .report import DriftReport, json_safe
 
-__all__ = ["compare_over_time", "Timeline", "Period", "PERIOD_STATUSES", "DEFAULT_MIN_ROWS"]
+__all__ = ["compare_over_time", "compare_over_time_dataset", "Timeline", "Period", "PERIOD_STATUSES", "DEFAULT_MIN_ROWS"]
 
 # A period with fewer rows than this is shown as "small_sample", not scored: a handful of rows
 # says little about a distribution, and a long timeline of tiny periods would mostly be noise.
@@ -370,7 +370,9 @@ def _period_offset(freq: str) -> Any:
     return offset
 
 
-def _cut_by_time(times: pd.Series, freq: str) -> _Cut:
+def _absolute_codes(times: pd.Series, freq: str) -> tuple[np.ndarray, np.ndarray, Any]:
+    """Each row's period as an absolute number (the same in every chunk of a stream), whether
+    it has a time, and the column's time zone."""
     from pandas.tseries.offsets import Tick
 
     offset = _period_offset(freq)
@@ -378,48 +380,45 @@ def _cut_by_time(times: pd.Series, freq: str) -> _Cut:
     # Periods follow the column's own calendar: local days of a tz-aware column, not UTC ones.
     local = times.dt.tz_localize(None) if tz is not None else times
     valid = local.notna().to_numpy()
-    if not valid.any():
-        raise ColumnError(str(times.name), "has no times: every value is missing")
+    if isinstance(offset, Tick):
+        ns = local.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        return np.where(valid, np.floor_divide(ns, int(offset.nanos)), 0), valid, tz
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            periods = local.dt.to_period(offset.base)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise ValueError(f"`freq` {freq!r} cannot cut periods: {error}") from None
+    return np.where(valid, np.floor_divide(periods.array.asi8, int(offset.n)), 0), valid, tz
+
+
+def _spans(first: int, last: int, freq: str, tz: Any) -> tuple[list[str], list[pd.Timestamp], list[pd.Timestamp]]:
+    """Labels, starts and ends of the absolute periods first..last."""
+    from pandas.tseries.offsets import Tick
+
+    offset = _period_offset(freq)
     if isinstance(offset, Tick):
         step = int(offset.nanos)
-        ns = local.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        raw = np.where(valid, np.floor_divide(ns, step), 0)
-
-        def start_of(code: int) -> pd.Timestamp:
-            return pd.Timestamp(code * step)
-
-        def end_of(code: int) -> pd.Timestamp:
-            return pd.Timestamp((code + 1) * step)
+        bounds = [pd.Timestamp(code * step) for code in range(first, last + 2)]
     else:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                periods = local.dt.to_period(offset.base)
-        except (ValueError, TypeError, AttributeError) as error:
-            raise ValueError(f"`freq` {freq!r} cannot cut periods: {error}") from None
+        base = pd.Period(ordinal=0, freq=offset.base).freq
         n = int(offset.n)
-        ordinals = periods.array.asi8
-        raw = np.where(valid, np.floor_divide(ordinals, n), 0)
-        base_freq = periods.dtype.freq
-
-        def start_of(code: int) -> pd.Timestamp:
-            return pd.Period(ordinal=code * n, freq=base_freq).start_time
-
-        def end_of(code: int) -> pd.Timestamp:
-            return pd.Period(ordinal=(code + 1) * n, freq=base_freq).start_time
-
-    first, last = int(raw[valid].min()), int(raw[valid].max())
-    codes = np.where(valid, raw - first, -1).astype(np.int64)
-    starts, ends = [], []
-    for code in range(first, last + 1):
-        start, end = start_of(code), end_of(code)
-        if tz is not None:
-            start = start.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-            end = end.tz_localize(tz, ambiguous=True, nonexistent="shift_forward")
-        starts.append(start)
-        ends.append(end)
+        bounds = [pd.Period(ordinal=code * n, freq=base).start_time for code in range(first, last + 2)]
+    if tz is not None:
+        bounds = [b.tz_localize(tz, ambiguous=True, nonexistent="shift_forward") for b in bounds]
+    starts, ends = bounds[:-1], bounds[1:]
     whole_days = all(s.hour == s.minute == s.second == s.microsecond == s.nanosecond == 0 for s in starts)
     labels = [s.strftime("%Y-%m-%d") if whole_days else s.isoformat() for s in starts]
+    return labels, starts, ends
+
+
+def _cut_by_time(times: pd.Series, freq: str) -> _Cut:
+    raw, valid, tz = _absolute_codes(times, freq)
+    if not valid.any():
+        raise ColumnError(str(times.name), "has no times: every value is missing")
+    first, last = int(raw[valid].min()), int(raw[valid].max())
+    codes = np.where(valid, raw - first, -1).astype(np.int64)
+    labels, starts, ends = _spans(first, last, freq, tz)
     return _Cut(codes, labels, starts, ends)  # type: ignore[arg-type]
 
 
@@ -679,6 +678,178 @@ def compare_over_time(
         periods=tuple(periods), columns=tuple(compared), time_column=time_column,
         freq=freq if time_column is not None else None, rows=rows, reference=mode,
         reference_periods=n_first, window=window_size, min_rows=min_rows, n_unassigned=n_unassigned,
+        direction=opts.direction, base=opts.base, alpha=opts.alpha, correction=opts.correction,
+        threshold_mode="auto" if opts.auto else "fixed",
+    )  # fmt: skip
+
+
+# --- Parquet streams -------------------------------------------------------------------------
+
+
+def compare_over_time_dataset(
+    source: Any,
+    *,
+    time_column: str | None = None,
+    freq: str | None = None,
+    rows: int | None = None,
+    reference: ReferenceProfile | Literal["first"] | None = None,
+    reference_periods: int = 1,
+    min_rows: int = DEFAULT_MIN_ROWS,
+    columns: Sequence[str] | None = None,
+    batch_size: int = 131_072,
+    profile_options: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Timeline:
+    """`compare_over_time` of Parquet files larger than memory, streamed in bounded memory.
+
+    Record batches are read one at a time; each batch is grouped by period and each group
+    counted by the pandas engine into the reference's bins; the counts of a period add up
+    over batches (`CountTable.merge`). Memory holds one batch and one `CountTable` per
+    period. With ``reference="first"`` the time column is read once to find the first
+    period, then the rows of the first `reference_periods` periods (which must fit in
+    memory) are profiled, then everything is counted. Rolling references are not streamed.
+
+    Parameters
+    ----------
+    source : str, path or sequence of them
+        Parquet files, directories or glob patterns (see `kl_drift.dataset.open_dataset`).
+    time_column, freq, rows, reference, reference_periods, min_rows, columns
+        As in `compare_over_time` (a profile, or the first periods).
+    batch_size : int, default 131072
+        Rows per record batch.
+    profile_options : mapping, optional
+        Binning options of `profile` for the first periods.
+    **options
+        The comparison options of `compare` (``threshold``, ``alpha``, ...).
+
+    Returns
+    -------
+    Timeline
+        Equal to `compare_over_time` of the same rows read into one frame.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, pandas as pd, kl_drift as kd
+    >>> from kl_drift.timeline import compare_over_time_dataset
+    >>> folder = tempfile.mkdtemp()
+    >>> df = pd.DataFrame({"plan": ["a", "b"] * 50 + ["a"] * 100})
+    >>> df.iloc[:150].to_parquet(os.path.join(folder, "1.parquet"))
+    >>> df.iloc[150:].to_parquet(os.path.join(folder, "2.parquet"))
+    >>> compare_over_time_dataset(folder, rows=100, batch_size=40).drifted_periods
+    ['100:200']
+    """
+    from ._engines.files import data_columns as file_columns
+    from ._engines.files import file_schema, find_files, read_batches
+
+    opts = CompareOptions.resolve(**options)
+    min_rows = _check_count("min_rows", min_rows)
+    batch_size = _check_count("batch_size", batch_size)
+    if (time_column is None) == (rows is None):
+        raise ValueError("give either `time_column` (with `freq`) or `rows` to cut the data into periods")
+    if time_column is not None and freq is None:
+        raise ValueError(f"`freq` is required with `time_column` {time_column!r}: a pandas frequency alias such as 'D' or 'W'")
+    if rows is not None:
+        rows = _check_count("rows", rows)
+    if isinstance(reference, str) and reference == "previous":
+        raise ValueError("a rolling reference (reference='previous') is not streamed; read the table into a DataFrame")
+    files = find_files(source)
+    if not files:
+        raise EmptyDataError(f"no files in {source!r}")
+    known = list(dict.fromkeys(c for f in files for c in file_columns(file_schema(f))))
+    if time_column is not None and time_column not in known:
+        raise ColumnError(time_column, f"is the `time_column` but not a column of the data; columns: {known[:20]}")
+    if isinstance(reference, ReferenceProfile):
+        default = [c for c in reference.names if c != time_column]
+    else:
+        default = [c for c in known if c != time_column]
+    compared = [str(c) for c in columns] if columns is not None else default
+    if time_column is not None and time_column in compared:
+        raise ColumnError(time_column, "is the `time_column`; it cannot also be compared")
+
+    def batches(names: list[str]) -> Iterator[pd.DataFrame]:
+        for _, batch in read_batches(files, names, batch_size=batch_size):
+            yield batch.to_pandas()
+
+    def codes_of(chunk: pd.DataFrame, offset_rows: int) -> tuple[np.ndarray, np.ndarray, Any]:
+        if time_column is None:
+            assert rows is not None
+            return (offset_rows + np.arange(len(chunk))) // rows, np.ones(len(chunk), dtype=bool), None
+        assert freq is not None
+        return _absolute_codes(_times(chunk, time_column), freq)
+
+    time_names = [time_column] if time_column is not None else []
+    n_first: int | None = None
+    if isinstance(reference, ReferenceProfile):
+        prof, mode = reference, "profile"
+    elif reference is None or reference == "first":
+        mode = "first"
+        n_first = _check_count("reference_periods", reference_periods)
+        first_code: int | None = None
+        seen = 0
+        for chunk in batches(time_names or known[:1]):
+            raw, valid, _ = codes_of(chunk, seen)
+            seen += len(chunk)
+            if valid.any():
+                low = int(raw[valid].min())
+                first_code = low if first_code is None else min(first_code, low)
+        if first_code is None:
+            raise ColumnError(str(time_column), "has no times: every value is missing")
+        parts, seen = [], 0
+        for chunk in batches([*time_names, *compared]):
+            raw, valid, _ = codes_of(chunk, seen)
+            seen += len(chunk)
+            keep = valid & (raw < first_code + n_first)
+            if keep.any():
+                parts.append(chunk.loc[keep, compared])
+        prof = profile(pd.concat(parts, ignore_index=True), columns=compared, **dict(profile_options or {}))
+    else:
+        raise ValueError(f"`reference` must be a ReferenceProfile or 'first', got {reference!r}")
+
+    tables: dict[int, CountTable] = {}
+    n_unassigned, seen, tz = 0, 0, None
+    for chunk in batches([*time_names, *compared]):
+        raw, valid, tz = codes_of(chunk, seen)
+        seen += len(chunk)
+        n_unassigned += int((~valid).sum())
+        data = chunk.drop(columns=time_names)
+        # One grouping of the batch by period, as for a frame.
+        positions = np.flatnonzero(valid)
+        order = positions[np.argsort(raw[positions], kind="stable")]
+        codes, starts_at = np.unique(raw[order], return_index=True)
+        for code, group in zip(codes.tolist(), np.split(order, starts_at[1:])):
+            counted = pandas_engine.count(prof, data.take(group), columns=compared)
+            tables[code] = tables[code].merge(counted) if code in tables else counted
+    if not tables:
+        raise EmptyDataError(f"the data in {source!r} has no rows")
+    first, last = min(tables), max(tables)
+    if time_column is not None:
+        assert freq is not None
+        labels, starts, ends = _spans(first, last, freq, tz)
+    else:
+        assert rows is not None
+        labels = [f"{k * rows}:{min((k + 1) * rows, seen)}" for k in range(first, last + 1)]
+        starts = ends = [None] * len(labels)  # type: ignore[list-item]
+    if n_first is not None and n_first >= len(labels):
+        raise ValueError(f"`reference_periods` ({n_first}) leaves no period to compare: the data has {len(labels)} period(s)")
+    if n_unassigned:
+        warnings.warn(f"{n_unassigned} rows have no time in column {time_column!r} and belong to no period",
+                      UnassignedRowsWarning, stacklevel=2)  # fmt: skip
+    periods: list[Period] = []
+    for k, code in enumerate(range(first, last + 1)):
+        table = tables.get(code)
+        n_k = table.n_rows if table is not None else 0
+        if table is None or n_k == 0:
+            periods.append(Period(labels[k], starts[k], ends[k], 0, "empty"))
+        elif n_first is not None and k < n_first:
+            periods.append(Period(labels[k], starts[k], ends[k], n_k, "reference"))
+        elif n_k < min_rows:
+            periods.append(Period(labels[k], starts[k], ends[k], n_k, "small_sample"))
+        else:
+            periods.append(Period(labels[k], starts[k], ends[k], n_k, "scored", score_table(prof, table, opts, columns=compared)))
+    return Timeline(
+        periods=tuple(periods), columns=tuple(compared), time_column=time_column,
+        freq=freq if time_column is not None else None, rows=rows, reference=mode,
+        reference_periods=n_first, window=None, min_rows=min_rows, n_unassigned=n_unassigned,
         direction=opts.direction, base=opts.base, alpha=opts.alpha, correction=opts.correction,
         threshold_mode="auto" if opts.auto else "fixed",
     )  # fmt: skip

@@ -219,3 +219,35 @@ def test_all_missing_time_column_is_named() -> None:
     df = events(n=100).assign(event_time=pd.NaT)
     with pytest.raises(kd.ColumnError, match="column 'event_time'.*every value is missing"):
         kd.compare_over_time(df, time_column="event_time", freq="D")
+
+
+@pytest.mark.parametrize("reference", ["first", "profile"])
+def test_parquet_stream_equals_the_frame(tmp_path, reference: str) -> None:
+    from kl_drift.timeline import compare_over_time_dataset
+
+    df = events(n=3000)
+    df.iloc[:1700].to_parquet(tmp_path / "a.parquet")
+    df.iloc[1700:].to_parquet(tmp_path / "b.parquet")
+    ref = kd.profile(df.iloc[:500, 1:]) if reference == "profile" else "first"
+    whole = kd.compare_over_time(df, time_column="event_time", freq="W", reference=ref)
+    stream = compare_over_time_dataset(tmp_path, time_column="event_time", freq="W", reference=ref, batch_size=257)
+    assert [(p.label, p.n_rows, p.status) for p in stream.periods] == [(p.label, p.n_rows, p.status) for p in whole.periods]
+    for a, b in zip(stream.periods, whole.periods):
+        if a.report is not None:
+            assert b.report is not None
+            same_report(a.report, b.report)
+    chunks = compare_over_time_dataset(tmp_path, rows=1000, batch_size=300, columns=["x", "plan"])
+    assert [p.label for p in chunks.periods] == ["0:1000", "1000:2000", "2000:3000"]
+    same_report(chunks[2], kd.compare_over_time(df.drop(columns="event_time"), rows=1000)[2])
+
+
+def test_parquet_stream_bad_input(tmp_path) -> None:
+    from kl_drift.timeline import compare_over_time_dataset
+
+    events(n=500).to_parquet(tmp_path / "a.parquet")
+    with pytest.raises(kd.ColumnError, match="column 'when'"):
+        compare_over_time_dataset(tmp_path, time_column="when", freq="D")
+    with pytest.raises(ValueError, match="rolling reference.*not streamed"):
+        compare_over_time_dataset(tmp_path, time_column="event_time", freq="D", reference="previous")
+    with pytest.raises(ValueError, match="`freq` 'fortnight'"):
+        compare_over_time_dataset(tmp_path, time_column="event_time", freq="fortnight")
