@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import kl_drift as kd
+from kl_drift._core.bins import just_below
 from kl_drift.profile import MAX_BINS, _checksum
 from kl_drift.reporting import DriftHistory
 
@@ -386,8 +387,12 @@ def configured(work: Path, tmp_path: Path) -> Path:
 def test_config_options_reach_profile_and_compare(work: Path, configured: Path) -> None:
     prof = kd.ReferenceProfile.load(configured / "job" / "cfg-profile.json")
     assert "order_id" not in prof and "order_time" not in prof
-    assert len(prof["basket_value"].counts) == 21
-    assert prof["discount_rate"].bins.edges == (0.0, 0.1, 0.2)
+    # 20 bins, one below the reference minimum and one above its maximum, and "(missing)".
+    assert len(prof["basket_value"].counts) == 23
+    # The configured edges, with the reference range around them (just below its minimum 0
+    # and its maximum), so values beyond the reference are counted apart.
+    rates = pd.read_parquet(work / "reference.parquet")["discount_rate"]
+    assert prof["discount_rate"].bins.edges == (just_below(rates.min()), 0.0, 0.1, 0.2, rates.max())
     assert isinstance(prof["items"].bins, kd.CategoricalBins) and prof.settings["categorical"] == ["items"]
     expected_profile = kd.profile(
         pd.read_parquet(work / "reference.parquet").drop(columns=EXCLUDE.split(",")),
@@ -503,7 +508,7 @@ def test_cron_recipe_mails_the_table_only_on_drift(work: Path, tmp_path: Path) -
     shutil.copy(work / "current.parquet", partition / "part-0.parquet")
     drift = shell(command, cwd=tmp_path, program="sh")
     assert drift.stderr == ""
-    assert drift.stdout == (srv / "orders.md").read_text() and drift.stdout.startswith("**kl_drift: Drift in 3 of 11")
+    assert drift.stdout == (srv / "orders.md").read_text() and drift.stdout.startswith("**kl_drift: Drift in 4 of 11")
     assert (tmp_path / "www" / "orders.html").exists()
     assert {r.as_of[:10] for r in DriftHistory(srv / "drift.sqlite").rows()} == {yesterday}
 
