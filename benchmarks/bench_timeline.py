@@ -9,6 +9,11 @@ are counting and scoring only. Prints wall and CPU seconds of both, their ratio,
 and the load average (the development machine is shared).
 
     python benchmarks/bench_timeline.py [--rows 2000000] [--freq D] [--repeat 1]
+    python benchmarks/bench_timeline.py --parquet [--rows 2000000]   # streamed, peak RSS
+
+``--parquet`` writes the same rows to Parquet files (in chunks of 500,000 rows) and times
+`compare_over_time_dataset` (batches of 131,072 rows) in a fresh process, whose peak RSS
+is the memory bound of the streamed timeline.
 """
 
 from __future__ import annotations
@@ -46,7 +51,15 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--freq", default="D")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--parquet", action="store_true")
+    parser.add_argument("--stream-only", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stream_only:
+        stream(Path(args.stream_only), args.freq)
+        return
+    if args.parquet:
+        write_and_stream(args.rows, args.freq)
+        return
 
     warnings.simplefilter("ignore")
     reference = frame(200_000, seed=1)
@@ -71,6 +84,40 @@ def main() -> None:
     print(f"kd.compare_over_time (timeline): wall {tl_wall:7.2f} s  cpu {tl_cpu:7.2f} s")
     print(f"ratio timeline / compare:        wall {tl_wall / one_wall:5.2f}x  cpu {tl_cpu / one_cpu:5.2f}x")
     print(f"peak RSS {peak:.2f} GiB · load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+
+
+def with_time(df: pd.DataFrame, offset: int, total: int) -> pd.DataFrame:
+    start = np.datetime64("2024-01-01T00:00:00", "ns").astype(np.int64)
+    step = 366 * 86_400 * 10**9 // total
+    df.insert(0, "event_time", pd.to_datetime(start + (offset + np.arange(len(df), dtype=np.int64)) * step))
+    return df
+
+
+def write_and_stream(rows: int, freq: str) -> None:
+    import subprocess
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="bench_timeline_"))
+    chunk = 500_000
+    for k, offset in enumerate(range(0, rows, chunk)):
+        part = frame(min(chunk, rows - offset), seed=2, drift=True, chunk=k)
+        with_time(part, offset, rows).to_parquet(folder / f"part-{k:04d}.parquet", index=False)
+    kd.profile(frame(200_000, seed=1)).save(folder / "profile.json")
+    subprocess.run([sys.executable, __file__, "--stream-only", str(folder), "--freq", freq], check=True)
+
+
+def stream(folder: Path, freq: str) -> None:
+    from kl_drift.timeline import compare_over_time_dataset
+
+    prof = kd.ReferenceProfile.load(folder / "profile.json")
+    files = sorted(str(p) for p in folder.glob("part-*.parquet"))
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    timeline = compare_over_time_dataset(files, time_column="event_time", freq=freq, reference=prof)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    rows = sum(p.n_rows for p in timeline.periods)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"streamed Parquet: rows={rows:,} periods={len(timeline.periods)} wall {wall:.2f} s cpu {cpu:.2f} s "
+          f"peak RSS {peak:.2f} GiB · load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

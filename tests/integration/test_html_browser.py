@@ -181,7 +181,7 @@ def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A drift report and a trend page made by the CLI from data with hostile strings."""
+    """A drift report, a trend page and a timeline made by the CLI from data with hostile strings."""
     folder = tmp_path_factory.mktemp("hostile")
     rng = np.random.default_rng(7)
     n = 600
@@ -210,7 +210,13 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         assert run.returncode == 0, run.stderr
     trend = _run_cli("history", "drift.sqlite", "--html", "trend.html", cwd=folder)
     assert trend.returncode == 0, trend.stderr
-    return {"report": folder / "report.html", "trend": folder / "trend.html"}
+    events = pd.concat([reference, current], ignore_index=True)
+    events.insert(0, "event_time", pd.date_range("2026-01-01", periods=len(events), freq="h"))
+    events.to_csv(folder / "events.csv", index=False)
+    timeline = _run_cli("timeline", "events.csv", "--time-column", "event_time", "--freq", "W", "--html", "timeline.html",
+                        "--fail-on", "never", cwd=folder)  # fmt: skip
+    assert timeline.returncode == 0, timeline.stderr
+    return {"report": folder / "report.html", "trend": folder / "trend.html", "timeline": folder / "timeline.html"}
 
 
 PAGE_CHECKS = """
@@ -256,7 +262,7 @@ def _open_offline(browser: DevTools, page: Path) -> tuple[dict[str, Any], list[d
     return json.loads(result["result"]["value"]), events, shot
 
 
-@pytest.mark.parametrize("which", ["report", "trend"])
+@pytest.mark.parametrize("which", ["report", "trend", "timeline"])
 def test_page_renders_offline_with_inert_data(browser: DevTools, reports: dict[str, Path], which: str) -> None:
     checks, events, shot = _open_offline(browser, reports[which])
 
