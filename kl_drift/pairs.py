@@ -18,7 +18,9 @@ Use it through `kl_drift.profile` and `kl_drift.compare`::
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,16 +35,15 @@ from ._core.pairs import (
     DEFAULT_MAX_PAIRS,
     PairCounts,
     association_test,
-    chain_rule,
+    chain_rule_terms,
     coarsen,
     dependence_word,
-    interaction_terms,
     mutual_information,
     pair_groups,
     pair_table,
 )
 from ._core.stats import adjust_pvalues
-from ._engines.pandas import map_values, numeric_values, parse_iso
+from ._engines.pandas import PARALLEL_MIN_ROWS, map_values, numeric_values, parse_iso
 from .counts import CountTable
 from .errors import ColumnError
 from .report import json_safe
@@ -102,6 +103,33 @@ def column_codes(series: pd.Series, col: ColumnProfile) -> NDArray[np.intp]:
     # Right-closed bins: a value equal to an edge belongs to the bin the edge closes.
     codes = np.searchsorted(np.asarray(spec.edges, dtype=np.float64), x, side="left")
     return np.where(np.isnan(x), missing_bin, codes).astype(np.intp)
+
+
+def group_codes(series: pd.Series, col: ColumnProfile, groups: Sequence[int]) -> NDArray[np.uint8]:
+    """The group of each row in a pair's bins: ``groups[column_codes(series, col)]``, faster.
+
+    Numeric groups are ranges of adjacent bins, so a row's group is the number of group
+    boundaries below it: one comparison pass per boundary (at most 4) instead of a search
+    among every edge. Categorical rows are mapped once per distinct value.
+    """
+    spec = col.bins
+    assert spec is not None
+    lookup = np.asarray(groups, dtype=np.uint8)
+    if isinstance(spec, CategoricalBins) or spec.datetime:
+        return lookup[column_codes(series, col)]
+    x = numeric_values(series)
+    if x.dtype.kind not in "if":
+        x = np.asarray(x, dtype=np.float64)
+    # Bin i is (e_(i-1), e_i]; the group changes after bin i where groups[i] != groups[i + 1].
+    bounds = [spec.edges[i] for i in range(len(spec.edges)) if lookup[i] != lookup[i + 1]]
+    codes = np.full(x.shape, lookup[0], dtype=np.uint8)
+    scratch = np.empty(x.shape, dtype=bool)
+    for edge in bounds:
+        # Integers are compared with the edge as numpy compares int64 with a float: exactly.
+        codes += np.greater(x, edge, out=scratch)
+    if x.dtype.kind == "f":
+        codes[np.isnan(x)] = lookup[-1]
+    return codes
 
 
 def column_groups(col: ColumnProfile, n_rows: int) -> tuple[int, ...]:
@@ -171,16 +199,30 @@ def fit_pairs(
                 if col.bins is None:
                     raise ColumnError(name, f"is named in `pairs` but was skipped when profiled: {col.reason}")
     groups = {name: column_groups(index[name], n_rows) for pair in chosen for name in pair}
-    codes: dict[str, NDArray[np.intp]] = {}
-    result = []
-    for a, b in chosen:
-        for name in (a, b):
-            if name not in codes:
-                codes[name] = np.asarray(groups[name], dtype=np.intp)[column_codes(frame[name], index[name])]
-        shape = (max(groups[a]) + 1, max(groups[b]) + 1)
-        table = pair_table(codes[a], codes[b], shape)
-        result.append(PairCounts((a, b), (groups[a], groups[b]), tuple(tuple(int(v) for v in row) for row in table)))
-    return tuple(result)
+    empty = tuple(PairCounts((a, b), (groups[a], groups[b]), _zeros(groups[a], groups[b])) for a, b in chosen)
+    return _count(frame, empty, lambda name, g: group_codes(frame[name], index[name], g))
+
+
+def _zeros(ga: Sequence[int], gb: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    return ((0,) * (max(gb) + 1),) * (max(ga) + 1)
+
+
+def _count(
+    frame: pd.DataFrame, pairs: Sequence[PairCounts], codes_of: Callable[[str, Sequence[int]], NDArray[np.uint8]]
+) -> tuple[PairCounts, ...]:
+    """`pairs` (their columns and 2-D bins) holding the counts of `frame`: each column's
+    group codes once, then one table per pair; on 2 threads or more for large frames, as
+    the pandas engine counts columns (numpy releases the GIL)."""
+    needed = list(dict.fromkeys((name, groups) for pair in pairs for name, groups in zip(pair.columns, pair.groups)))
+    workers = min(len(needed), os.cpu_count() or 1) if len(frame) >= PARALLEL_MIN_ROWS else 1
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            codes = dict(zip(needed, pool.map(lambda item: codes_of(*item), needed)))
+            tables = list(pool.map(lambda p: pair_table(*(codes[(n, g)] for n, g in zip(p.columns, p.groups)), p.table.shape), pairs))
+    else:
+        codes = {item: codes_of(*item) for item in needed}
+        tables = [pair_table(*(codes[(n, g)] for n, g in zip(p.columns, p.groups)), p.table.shape) for p in pairs]
+    return tuple(p.with_counts(t) for p, t in zip(pairs, tables))
 
 
 def _strongest(frame: pd.DataFrame, columns: Sequence[ColumnProfile], max_pairs: int) -> list[tuple[str, str]]:
@@ -191,35 +233,33 @@ def _strongest(frame: pd.DataFrame, columns: Sequence[ColumnProfile], max_pairs:
     if n > AUTO_SAMPLE_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(n, AUTO_SAMPLE_ROWS, replace=False))
         sample = frame.iloc[rows]
-    groups = {c.name: column_groups(c, n) for c in columns}
-    codes = {c.name: np.asarray(groups[c.name], dtype=np.intp)[column_codes(sample[c.name], c)] for c in columns}
+    groups = [column_groups(c, n) for c in columns]
+    codes = [group_codes(sample[c.name], c, g) for c, g in zip(columns, groups)]
+    critical: dict[int, float] = {}
     ranked = []
     for i, a in enumerate(columns):
-        for b in columns[i + 1 :]:
-            shape = (max(groups[a.name]) + 1, max(groups[b.name]) + 1)
-            table = pair_table(codes[a.name], codes[b.name], shape)
+        for j in range(i + 1, len(columns)):
+            table = pair_table(codes[i], codes[j], (max(groups[i]) + 1, max(groups[j]) + 1))
             mi = mutual_information(table)
             kept_rows, kept_cols = np.count_nonzero(table.sum(axis=1)), np.count_nonzero(table.sum(axis=0))
-            dof = (kept_rows - 1) * (kept_cols - 1)
-            if dof > 0 and 2 * len(sample) * mi > chi2.isf(_AUTO_ALPHA, dof):
-                ranked.append((-mi, a.name, b.name))
+            dof = int((kept_rows - 1) * (kept_cols - 1))
+            if dof <= 0:
+                continue
+            if dof not in critical:
+                critical[dof] = float(chi2.isf(_AUTO_ALPHA, dof))
+            if 2 * len(sample) * mi > critical[dof]:
+                ranked.append((-mi, a.name, columns[j].name))
     ranked.sort()
     return [(a, b) for _, a, b in ranked[:max_pairs]]
 
 
 def count_pairs(frame: pd.DataFrame, prof: ReferenceProfile, pairs: Sequence[PairCounts]) -> tuple[PairCounts, ...]:
     """Count a DataFrame into the 2-D bins of `pairs` (a profile's pair counts)."""
-    codes: dict[str, NDArray[np.intp]] = {}
-    result = []
     for pair in pairs:
-        for name, groups in zip(pair.columns, pair.groups):
-            if name not in codes:
-                if name not in frame.columns:
-                    raise ColumnError(name, "is in the profile's pairs but not in the data")
-                codes[name] = np.asarray(groups, dtype=np.intp)[column_codes(frame[name], prof[name])]
-        a, b = pair.columns
-        result.append(pair.with_counts(pair_table(codes[a], codes[b], pair.table.shape)))
-    return tuple(result)
+        for name in pair.columns:
+            if name not in frame.columns:
+                raise ColumnError(name, "is in the profile's pairs but not in the data")
+    return _count(frame, pairs, lambda name, groups: group_codes(frame[name], prof[name], groups))
 
 
 # ---------------------------------------------------------------- results
@@ -352,8 +392,7 @@ def score_pair(
     ref_full, cur_full = reference.table, current.table
     rows, cols = _trim(ref_full, cur_full)
     ref, cur = ref_full[np.ix_(rows, cols)], cur_full[np.ix_(rows, cols)]
-    parts = chain_rule(cur, ref, smoothing=smoothing)
-    terms = interaction_terms(cur, ref, smoothing=smoothing)
+    parts, terms = chain_rule_terms(cur, ref, smoothing=smoothing)
     _, dof, pvalue = association_test(cur, ref)
     x_labels = tuple(np.asarray(group_labels(prof[a], reference.groups[0]), dtype=object)[rows])
     y_labels = tuple(np.asarray(group_labels(prof[b], reference.groups[1]), dtype=object)[cols])

@@ -45,6 +45,7 @@ __all__ = [
     "coarsen",
     "pair_table",
     "chain_rule",
+    "chain_rule_terms",
     "marginal_fit",
     "interaction_terms",
     "association_test",
@@ -192,7 +193,9 @@ def pair_table(codes_x: NDArray[np.integer[Any]], codes_y: NDArray[np.integer[An
     >>> pair_table(np.array([0, 0, 1]), np.array([1, 1, 0]), (2, 2)).tolist()
     [[0, 2], [1, 0]]
     """
-    flat = codes_x.astype(np.int64) * shape[1] + codes_y
+    # Group codes are small (at most 6 groups a side): the cell code fits a byte.
+    dtype = np.uint8 if shape[0] * shape[1] <= 256 else np.intp
+    flat = codes_x.astype(dtype) * dtype(shape[1]) + codes_y.astype(dtype)
     return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape).astype(np.int64)
 
 
@@ -267,6 +270,15 @@ def chain_rule(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0
     >>> parts.interaction > 0.1 > parts.marginal_part
     True
     """
+    return chain_rule_terms(current, reference, smoothing=smoothing)[0]
+
+
+def chain_rule_terms(
+    current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5
+) -> tuple[ChainRule, NDArray[np.float64]]:
+    """`chain_rule`, and the per-cell terms of its interaction (see `interaction_terms`)."""
+    from scipy.special import xlogy
+
     p = _smoothed(np.asarray(current), smoothing)
     q = _smoothed(np.asarray(reference), smoothing)
     px, qx = p.sum(axis=1), q.sum(axis=1)
@@ -274,7 +286,8 @@ def chain_rule(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0
     marginal_x = _kl(px, qx)
     conditional = float(np.sum(px * np.array([_kl(p[i] / px[i], q[i] / qx[i]) for i in range(p.shape[0])])))
     fitted = marginal_fit(q, px, p.sum(axis=0))
-    return ChainRule(
+    terms = np.asarray(xlogy(p, p / fitted), dtype=np.float64)
+    parts = ChainRule(
         joint=joint,
         marginal_x=marginal_x,
         marginal_y=_kl(p.sum(axis=0), q.sum(axis=0)),
@@ -282,6 +295,7 @@ def chain_rule(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0
         interaction=_kl(p.ravel(), fitted.ravel()),
         marginal_part=_kl(fitted.ravel(), q.ravel()),
     )
+    return parts, terms
 
 
 def interaction_terms(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5) -> NDArray[np.float64]:
@@ -290,12 +304,7 @@ def interaction_terms(current: ArrayLike, reference: ArrayLike, *, smoothing: fl
     A positive cell holds more current rows than the reference's dependence predicts from
     the current marginals.
     """
-    p = _smoothed(np.asarray(current), smoothing)
-    q = _smoothed(np.asarray(reference), smoothing)
-    fitted = marginal_fit(q, p.sum(axis=1), p.sum(axis=0))
-    from scipy.special import xlogy
-
-    return np.asarray(xlogy(p, p / fitted), dtype=np.float64)
+    return chain_rule_terms(current, reference, smoothing=smoothing)[1]
 
 
 def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, int, float]:
@@ -330,13 +339,15 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
     if table.shape[1] < 2 or table.shape[2] < 2 or min(table[0].sum(), table[1].sum()) == 0:
         return 0.0, 0, 1.0
     xy, sx, sy = table.sum(axis=0), table.sum(axis=2), table.sum(axis=1)
-    fit = np.ones_like(table)
+    # Start from X, Y independent of the sample: the first margin already holds.
+    fit = xy[None, :, :] * (table.sum(axis=(1, 2)) / table.sum())[:, None, None]
+    tolerance = 1e-9 * max(float(table.max()), 1.0)
     for _ in range(_IPF_ITERATIONS):
         previous = fit
-        fit = fit * _ratio(xy, fit.sum(axis=0))[None, :, :]
         fit = fit * _ratio(sx, fit.sum(axis=2))[:, :, None]
         fit = fit * _ratio(sy, fit.sum(axis=1))[:, None, :]
-        if np.max(np.abs(fit - previous)) <= 1e-10 * max(float(table.max()), 1.0):
+        fit = fit * _ratio(xy, fit.sum(axis=0))[None, :, :]
+        if np.max(np.abs(fit - previous)) <= tolerance:
             break
     positive = fit > 0
     x2 = float(np.sum((table[positive] - fit[positive]) ** 2 / fit[positive]))
@@ -347,8 +358,7 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
 
 
 def _ratio(target: NDArray[np.float64], current: NDArray[np.float64]) -> NDArray[np.float64]:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(current > 0, target / np.where(current > 0, current, 1.0), 0.0)
+    return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
 
 
 def mutual_information(table: ArrayLike) -> float:

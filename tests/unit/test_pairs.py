@@ -427,3 +427,24 @@ def test_markdown_and_html_show_the_pairs(reference):
     assert f"{ref[0, 0] / ref.sum():.1%} → {cur[0, 0] / cur.sum():.1%}" in section
     assert "no pairs" not in render_markdown(kd.compare(reference, reference), reference="r", current=["c"])
     assert "Column pairs" not in render_markdown(kd.compare(reference, reference), reference="r", current=["c"])
+
+
+def test_group_codes_are_the_groups_of_the_row_codes():
+    from kl_drift.pairs import column_groups, group_codes
+
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "f": np.where(rng.random(3000) < 0.05, np.nan, rng.normal(size=3000)),
+            "i": rng.integers(0, 1000, size=3000),
+            "t": pd.date_range("2021-01-01", periods=3000, freq="min"),
+            "c": rng.choice(list("abcdefgh"), size=3000),
+        }
+    )
+    prof = kd.profile(frame)
+    current = frame.sample(frac=1.0, replace=True, random_state=1).reset_index(drop=True)
+    current.loc[:5, "f"] = [np.inf, -np.inf, 1e9, -1e9, np.nan, prof["f"].bins.edges[3]]
+    for name in frame.columns:
+        groups = column_groups(prof[name], len(frame))
+        expected = np.asarray(groups)[column_codes(current[name], prof[name])]
+        np.testing.assert_array_equal(group_codes(current[name], prof[name], groups), expected)
