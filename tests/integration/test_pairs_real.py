@@ -110,3 +110,23 @@ def test_a_saved_profile_and_chunked_counts_give_the_same_pairs(weather_profile,
     for key, pair in whole.pairs.items():
         assert merged.pairs[key].current_counts == pair.current_counts
         assert merged.pairs[key].interaction == pair.interaction
+
+
+def test_the_docs_example_runs_and_prints_what_the_page_says() -> None:
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "pairs.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    assert blocks
+    namespace: dict[str, object] = {}
+    quietly(exec, compile(blocks[0], "docs/pairs.md", "exec"), namespace)
+    report, pair = namespace["report"], namespace["pair"]
+    assert (report["temp"].status, report["dewp"].status) == ("ok", "ok")
+    assert repr(pair) in page
+    for sentence in pair.explanations:
+        assert sentence in page
+    frame = report.pairs_to_frame()[["status", "statistic", "interaction", "pvalue_adjusted"]].head(3)
+    flat_page = " ".join(page.split())
+    for line in frame.to_string().splitlines()[2:]:
+        assert " ".join(line.split()) in flat_page
