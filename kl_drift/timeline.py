@@ -522,6 +522,11 @@ def compare_over_time(
     EmptyDataError
         If the data or the reference has no rows.
 
+    See Also
+    --------
+    compare_over_time_dataset : the same for Parquet files larger than memory, streamed.
+    compare : one batch against a reference.
+
     Notes
     -----
     Each period is a separate test. With the default decision an undrifted period raises
