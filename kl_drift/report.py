@@ -290,6 +290,11 @@ class DriftReport:
                 f"  {c.column!s:<24} {c.status:<14} statistic={_fmt(c.statistic):<9} "
                 f"threshold={_fmt(c.threshold):<7} pvalue={_fmt(c.pvalue, 3)}"
             )
+        for p in self.pairs.values():
+            lines.append(
+                f"  {p.columns[0]} × {p.columns[1]!s:<20} {p.status:<14} statistic={_fmt(p.statistic):<9} "
+                f"interaction={_fmt(p.interaction):<9} pvalue={_fmt(p.pvalue, 3)}"
+            )
         return "\n".join(lines)
 
     def to_frame(self) -> Any:

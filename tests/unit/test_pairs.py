@@ -448,3 +448,10 @@ def test_group_codes_are_the_groups_of_the_row_codes():
         groups = column_groups(prof[name], len(frame))
         expected = np.asarray(groups)[column_codes(current[name], prof[name])]
         np.testing.assert_array_equal(group_codes(current[name], prof[name], groups), expected)
+
+
+def test_report_repr_lists_the_pairs(reference):
+    report = kd.compare(reference, _decoupled(_related(4000, 9), "y"), pairs=[("x", "y")])
+    pair = report.pairs[("x", "y")]
+    line = repr(report).splitlines()[-1]
+    assert line.split()[:4] == ["x", "×", "y", "drift"] and f"interaction={pair.interaction:.4g}" in line
