@@ -144,7 +144,12 @@ def numeric_array(series: pd.Series) -> tuple[NDArray[Any], int]:
     Integers beyond 2**53, which a float64 cannot hold, stay exact: int64, or uint64 above
     2**63 - 1, with their missing values (nullable dtypes) counted apart.
     """
-    if pd.api.types.is_integer_dtype(series.dtype):
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and (dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)):
+        # No missing values and exact as int64 at any size: no copy without missing values,
+        # no min/max pass.
+        return series.to_numpy(dtype=np.int64, copy=False), 0
+    if pd.api.types.is_integer_dtype(dtype):
         present = series.dropna()
         if len(present) and max(abs(int(present.min())), abs(int(present.max()))) > 2**53:
             wide = int(present.max()) > 2**63 - 1
@@ -311,16 +316,23 @@ def count_pooled_series(series: pd.Series, spec: CategoricalBins) -> tuple[int, 
 # fractions allowed) after "T" or a space, optionally "Z" or an offset.
 _ISO_8601 = r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?"
 _ISO_ZONE = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+# Values tested first, before the column is hashed (a text column of other values fails there).
+ISO_PROBE_ROWS = 64
 
 
 def iso_datetimes(series: pd.Series) -> pd.Series | None:
     """Text that is entirely ISO 8601 timestamps, as datetimes (UTC when every value has an
     offset or "Z", naive when none has one); None for any other column."""
-    present = series.dropna()
-    if present.empty or not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
+    if not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
         return None
-    distinct = pd.Series(pd.unique(present.to_numpy(dtype=object)), dtype=object)
-    if not all(isinstance(v, str) for v in distinct):
+    # Most text columns fail on their first values: test those before hashing the column.
+    head = series.iloc[:ISO_PROBE_ROWS].dropna().astype(object)
+    if not all(isinstance(v, str) for v in head) or not head.str.fullmatch(_ISO_8601 + f"(?:{_ISO_ZONE})?").all():
+        return None
+    # The distinct values in the column's own storage (Arrow strings hash there), then as objects.
+    distinct = pd.Series(np.asarray(series.unique(), dtype=object), dtype=object)
+    distinct = distinct[distinct.notna()]
+    if distinct.empty or not all(isinstance(v, str) for v in distinct):
         return None
     zoned = distinct.str.fullmatch(_ISO_8601 + _ISO_ZONE)
     naive = distinct.str.fullmatch(_ISO_8601)
