@@ -240,3 +240,14 @@ def test_text_with_mixed_offsets_or_other_words_stays_text():
     mixed = pd.DataFrame({"t": ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00"] * 30, "w": ["2024-01-01", "soon"] * 30})
     prof = kd.profile(mixed)
     assert prof["t"].kind == "categorical" and prof["w"].kind == "categorical"
+
+
+@pytest.mark.parametrize("dtype", [object, "string[pyarrow]"])
+def test_iso_text_is_judged_on_every_value_not_only_the_first_ones(dtype):
+    """The first values are tested before the column is hashed; every value still decides."""
+    days = pd.date_range("2024-01-01", periods=200, freq="D").strftime("%Y-%m-%d").tolist()
+    late_word = pd.Series(days + ["soon"], dtype=dtype)  # ISO for the first 200 rows only
+    late_dates = pd.Series([None] * 150 + days, dtype=dtype)  # no value among the first rows
+    prof = kd.profile(pd.DataFrame({"late_word": late_word, "late_dates": late_dates.reindex(late_word.index)}))
+    assert prof["late_word"].kind == "categorical"
+    assert prof["late_dates"].kind == "datetime" and prof["late_dates"].bins.tz is None
