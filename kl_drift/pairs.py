@@ -82,12 +82,8 @@ def column_codes(series: pd.Series, col: ColumnProfile) -> NDArray[np.intp]:
     assert spec is not None
     missing_bin = spec.n_bins - 1
     if isinstance(spec, CategoricalBins):
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        values = list(np.asarray(uniques, dtype=object))
-        present = codes >= 0
-        freq = np.bincount(codes[present], minlength=len(values)).astype(np.int64)
-        _, targets = map_values(values, freq, 0, spec)
-        return np.where(present, targets[np.where(present, codes, 0)] if len(values) else missing_bin, missing_bin).astype(np.intp)
+        codes, targets = _categories(series, spec)
+        return targets.astype(np.intp)[codes]
     if spec.datetime:
         if spec.text and not pd.api.types.is_datetime64_any_dtype(series.dtype):
             series = parse_iso(series, zoned=spec.tz is not None)
@@ -105,6 +101,16 @@ def column_codes(series: pd.Series, col: ColumnProfile) -> NDArray[np.intp]:
     return np.where(np.isnan(x), missing_bin, codes).astype(np.intp)
 
 
+def _categories(series: pd.Series, spec: CategoricalBins) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Each row's distinct value (-1 for missing) and each value's bin, "(missing)" appended
+    last so that -1 indexes it."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = list(np.asarray(uniques, dtype=object))
+    # Only which bin each value maps to matters here; its count is the engine's business.
+    _, targets = map_values(values, np.ones(len(values), dtype=np.int64), 0, spec)
+    return codes, np.append(targets, spec.n_bins - 1)
+
+
 def group_codes(series: pd.Series, col: ColumnProfile, groups: Sequence[int]) -> NDArray[np.uint8]:
     """The group of each row in a pair's bins: ``groups[column_codes(series, col)]``, faster.
 
@@ -115,7 +121,10 @@ def group_codes(series: pd.Series, col: ColumnProfile, groups: Sequence[int]) ->
     spec = col.bins
     assert spec is not None
     lookup = np.asarray(groups, dtype=np.uint8)
-    if isinstance(spec, CategoricalBins) or spec.datetime:
+    if isinstance(spec, CategoricalBins):
+        codes, targets = _categories(series, spec)
+        return lookup[targets][codes]
+    if spec.datetime:
         return lookup[column_codes(series, col)]
     x = numeric_values(series)
     if x.dtype.kind not in "if":
