@@ -144,7 +144,12 @@ def numeric_array(series: pd.Series) -> tuple[NDArray[Any], int]:
     Integers beyond 2**53, which a float64 cannot hold, stay exact: int64, or uint64 above
     2**63 - 1, with their missing values (nullable dtypes) counted apart.
     """
-    if pd.api.types.is_integer_dtype(series.dtype):
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and (dtype.kind == "i" or (dtype.kind == "u" and dtype.itemsize < 8)):
+        # No missing values and exact as int64 at any size: no copy without missing values,
+        # no min/max pass.
+        return series.to_numpy(dtype=np.int64, copy=False), 0
+    if pd.api.types.is_integer_dtype(dtype):
         present = series.dropna()
         if len(present) and max(abs(int(present.min())), abs(int(present.max()))) > 2**53:
             wide = int(present.max()) > 2**63 - 1
