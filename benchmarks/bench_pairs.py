@@ -8,7 +8,7 @@ the independent columns alone it keeps none and costs only the ranking.
 Phases, each best of ``--repeat`` (wall seconds, CPU seconds):
 
 * ``profile``: ``kd.profile(ref)`` and ``kd.profile(ref, pairs="auto")``, the ranking of all
-  300 pairs on a 100,000-row sample plus the count of the ten kept on every row;
+  300 pairs on a 50,000-row sample plus the count of the ten kept on every row;
 * ``compare``: ``kd.compare(prof, cur)`` with a profile without pairs, and with the
   ``pairs="auto"`` profile (its ten pairs counted and scored);
 * ``compare from frames``: ``kd.compare(ref, cur)`` and ``kd.compare(ref, cur, pairs="auto")``,

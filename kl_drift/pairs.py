@@ -187,7 +187,7 @@ def fit_pairs(
 
     ``"auto"`` ranks every pair of profiled columns (identifier-like and skipped ones
     excluded) by the mutual information of their 2-D reference counts on a random sample of
-    at most 100,000 rows, keeps those whose dependence is significant (G-test of
+    at most 50,000 rows, keeps those whose dependence is significant (G-test of
     independence, p < 0.001) and returns the `max_pairs` strongest, counted on every row.
     """
     if isinstance(max_pairs, bool) or not isinstance(max_pairs, (int, np.integer)) or max_pairs < 0:

@@ -558,7 +558,7 @@ def profile(
     pairs : "auto" or sequence of (str, str), optional
         Also count column pairs on 2-D bins, for joint drift (`kl_drift.pairs`): the pairs
         named, or ``"auto"``, the `max_pairs` pairs of strongest reference dependence
-        (mutual information on a sample of at most 100,000 rows).
+        (mutual information on a sample of at most 50,000 rows).
     max_pairs : int, default 10
         Most pairs ``pairs="auto"`` keeps.
 

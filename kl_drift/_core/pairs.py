@@ -64,7 +64,7 @@ MIN_ROWS_PER_CELL = 20
 # pairs="auto": the pairs of strongest reference dependence kept by default.
 DEFAULT_MAX_PAIRS = 10
 # pairs="auto" ranks every pair on a random sample of at most this many reference rows.
-AUTO_SAMPLE_ROWS = 100_000
+AUTO_SAMPLE_ROWS = 50_000
 # IPF stops when no margin is off by more than this (relative), or after _IPF_ITERATIONS;
 # the 2-D fit of the chain rule may take thousands where the reference is nearly
 # degenerate (one cell holding nearly every row) and is cheap on its few cells.
