@@ -39,6 +39,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from .._core.bins import BinSpec, CategoricalBins, NumericBins
+from .._core.novelty import BloomFilter, PooledValues
 from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
 from ..errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from .pandas import (
@@ -253,14 +254,8 @@ def _slot(data_type: Any) -> str:
 ValueCounts = tuple[list[Any], np.ndarray, bool, int, int]
 
 
-def _value_counts(data: DataFrame, items: Sequence[_Values], limit: int) -> list[ValueCounts]:
-    """Per item: its most frequent `limit` values (ties by value), their counts, whether that
-    is all of them, how many rows were counted and how many distinct values; one job for all.
-
-    Each row becomes one (item, value) pair per item, counted by one ``groupBy``; the top
-    values of each item are chosen on the cluster, so a column of millions of distinct
-    values sends `limit` rows to the driver.
-    """
+def _value_pairs(items: Sequence[_Values]) -> list[Column]:
+    """One (item, value) struct per item and row, null where the value is missing."""
     cast = {"s": "string", "d": "double", "l": "bigint", "b": "boolean"}
     pairs = []
     for i, item in enumerate(items):
@@ -272,6 +267,12 @@ def _value_counts(data: DataFrame, items: Sequence[_Values], limit: int) -> list
         ]
         keep = present if item.keep is None else present & item.keep
         pairs.append(F.when(keep, F.struct(*fields)))
+    return pairs
+
+
+def _ranked_values(data: DataFrame, pairs: Sequence[Column]) -> DataFrame:
+    """Per item and distinct value: its count, its rank (most frequent first, ties by value),
+    and the item's total rows and distinct values."""
     counted = (
         data.select(F.explode(F.array(*pairs)).alias("v"))
         .where(F.col("v").isNotNull())
@@ -281,13 +282,62 @@ def _value_counts(data: DataFrame, items: Sequence[_Values], limit: int) -> list
     )
     item = Window.partitionBy("i")
     order = item.orderBy(F.desc("count"), *(F.asc_nulls_first(s) for s in _SLOTS))
-    rows = (
+    return (
         counted.withColumn("rank", F.row_number().over(order))
         .withColumn("total", F.sum("count").over(item))
         .withColumn("distinct", F.count(F.lit(1)).over(item))
-        .where(F.col("rank") <= limit + 1)
-        .collect()
     )
+
+
+# Values sent to the driver at a time while the Bloom filter of unlisted values is built.
+_SKETCH_BATCH = 100_000
+
+
+def _unlisted_values(
+    data: DataFrame, items: Sequence[_Values], value_types: Sequence[str], limit: int
+) -> list[tuple[tuple[tuple[int, int], ...], BloomFilter]]:
+    """Per item, what the profile keeps of its values ranked below `limit`: the histogram
+    ``(r, values seen r times)`` and the Bloom filter of the values, as the pandas engine's
+    :func:`~kl_drift._core.novelty.describe_pooled` builds them.
+
+    One more job over the items whose distinct values exceed `limit` (run only for those):
+    the histogram is aggregated on the cluster; the values stream to the driver in batches
+    (`toLocalIterator`), so driver memory stays bounded by a batch and the filter
+    (1.2 MB per million values).
+    """
+    ranked = _ranked_values(data, _value_pairs(items)).where(F.col("rank") > limit)
+    hist: list[dict[int, int]] = [{} for _ in items]
+    n_values = [0] * len(items)
+    for row in ranked.groupBy("i", "count").agg(F.count(F.lit(1)).alias("f")).collect():
+        hist[row["i"]][int(row["count"])] = int(row["f"])
+        n_values[row["i"]] += int(row["f"])
+    sketches = [BloomFilter.sized(n) for n in n_values]
+    batches: list[list[Any]] = [[] for _ in items]
+
+    def flush(i: int) -> None:
+        sketches[i] = sketches[i].add(batches[i], value_types[i])
+        batches[i] = []
+
+    for row in ranked.select("i", *_SLOTS).toLocalIterator():
+        i = row["i"]
+        batches[i].append(row[_slot(items[i].data_type)])
+        if len(batches[i]) >= _SKETCH_BATCH:
+            flush(i)
+    for i in range(len(items)):
+        flush(i)
+    return [(tuple(sorted(h.items())), sketch) for h, sketch in zip(hist, sketches)]
+
+
+def _value_counts(data: DataFrame, items: Sequence[_Values], limit: int) -> list[ValueCounts]:
+    """Per item: its most frequent `limit` values (ties by value), their counts, whether that
+    is all of them, how many rows were counted and how many distinct values; one job for all.
+
+    Each row becomes one (item, value) pair per item, counted by one ``groupBy``; the top
+    values of each item are chosen on the cluster, so a column of millions of distinct
+    values sends `limit` rows to the driver.
+    """
+    pairs = _value_pairs(items)
+    rows = _ranked_values(data, pairs).where(F.col("rank") <= limit + 1).collect()
     found: list[list[tuple[int, Any, int]]] = [[] for _ in items]
     totals = [(0, 0)] * len(items)
     for row in rows:
@@ -534,13 +584,24 @@ def fit(data: DataFrame, names: Sequence[str], opts: BinningOptions, relative_er
     specs: dict[str, BinSpec] = {}
     reference: dict[str, tuple[tuple[int, ...], int]] = {}
     extras: dict[str, dict[str, Any]] = {}
+    value_types: dict[str, str] = {}
     for name in categorical:
-        value_type = {"boolean": "bool", "numeric": "number"}.get(kinds[name], "string")
+        value_type = value_types[name] = {"boolean": "bool", "numeric": "number"}.get(kinds[name], "string")
         found = value_counts[name]
         specs[name], pooled, counts = _categorical(found, value_type, opts.max_categories, n_rows)
         reference[name] = (counts, 0)
         identifier = text_identifier(found[4], found[3]) if value_type == "string" else None
         extras[name] = {"pooled": pooled, "identifier": identifier}
+    # Columns with more pooled values than the bins list: their histogram and Bloom filter.
+    overflow = [name for name in categorical if not value_counts[name][2]]
+    if overflow:
+        unlisted = _unlisted_values(
+            data, [_Values(n, types[n]) for n in overflow], [value_types[n] for n in overflow],
+            opts.max_categories + MAX_LISTED_OTHER_VALUES,
+        )  # fmt: skip
+        for name, (histogram, sketch) in zip(overflow, unlisted):
+            listed = extras[name]["pooled"]
+            extras[name]["pooled"] = PooledValues(listed.other_counts, histogram, sketch)
     # Integer columns that may be identifiers (row ids, keys) are checked exactly: rare.
     exact = _all_distinct(
         data, [c.name for c in numeric if c.name not in candidates and _identifier_candidate(c, by_name[c.name])]
@@ -586,8 +647,8 @@ def _categorical(value_counts: ValueCounts, value_type: str, max_categories: int
     engine's code.
 
     When only the most frequent values were fetched (more than `max_categories` + 10,000
-    distinct), the rest are counted in "(other)" all the same, but are not in the
-    profile's histogram and Bloom filter of unlisted pooled values.
+    distinct), the rest are counted in "(other)" all the same; their histogram and Bloom
+    filter come from :func:`_unlisted_values`.
     """
     values, freq, complete, present, _ = value_counts
     spec, pooled = fit_categories(values, freq, value_type, max_categories)

@@ -68,6 +68,7 @@ def _assert_same_profile(got: kd.ReferenceProfile, expected: kd.ReferenceProfile
     for mine, theirs in zip(got.columns, expected.columns):
         assert (mine.kind, mine.bins) == (theirs.kind, theirs.bins), mine.name
         assert (mine.counts, mine.n_inf) == (theirs.counts, theirs.n_inf), mine.name
+        assert (mine.pooled, mine.identifier) == (theirs.pooled, theirs.identifier), mine.name
 
 
 def _assert_same_report(got: kd.DriftReport, expected: kd.DriftReport) -> None:
@@ -88,6 +89,20 @@ def _assert_same_report(got: kd.DriftReport, expected: kd.DriftReport) -> None:
 def test_exact_profile_equals_the_pandas_profile(spark, tables, table):
     frame, data = _read(spark, tables, table)
     _assert_same_profile(kds.profile(data, relative_error=0.0), kd.profile(frame))
+
+
+def test_more_pooled_values_than_listed_keep_the_pandas_histogram_and_sketch(spark):
+    """Beyond the 10,000 listed pooled values, Spark builds the same count histogram and
+    Bloom filter as pandas (same values, same hashing): new values are judged alike."""
+    rng = np.random.default_rng(11)
+    codes = np.char.add("r", rng.integers(0, 20_000, 40_000).astype(str))
+    frame = pd.DataFrame({"code": np.where(rng.random(40_000) < 0.3, "A", codes)})
+    expected = kd.profile(frame)
+    got = kds.profile(spark.createDataFrame(frame))
+    assert expected["code"].pooled.unlisted and expected["code"].pooled.sketch is not None
+    _assert_same_profile(got, expected)
+    current = pd.DataFrame({"code": np.char.add("r", rng.integers(10_000, 30_000, 5_000).astype(str))})
+    _assert_same_report(kds.compare(got, spark.createDataFrame(current)), kd.compare(expected, current))
 
 
 def test_profile_kinds_of_datetimes_follow_the_spark_type(spark, tables):
