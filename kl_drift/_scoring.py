@@ -18,9 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._core.bins import CategoricalBins, NumericBins
-from ._core.divergence import divergence_terms, expected_statistic
+from ._core.divergence import divergence_terms, divergence_terms_unchecked, expected_statistic
 from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, turing_mass, value_key
-from ._core.stats import adjust_pvalues, drift_pvalue, expand_unseen
+from ._core.stats import adjust_pvalues, drift_pvalue, drift_pvalue_unchecked, expand_unseen
 from ._explain import explain
 from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
@@ -70,11 +70,12 @@ class _Tested:
     examples: tuple[tuple[Any, int], ...] = ()
 
 
-def _test_counts(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], opts: CompareOptions) -> _Tested:
+def _test_counts(
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64], opts: CompareOptions
+) -> _Tested:
     spec = col.bins
-    ref = np.asarray(col.counts, dtype=np.int64)
     if isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete:
-        return _test_categorical(col, counted, current, opts)
+        return _test_categorical(col, counted, current, ref, opts)
     test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
     if isinstance(spec, NumericBins) and spec.has_range:
         # Beyond the range the reference has no rows by construction: its bins join their
@@ -87,10 +88,9 @@ def _test_counts(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.
         split = [count for _, count in counted.unseen] if counted.unseen_complete else None
         test_cur, test_ref = expand_unseen(current, ref, spec.unseen_index, split)
     null = "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
-    pvalue, method = drift_pvalue(
-        test_cur, test_ref, method=opts.pvalue_method, null=null,
-        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
-    )  # fmt: skip
+    pvalue, method = drift_pvalue_unchecked(
+        test_cur, test_ref, opts.pvalue_method, null, opts.permutations, opts.seed_for(col.name)
+    )
     dof = max(int(np.count_nonzero(test_cur + test_ref)) - 1, 0)
     n_cur = max(int(current.sum()), 1)
     return _Tested(current, pvalue, method, dof, float(current[ref == 0].sum() / n_cur), examples=counted.unseen[:UNSEEN_EXAMPLES])
@@ -115,7 +115,9 @@ def out_of_range(counts: Sequence[int], spec: NumericBins) -> float | None:
     return beyond / total if total else 0.0
 
 
-def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], opts: CompareOptions) -> _Tested:
+def _test_categorical(
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64], opts: CompareOptions
+) -> _Tested:
     """New values judged against the reference's missing mass, the seen ones by their shares.
 
     The current's "(unseen)" values that the reference did see (beyond the values its bins
@@ -136,7 +138,6 @@ def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArra
     spec = col.bins
     pooled = col.pooled
     assert isinstance(spec, CategoricalBins) and pooled is not None
-    ref = np.asarray(col.counts, dtype=np.int64)
     u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
     n_cur, n_ref = int(current.sum()), int(ref.sum())
     n_present = n_ref - int(ref[-1])
@@ -174,10 +175,9 @@ def _test_categorical(col: ColumnProfile, counted: ColumnCounts, current: NDArra
     has_rest = ref_rest > 0 or cur_rest > 0
     ref_seen = np.array([*kept[alone], *([ref_rest] if has_rest else []), float(ref[-1])])
     cur_seen = np.array([*current[:n_kept][alone], *([cur_rest] if has_rest else []), float(current[-1])], dtype=np.float64)
-    p_seen, method = drift_pvalue(
-        cur_seen, ref_seen, method=opts.pvalue_method, null="hypergeometric",
-        n_permutations=opts.permutations, random_state=opts.seed_for(col.name),
-    )  # fmt: skip
+    p_seen, method = drift_pvalue_unchecked(
+        cur_seen, ref_seen, opts.pvalue_method, "hypergeometric", opts.permutations, opts.seed_for(col.name)
+    )
     dof = max(int(np.count_nonzero(cur_seen + ref_seen)) - 1, 0)
     pvalue = p_seen
     if estimated and ref_rest > 0 and (f1 or never):
@@ -261,19 +261,18 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
     spec = col.bins
     if isinstance(spec, NumericBins) and not spec.datetime and int(ref[:-1].sum()) == col.n_inf:
         return _without_finite_reference(col, counted, raw, levels, opts)
-    tested = _test_counts(col, counted, raw, opts)
+    tested = _test_counts(col, counted, raw, ref, opts)
     current = tested.counts
     n_ref, n_cur = int(ref.sum()), int(current.sum())
-    statistic, contributions = divergence_terms(
-        current, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
-    )
+    # The options were checked once (CompareOptions) and the counts are the library's own:
+    # the unchecked divergence, same arithmetic as `divergence_terms`.
+    ref_float, alpha, log_base = ref.astype(np.float64), float(opts.smoothing), math.log(float(opts.base))
+    statistic, contributions = divergence_terms_unchecked(current.astype(np.float64), ref_float, opts.direction, alpha, log_base)
     k = int(np.count_nonzero(current + ref))
     expected = expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base)
     if tested.expected_counts is not None:
         # What sampling alone shifts: the new values and the rare ones the reference over-counts.
-        expected += divergence_terms(
-            tested.expected_counts, ref, direction=opts.direction, smoothing=opts.smoothing, base=opts.base
-        )[0]
+        expected += divergence_terms_unchecked(tested.expected_counts, ref_float, opts.direction, alpha, log_base)[0]
     ref_props, cur_props = ref / n_ref, current / n_cur
     # Lists once (tolist is one C call per array; a generator of int() per bin is not).
     ref_shares, cur_shares, terms, cur_list = ref_props.tolist(), cur_props.tolist(), contributions.tolist(), current.tolist()

@@ -10,7 +10,8 @@ A column's count vector always has the layout of its spec's `labels`:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -71,6 +72,16 @@ def _edge_texts(edges: tuple[Any, ...], datetime_tz: str | None, is_datetime: bo
     return texts
 
 
+def _fields_only(spec: Any) -> dict[str, Any]:
+    """A spec's pickled state: its fields, without the labels cached on it.
+
+    Labels and bin positions are derived from the fields and cached on the (frozen) spec the
+    first time they are read, since every compare reads them several times per column; a
+    pickle stays what it was before caching, and the receiving side derives them again.
+    """
+    return {f.name: getattr(spec, f.name) for f in fields(spec)}
+
+
 @dataclass(frozen=True)
 class NumericBins:
     """Right-closed numeric bins with open tails, fitted on a reference.
@@ -128,19 +139,22 @@ class NumericBins:
                     f"the edges must hold the range edges {just_below(self.low)!r} and {self.high!r} (see `with_range`)"
                 )
 
+    def __getstate__(self) -> dict[str, Any]:
+        return _fields_only(self)
+
     @property
     def has_range(self) -> bool:
         """Whether the bins tell values beyond the reference's range apart."""
         return self.low is not None
 
-    @property
+    @cached_property
     def below_bins(self) -> int:
         """How many value bins lie wholly below the reference minimum (0 without a range)."""
         if self.low is None:
             return 0
         return self.edges.index(just_below(self.low)) + 1
 
-    @property
+    @cached_property
     def above_bins(self) -> int:
         """How many value bins lie wholly above the reference maximum (0 without a range)."""
         if self.high is None:
@@ -152,7 +166,7 @@ class NumericBins:
         """Number of bins, the missing bucket included."""
         return len(self.edges) + 2
 
-    @property
+    @cached_property
     def edge_labels(self) -> tuple[str, ...]:
         """Readable edges (ISO 8601 for datetimes), as used in the labels; the edge just
         below the reference minimum reads as the minimum itself."""
@@ -167,7 +181,7 @@ class NumericBins:
         texts = dict(zip(rest, _edge_texts(rest, self.tz, self.datetime)))
         return tuple(texts[self.low] if e == below else texts[e] for e in self.edges)
 
-    @property
+    @cached_property
     def range_labels(self) -> tuple[str, str] | None:
         """The reference minimum and maximum as text, or None."""
         if self.low is None:
@@ -175,7 +189,7 @@ class NumericBins:
         labels = self.edge_labels
         return labels[self.edges.index(just_below(self.low))], labels[self.edges.index(self.high)]
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         """Readable bin labels, in count-vector order: ``(lo, hi]``, with ``(-inf, min)`` and
         ``[min, hi]`` around the reference minimum."""
@@ -237,6 +251,9 @@ class CategoricalBins:
         if len(set(listed)) != len(listed):
             raise ValueError("categories must be distinct")
 
+    def __getstate__(self) -> dict[str, Any]:
+        return _fields_only(self)
+
     @property
     def has_other(self) -> bool:
         """Whether the spec has an "(other)" bucket."""
@@ -257,7 +274,7 @@ class CategoricalBins:
         """Index of the "(unseen)" bucket."""
         return self.n_bins - 2
 
-    @property
+    @cached_property
     def labels(self) -> tuple[str, ...]:
         """Readable bin labels, in count-vector order."""
         names = [str(c) for c in self.categories]

@@ -173,11 +173,24 @@ def divergence_terms(
     cur, ref = _as_counts(current_counts, "current_counts"), _as_counts(reference_counts, "reference_counts")
     if cur.shape != ref.shape:
         raise ValueError(f"count vectors differ in length: {cur.size} and {ref.size}")
+    return divergence_terms_unchecked(cur, ref, direction, alpha, log_base)
+
+
+def divergence_terms_unchecked(
+    cur: NDArray[np.float64], ref: NDArray[np.float64], direction: str, alpha: float, log_base: float
+) -> tuple[float, NDArray[np.float64]]:
+    """`divergence_terms` of float64 count vectors of equal length, options already checked.
+
+    For counts the library made itself (scoring): the public function validates every
+    argument, which cost more than the arithmetic on a column's dozen bins. Same operations
+    in the same order, so the same bits.
+    """
     if cur.sum() == 0 or ref.sum() == 0:
         raise ValueError("both count vectors need at least one count")
     keep = (cur + ref) > 0
-    p = smoothed_proportions(cur[keep], alpha)
-    q = smoothed_proportions(ref[keep], alpha)
+    p, q = cur[keep], ref[keep]
+    p = (p + alpha) / (p.sum() + alpha * p.size)
+    q = (q + alpha) / (q.sum() + alpha * q.size)
     contributions = np.zeros(cur.size, dtype=np.float64)
     contributions[keep] = _terms(p, q, direction) / log_base
     statistic = float(contributions.sum())
@@ -302,6 +315,11 @@ def g_test(
     """
     cur = _as_counts(current_counts, "current_counts")
     ref = _as_counts(reference_counts, "reference_counts")
+    return g_test_unchecked(cur, ref, williams=williams)
+
+
+def g_test_unchecked(cur: NDArray[np.float64], ref: NDArray[np.float64], *, williams: bool = False) -> tuple[float, int, float]:
+    """`g_test` of float64 count vectors the library made itself, without re-validating them."""
     keep = (cur + ref) > 0
     cur, ref = cur[keep], ref[keep]
     dof = int(cur.size) - 1
