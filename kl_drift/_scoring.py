@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,6 +54,12 @@ def _unscored(
         reference_counts=(), current_counts=(), reference_proportions=(), current_proportions=(),
         contributions=(), reason=reason, **opts.settings,
     )
+
+
+class _Pending(dict):  # type: ignore[type-arg]
+    """A scored column's ColumnDrift fields but its decision (status, drifted, pvalue_adjusted),
+    which waits for every column's p-value: the result is then built once, not built and
+    copied with `dataclasses.replace`."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +254,7 @@ def _seen_but_rare(
     return int(round(rare)), examples, extra
 
 
-def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> ColumnDrift:
+def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> _Pending:
     """Score one column; its status is decided later, once every column's p-value is known."""
     assert col.bins is not None
     ref = np.asarray(col.counts, dtype=np.int64)
@@ -276,8 +282,8 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
     ref_props, cur_props = ref / n_ref, current / n_cur
     # Lists once (tolist is one C call per array; a generator of int() per bin is not).
     ref_shares, cur_shares, terms, cur_list = ref_props.tolist(), cur_props.tolist(), contributions.tolist(), current.tolist()
-    return ColumnDrift(
-        column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
+    return _Pending(dict(
+        column=col.name, kind=col.kind, statistic=statistic,
         threshold=levels[0], warn_threshold=levels[1], pvalue=tested.pvalue, expected_statistic=expected, dof=tested.dof,
         n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[-1]),
         missing_current=float(cur_props[-1]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
@@ -297,7 +303,7 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
         expected_novel_fraction=tested.expected_novel,
         out_of_range_fraction=out_of_range(cur_list, col.bins) if isinstance(col.bins, NumericBins) else None,
         **opts.settings,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 _NO_FINITE_LABELS = ("±inf", "finite values", "(missing)")
@@ -305,7 +311,7 @@ _NO_FINITE_LABELS = ("±inf", "finite values", "(missing)")
 
 def _without_finite_reference(
     col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], levels: tuple[float, float], opts: CompareOptions
-) -> ColumnDrift:
+) -> _Pending:
     """A numeric reference without a finite value (all ±inf or missing) has no distribution
     of values to compare with: the current is compared on what it can be, the shares of
     ±inf, finite and missing values, and the reason says so."""
@@ -330,8 +336,8 @@ def _without_finite_reference(
         f"the reference has no finite values ({col.n_inf:,} ±inf, {int(ref[-1]):,} missing): "
         "the current is compared on its shares of ±inf, finite and missing values"
     )
-    return ColumnDrift(
-        column=col.name, kind=col.kind, status="ok", drifted=False, statistic=statistic,
+    return _Pending(dict(
+        column=col.name, kind=col.kind, statistic=statistic,
         threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue,
         expected_statistic=expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base),
         dof=max(k - 1, 0), n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[2]),
@@ -341,22 +347,23 @@ def _without_finite_reference(
         current_counts=tuple(int(c) for c in cur3), reference_proportions=tuple(float(c) for c in ref_props),
         current_proportions=tuple(float(c) for c in cur_props), contributions=tuple(float(c) for c in contributions),
         reason=reason, pvalue_method=method, explanations=tuple(sentences), **opts.settings,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
-def _decide(result: ColumnDrift, adjusted: float, opts: CompareOptions) -> ColumnDrift:
-    statistic = result.statistic
-    assert statistic is not None
-    large = statistic >= result.threshold
-    noticeable = statistic >= result.warn_threshold
+def _decide(result: _Pending, adjusted: float, opts: CompareOptions) -> ColumnDrift:
+    statistic = result["statistic"]
+    large = statistic >= result["threshold"]
+    noticeable = statistic >= result["warn_threshold"]
     if opts.auto:
         significant = adjusted < opts.alpha
         large, noticeable = large and significant, noticeable and significant
     status = "drift" if large else "warn" if noticeable else "ok"
-    return replace(result, status=status, drifted=large, pvalue_adjusted=adjusted)
+    return ColumnDrift(**result, status=status, drifted=large, pvalue_adjusted=adjusted)
 
 
-def _one(col: ColumnProfile, table: CountTable, levels: tuple[float, float], opts: CompareOptions, n_reference: int) -> ColumnDrift:
+def _one(
+    col: ColumnProfile, table: CountTable, levels: tuple[float, float], opts: CompareOptions, n_reference: int
+) -> ColumnDrift | _Pending:
     if col.bins is None:
         return _unscored(col.name, col.kind, "skipped", f"not profiled: {col.reason}", levels, opts, n_reference, table.n_rows)
     counted = table.columns.get(col.name)
@@ -385,14 +392,14 @@ def _targets(
     return list(prof.columns), [c for c in table.data_columns if c not in known]
 
 
-def _decide_all(results: list[ColumnDrift], opts: CompareOptions) -> list[ColumnDrift]:
+def _decide_all(results: list[ColumnDrift | _Pending], opts: CompareOptions) -> list[ColumnDrift]:
     """Statuses once every p-value is known: adjusted across the scored columns."""
-    scored = [i for i, r in enumerate(results) if r.pvalue is not None]
-    adjusted = adjust_pvalues([float(results[i].pvalue or 0.0) for i in scored], opts.correction)
+    scored = [i for i, r in enumerate(results) if isinstance(r, _Pending)]
+    adjusted = adjust_pvalues([float(results[i]["pvalue"]) for i in scored], opts.correction)  # type: ignore[index]
     decided = list(results)
-    for i, p_adj in zip(scored, adjusted):
-        decided[i] = _decide(results[i], float(p_adj), opts)
-    return decided
+    for i, p_adj in zip(scored, adjusted.tolist()):
+        decided[i] = _decide(results[i], p_adj, opts)  # type: ignore[arg-type]
+    return decided  # type: ignore[return-value]
 
 
 def _dataset_drifted(compared: list[ColumnDrift], drift_share: float | None) -> bool:

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .divergence import g_test, g_test_unchecked
+from .divergence import g_test, g_test_kept
 
 __all__ = [
     "PVALUE_METHODS",
@@ -245,9 +245,11 @@ def drift_pvalue(
 
 
 def _chosen_method(cur: NDArray[np.float64], ref: NDArray[np.float64], method: str) -> str:
-    if method != "auto":
-        return method
-    kept_cur, kept_ref = _kept(cur, ref)
+    return _method_for(*_kept(cur, ref)) if method == "auto" else method
+
+
+def _method_for(kept_cur: NDArray[np.float64], kept_ref: NDArray[np.float64]) -> str:
+    """"auto"'s choice for counts without the bins empty on both sides (Cochran's rule)."""
     pooled = kept_cur + kept_ref
     expected = pooled / pooled.sum() * min(kept_cur.sum(), kept_ref.sum()) if pooled.size else np.zeros(1)
     # The share below 5 as np.mean computes it (an exact count over the size, rounded once),
@@ -265,12 +267,14 @@ def drift_pvalue_unchecked(
     random_state: int | np.random.Generator | Sequence[int] | None,
 ) -> tuple[float, str]:
     """`drift_pvalue` of float64 count vectors the library made itself, `method` already
-    checked: the G-test skips re-validating the counts."""
-    method = _chosen_method(cur, ref, method)
+    checked: the G-test skips re-validating the counts, and both steps share the bins kept."""
+    kept_cur, kept_ref = _kept(cur, ref)
+    if method == "auto":
+        method = _method_for(kept_cur, kept_ref)
     if method == "permutation":
         pvalue = permutation_pvalue(cur, ref, null=null, n_permutations=n_permutations, random_state=random_state)
         return pvalue, method
-    return g_test_unchecked(cur, ref, williams=True)[2], method
+    return g_test_kept(kept_cur, kept_ref, williams=True)[2], method
 
 
 def adjust_pvalues(pvalues: ArrayLike, method: str = "holm") -> NDArray[np.float64]:
