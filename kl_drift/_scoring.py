@@ -82,12 +82,16 @@ def _test_counts(
     spec = col.bins
     if isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete:
         return _test_categorical(col, counted, current, ref, opts)
-    test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
     if isinstance(spec, NumericBins) and spec.has_range:
         # Beyond the range the reference has no rows by construction: its bins join their
         # neighbours for the test (the layout 0.1.0 tested), and out_of_range_fraction
-        # reports them.
-        test_cur, test_ref = _within_range(test_cur, spec), _within_range(test_ref, spec)
+        # reports them. Integer sums, exact in any order: on lists, a dozen bins cost less
+        # than numpy's per-call overhead.
+        below, above = spec.below_bins, spec.above_bins
+        test_cur = np.array(_within_range(current.tolist(), below, above), dtype=np.float64)
+        test_ref = np.array(_within_range(list(col.counts), below, above), dtype=np.float64)
+    else:
+        test_cur, test_ref = current.astype(np.float64), ref.astype(np.float64)
     if isinstance(spec, CategoricalBins):
         # Profiles without pooled value counts (0.1.0, engines that cannot list them): each
         # unseen value is its own category, as 0.1.0 tested them.
@@ -102,14 +106,14 @@ def _test_counts(
     return _Tested(current, pvalue, method, dof, float(current[ref == 0].sum() / n_cur), examples=counted.unseen[:UNSEEN_EXAMPLES])
 
 
-def _within_range(counts: NDArray[np.float64], spec: NumericBins) -> NDArray[np.float64]:
-    """Counts with the bins beyond the reference range added to the first and last in range."""
-    values, missing = counts[:-1], counts[-1:]
-    below, above = spec.below_bins, spec.above_bins
-    inside = values[below : values.size - above].copy()
-    inside[0] += values[:below].sum()
-    inside[-1] += values[values.size - above :].sum()
-    return np.concatenate([inside, missing])
+def _within_range(counts: list[int], below: int, above: int) -> list[int]:
+    """Counts with the `below` bins beyond the reference minimum added to the first bin in
+    range and the `above` bins beyond its maximum to the last (missing stays last)."""
+    values, missing = counts[:-1], counts[-1]
+    inside = values[below : len(values) - above]
+    inside[0] += sum(values[:below])
+    inside[-1] += sum(values[len(values) - above :])
+    return [*inside, missing]
 
 
 def out_of_range(counts: Sequence[int], spec: NumericBins) -> float | None:
@@ -265,36 +269,40 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
             "count the current data into this profile's bins"
         )
     spec = col.bins
-    if isinstance(spec, NumericBins) and not spec.datetime and int(ref[:-1].sum()) == col.n_inf:
+    # Integer sums and counts on lists: exact in any order, and cheaper than numpy calls on a
+    # dozen bins (scoring's cost is per column, whatever the rows).
+    ref_list = ref.tolist()
+    if isinstance(spec, NumericBins) and not spec.datetime and sum(ref_list[:-1]) == col.n_inf:
         return _without_finite_reference(col, counted, raw, levels, opts)
     tested = _test_counts(col, counted, raw, ref, opts)
     current = tested.counts
-    n_ref, n_cur = int(ref.sum()), int(current.sum())
+    cur_list = current.tolist()
+    n_ref, n_cur = sum(ref_list), sum(cur_list)
     # The options were checked once (CompareOptions) and the counts are the library's own:
     # the unchecked divergence, same arithmetic as `divergence_terms`.
     ref_float, alpha, log_base = ref.astype(np.float64), float(opts.smoothing), math.log(float(opts.base))
     statistic, contributions = divergence_terms_unchecked(current.astype(np.float64), ref_float, opts.direction, alpha, log_base)
-    k = int(np.count_nonzero(current + ref))
+    k = sum(1 for r, c in zip(ref_list, cur_list) if r or c)
     expected = expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base)
     if tested.expected_counts is not None:
         # What sampling alone shifts: the new values and the rare ones the reference over-counts.
         expected += divergence_terms_unchecked(tested.expected_counts, ref_float, opts.direction, alpha, log_base)[0]
     ref_props, cur_props = ref / n_ref, current / n_cur
     # Lists once (tolist is one C call per array; a generator of int() per bin is not).
-    ref_shares, cur_shares, terms, cur_list = ref_props.tolist(), cur_props.tolist(), contributions.tolist(), current.tolist()
+    ref_shares, cur_shares, terms = ref_props.tolist(), cur_props.tolist(), contributions.tolist()
     return _Pending(dict(
         column=col.name, kind=col.kind, statistic=statistic,
         threshold=levels[0], warn_threshold=levels[1], pvalue=tested.pvalue, expected_statistic=expected, dof=tested.dof,
-        n_reference=n_ref, n_current=n_cur, missing_reference=float(ref_props[-1]),
-        missing_current=float(cur_props[-1]), n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
+        n_reference=n_ref, n_current=n_cur, missing_reference=ref_shares[-1],
+        missing_current=cur_shares[-1], n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
         novel_fraction=tested.novel,
-        vanished_fraction=float(ref[current == 0].sum() / n_ref),
-        bin_labels=col.labels, reference_counts=tuple(ref.tolist()),
+        vanished_fraction=sum(r for r, c in zip(ref_list, cur_list) if c == 0) / n_ref,
+        bin_labels=col.labels, reference_counts=tuple(ref_list),
         current_counts=tuple(cur_list),
         reference_proportions=tuple(ref_shares),
         current_proportions=tuple(cur_shares),
         contributions=tuple(terms),
-        reason=_ALL_MISSING if n_cur == int(current[-1]) else None,
+        reason=_ALL_MISSING if n_cur == cur_list[-1] else None,
         pvalue_method=tested.method,
         explanations=explain(col.bins, ref_shares, cur_shares, terms,
                              unseen_examples=tested.examples, n_current=n_cur,
