@@ -78,13 +78,16 @@ def explain(
     ...         unseen_examples=[("XL", 20)], n_current=100)
     ("new values the reference never had appeared in 20.0% of rows (e.g. 'XL' 20.0%)", "category 'web' fell from 60.0% to 30.0%", "category 'app' rose from 40.0% to 50.0%")
     """
-    order = sorted(range(len(contributions)), key=lambda i: (-abs(contributions[i]), i))
+    # Largest first, ties by position: Python's sort is stable, so the key alone does it.
+    order = sorted(range(len(contributions)), key=[-abs(c) for c in contributions].__getitem__)
     missing_index = len(contributions) - 1
     unseen_index = spec.unseen_index if isinstance(spec, CategoricalBins) else None
     sentences: list[str] = []
     for i in order:
+        if len(sentences) == top:
+            break
         before, after = reference_proportions[i], current_proportions[i]
-        if abs(after - before) < _MIN_CHANGE or len(sentences) == top:
+        if abs(after - before) < _MIN_CHANGE:
             continue
         beyond = _beyond(spec, i, after) if isinstance(spec, NumericBins) and i != missing_index else None
         if beyond is not None:

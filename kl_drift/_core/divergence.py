@@ -5,8 +5,9 @@ Everything here works on small arrays of bin counts; nothing here sees a row.
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -112,9 +113,16 @@ def smoothed_proportions(counts: ArrayLike, smoothing: float = 0.5) -> NDArray[n
 
 
 def _rel_entr(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(_scipy_rel_entr()(x, y), dtype=np.float64)
+
+
+@functools.cache
+def _scipy_rel_entr() -> Any:
+    # Imported on first use, so `import kl_drift` does not load scipy; looked up once, since
+    # scoring calls it a few times per column.
     from scipy.special import rel_entr
 
-    return np.asarray(rel_entr(x, y), dtype=np.float64)
+    return rel_entr
 
 
 def _terms(p: NDArray[np.float64], q: NDArray[np.float64], direction: str) -> NDArray[np.float64]:
