@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -44,6 +44,8 @@ def test_the_chain_rule_and_the_pythagorean_split_hold(tables) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(_two_tables())
+# Found by CI: a sparse table whose fit lies on the boundary (IPF stops where its margin order led it).
+@example(tables=(np.array([[0, 1], [1, 1]]), np.array([[1, 1], [0, 0]]), 0.5))
 def test_the_association_test_is_a_p_value_and_symmetric_in_the_columns(tables) -> None:
     cur, ref, _ = tables
     statistic, dof, pvalue = association_test(cur, ref)
