@@ -569,7 +569,11 @@ def _resolve_edges(
         if any(b <= a for a, b in zip(values, values[1:])):
             raise ColumnProblem(f"`edges` must be strictly increasing, got {list(edges)!r}", "error")
         return tuple(int(v) for v in values)
-    numbers = [float(e) for e in edges]
+    try:
+        numbers = [float(e) for e in edges]
+    except (TypeError, ValueError):
+        # e.g. datetimes or text given for a numeric column: a user error, not a traceback.
+        raise ColumnProblem(f"`edges` of a numeric column must be numbers, got {list(edges)!r}", "error") from None
     if any(not math.isfinite(v) for v in numbers):
         raise ColumnProblem(f"`edges` must be finite numbers, got {list(edges)!r}", "error")
     if any(b <= a for a, b in zip(numbers, numbers[1:])):

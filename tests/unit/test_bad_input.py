@@ -420,3 +420,10 @@ def test_bytes_column_is_skipped_with_a_reason():
     with pytest.warns(kd.SkippedColumnWarning, match="'b'"):
         prof = kd.profile(df)
     assert prof["b"].reason
+
+
+@pytest.mark.parametrize("edges", [[pd.Timestamp("2024-01-01")], ["a", "b"], [1.0, None]])
+def test_edges_that_are_not_numbers_for_a_numeric_column_name_the_column(edges):
+    frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0] * 10})
+    with pytest.raises(kd.ColumnError, match=r"'amount'.*`edges` of a numeric column must be numbers"):
+        kd.profile(frame, edges={"amount": edges})
