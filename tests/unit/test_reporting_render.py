@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
 import numpy as np
@@ -14,7 +13,8 @@ import pytest
 import kl_drift as kd
 from kl_drift.reporting import escape_markdown, render_history_html, render_html, render_markdown, render_text
 from kl_drift.reporting.history import HistoryRow
-from kl_drift.reporting.svg import TrendPoint, bar_chart, line_chart
+from kl_drift.reporting.svg import bar_chart
+from kl_drift.reporting.timeline import PeriodPoint, trend_chart
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_VALUE = "</text></svg><script>alert('x')</script>|*_"
@@ -117,12 +117,11 @@ def test_bar_chart_shortens_long_labels_but_keeps_them_in_the_tooltip() -> None:
         bar_chart(["a", "b"], [1.0], [1.0])
 
 
-def test_line_chart_places_scores_and_threshold() -> None:
-    start = datetime(2026, 7, 1, tzinfo=timezone.utc)
+def test_trend_chart_places_scores_and_threshold() -> None:
     scores = [0.02, 0.2, None, 0.05]
-    points = [TrendPoint(start + timedelta(days=i), s, 0.1, 0.05, "ok" if s is None or s < 0.1 else "drift")
-              for i, s in enumerate(scores)]  # fmt: skip
-    svg = line_chart(points, title=HOSTILE)
+    statuses = ["ok", "drift", "missing_column", "ok"]
+    points = [PeriodPoint(f"2026-07-0{i + 1}", s, 0.1, 0.05, st) for i, (s, st) in enumerate(zip(scores, statuses))]
+    svg = trend_chart(points, title=HOSTILE)
     page = Page(svg)
     circles = page.named("circle")
     assert len(circles) == 3
@@ -130,20 +129,19 @@ def test_line_chart_places_scores_and_threshold() -> None:
     xs = [float(c["cx"] or 0) for c in circles]
     assert ys[1] < ys[2] < ys[0]  # larger scores higher up
     assert xs[0] < xs[1] < xs[2]
-    threshold_y = float(re.search(r'<path d="M\d+ ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
+    threshold_y = float(re.search(r'<path d="M[\d.]+ ([\d.]+) ', svg).group(1))  # type: ignore[union-attr]
     expected = ys[0] + (ys[1] - ys[0]) * (0.1 - 0.02) / (0.2 - 0.02)  # linear scale through two points
     assert threshold_y == pytest.approx(expected, abs=0.15)
-    assert "stroke-width=\"2\"/></g>" in svg  # the run without a score is a cross
+    assert 'stroke-width="2"/></g>' in svg  # the failed comparison is a cross
     assert HOSTILE not in svg and "&lt;img" in svg
 
 
-def test_line_chart_with_one_run_or_equal_times() -> None:
-    moment = datetime(2026, 7, 1, tzinfo=timezone.utc)
-    assert Page(line_chart([TrendPoint(moment, 0.01, 0.1, 0.05, "ok")])).named("circle")
-    same = Page(line_chart([TrendPoint(moment, 0.01 * i, 0.1, 0.05, "ok") for i in range(3)]))
+def test_trend_chart_with_one_point_or_equal_labels() -> None:
+    assert Page(trend_chart([PeriodPoint("2026-07-01", 0.01, 0.1, 0.05, "ok")])).named("circle")
+    same = Page(trend_chart([PeriodPoint("2026-07-01", 0.01 * i, 0.1, 0.05, "ok") for i in range(3)]))
     assert len({c["cx"] for c in same.named("circle")}) == 3
     with pytest.raises(ValueError):
-        line_chart([])
+        trend_chart([])
 
 
 def test_markdown_table_keeps_its_shape_with_hostile_names(hostile_report: kd.DriftReport) -> None:
