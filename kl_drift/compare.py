@@ -116,7 +116,8 @@ def compare(
         DataFrame reference the pairs named, or ``"auto"`` the strongest dependences
         (``max_pairs=10``, passed on to `profile`); with a profile, its pairs (all of them
         for ``"auto"``). None (the default) compares the profile's pairs when it holds any
-        and the current data are rows or a profile of them. A pair drifts when its
+        and the current data are rows or a profile of them; with `columns`, only pairs of
+        two of those columns (pairs named here are compared as named). A pair drifts when its
         interaction (the part no change of the two marginals explains) is significant
         after Benjamini–Hochberg across pairs and at least `min_effect` (0.01 nats).
     **profile_options
@@ -185,7 +186,7 @@ def compare(
     from .pairs import attach_pairs
 
     return attach_pairs(report, prof, frame if not isinstance(current, (CountTable, ReferenceProfile)) else current,
-                        table, pairs, opts)  # fmt: skip
+                        table, pairs, opts, columns=columns)  # fmt: skip
 
 
 def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:

@@ -506,11 +506,14 @@ def attach_pairs(
     table: CountTable | None,
     pairs: Any,
     opts: CompareOptions,
+    columns: Sequence[str] | None = None,
 ) -> DriftReport:
     """The report with its pairs scored and decided (Benjamini–Hochberg across pairs).
 
     `current` is the current DataFrame, or a profile of it holding pair counts
-    (``prof.count(chunk)`` merged over chunks).
+    (``prof.count(chunk)`` merged over chunks). With `columns` (compare's option) and
+    `pairs` None or "auto", only the profile's pairs of two of those columns are compared;
+    pairs named explicitly are compared as named.
     """
     from .profile import ReferenceProfile
 
@@ -519,6 +522,9 @@ def attach_pairs(
     if pairs == "auto" and not prof.pairs:
         raise ValueError("`pairs`: the profile holds no pair counts; build it with kd.profile(reference, pairs='auto')")
     chosen = select_pairs(prof, pairs)
+    if columns is not None and (pairs is None or isinstance(pairs, str)):
+        wanted = set(columns)
+        chosen = [p for p in chosen if set(p.columns) <= wanted]
     if not chosen:
         return report
     threshold = (opts.min_effect if opts.min_effect is not None else PAIR_MIN_EFFECT / math.log(opts.base))

@@ -455,3 +455,14 @@ def test_report_repr_lists_the_pairs(reference):
     pair = report.pairs[("x", "y")]
     line = repr(report).splitlines()[-1]
     assert line.split()[:4] == ["x", "×", "y", "drift"] and f"interaction={pair.interaction:.4g}" in line
+
+
+def test_columns_restrict_the_profiles_pairs_unless_pairs_are_named(reference):
+    prof = kd.profile(reference, pairs=[("x", "y"), ("x", "z")])
+    current = _decoupled(_related(4000, 9), "y")
+    assert set(kd.compare(prof, current).pairs) == {("x", "y"), ("x", "z")}
+    only = kd.compare(prof, current, columns=["x", "z"])
+    assert list(only.pairs) == [("x", "z")] and [c.column for c in only] == ["x", "z"]
+    assert not kd.compare(prof, current, columns=["x"]).pairs
+    named = kd.compare(prof, current, columns=["x", "z"], pairs=[("x", "y")])
+    assert list(named.pairs) == [("x", "y")] and named.pairs[("x", "y")].drifted
