@@ -540,6 +540,13 @@ def integer_identifier(
     if s.dtype.kind not in "iu" or s.size == 0 or n < IDENTIFIER_MIN_ROWS or bool(np.any(s[1:] == s[:-1])):
         return None
     low, high = (int(s[0]), int(s[-1])) if extent is None else (int(extent[0]), int(extent[1]))
+    return distinct_integers_identifier(n, low, high)
+
+
+def distinct_integers_identifier(n: int, low: int, high: int) -> str | None:
+    """Why `n` distinct integers from `low` to `high` are identifier-like, or None: a run of
+    consecutive-ish numbers (row ids, sequences) or numbers beyond 2**53 (hashes, 64-bit
+    keys). Engines that know the values are distinct (pandas, Spark) decide here."""
     span = high - low + 1
     if span <= 2 * n:
         return f"identifier-like: {n:,} distinct integers filling {span:,} consecutive values"

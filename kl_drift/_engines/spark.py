@@ -48,6 +48,7 @@ from .pandas import (
     MAX_LISTED_OTHER_VALUES,
     ColumnProblem,
     _resolve_edges,
+    distinct_integers_identifier,
     fit_categories,
     list_unseen,
     ranged_bins,
@@ -522,13 +523,7 @@ def _integer_identifier(stats: Mapping[str, Any], distinct: int | None) -> str |
     n = int(stats.get("values") or 0)
     if distinct is None or distinct != n:
         return None
-    low, high = int(stats["lo"]), int(stats["hi"])
-    span = high - low + 1
-    if span <= 2 * n:
-        return f"identifier-like: {n:,} distinct integers filling {span:,} consecutive values"
-    if max(abs(low), abs(high)) > 2**53:
-        return f"identifier-like: {n:,} distinct integers beyond 2**53"
-    return None
+    return distinct_integers_identifier(n, int(stats["lo"]), int(stats["hi"]))
 
 
 def _discrete(col: _Numeric, stats: Mapping[str, Any], threshold: int) -> bool:
