@@ -28,7 +28,7 @@ from .errors import AllMissingWarning, ColumnError, EmptyDataError, Incompatible
 from .profile import ColumnProfile, ReferenceProfile
 from .report import ColumnDrift, DriftReport
 
-__all__ = ["score_table", "UNSEEN_EXAMPLES"]
+__all__ = ["score_table", "score_tables", "UNSEEN_EXAMPLES"]
 
 # How many values that landed in "(unseen)" a report names as examples.
 UNSEEN_EXAMPLES = 5
@@ -462,6 +462,27 @@ def score_table(
         n_current=table.n_rows, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         threshold_mode="auto" if opts.auto else "fixed", alpha=opts.alpha, correction=opts.correction,
     )  # fmt: skip
+
+
+def score_tables(
+    jobs: Sequence[tuple[ReferenceProfile, CountTable]], opts: CompareOptions, *, columns: Sequence[str] | None = None
+) -> list[DriftReport]:
+    """The drift reports of many count tables, each against its profile (a timeline's periods).
+
+    Equal to ``[score_table(prof, table, opts, columns=columns) for prof, table in jobs]``,
+    bit for bit (every statistic, p-value, decision and explanation; warnings too), and
+    each table is decided on its own (corrections across its columns only).
+
+    Parameters
+    ----------
+    jobs : sequence of (ReferenceProfile, CountTable)
+        Each table with the profile it was counted against.
+    opts : CompareOptions
+        Validated options, the same for every table.
+    columns : sequence of str, optional
+        As for `score_table`.
+    """
+    return [score_table(prof, table, opts, columns=columns) for prof, table in jobs]
 
 
 def table_from_profile(reference: ReferenceProfile, current: ReferenceProfile) -> CountTable:
