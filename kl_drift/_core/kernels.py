@@ -9,10 +9,12 @@ non-missing and ``|x| == inf``, so the counts are the same integers, bit for bit
 ``searchsorted(side="left")`` gives) beats comparing every edge.
 
 numba is an optional extra (``pip install kl-drift[fast]``), never imported by
-``import kl_drift``. Loading it costs about a second per process (importing numba and its
-type registries; measured 0.9 s after a first compare, 1.7 s in a fresh interpreter, more
-on a first compile), and the kernels save about 9 ns per value and 90 µs per column: so
-they are loaded only for a count job worth at least `MIN_VALUES` values (:func:`prepare`),
+``import kl_drift``. Loading it costs 0.6-0.8 s of CPU per process with the on-disk cache
+warm (importing numba 0.2 s, loading the cached float64 and int64 kernels 0.4-0.6 s) and
+1.4-2.1 s on a first compile (benchmarks/bench_kernels.py, load average about 1); the
+kernels save about 3 ns of CPU per value (a compare of 20 columns x 1M rows: 0.115 s on the
+numpy path, 0.053 s compiled) and 46 µs per column: so they are loaded only for a count
+job worth at least `MIN_VALUES` values (:func:`prepare`),
 and once loaded are used for every count of the process. ``KL_DRIFT_NUMBA=1`` loads them
 for any job (tests); ``KL_DRIFT_NO_NUMBA=1`` (or numba not installed) keeps the numpy path.
 Compiled code is cached on disk (``cache=True``): in ``$NUMBA_CACHE_DIR`` when set, else
@@ -36,17 +38,19 @@ __all__ = ["DISABLE_ENV", "FORCE_ENV", "MIN_VALUES", "VALUES_PER_COLUMN", "avail
 
 DISABLE_ENV = "KL_DRIFT_NO_NUMBA"
 FORCE_ENV = "KL_DRIFT_NUMBA"
-# Numeric values in one count job from which loading numba pays for itself (about 0.9 s of
-# loading against 9 ns saved per value, with room for a first compile).
-MIN_VALUES = 100_000_000
-# Values per block: 2,048 float64 values are 16 KiB, half of a typical L1 data cache.
-BLOCK = 2048
+# Numeric values in one count job from which loading numba pays for itself: 0.6-0.8 s of
+# loading (warm cache) against 3 ns saved per value breaks even at 200-260M values.
+MIN_VALUES = 200_000_000
+# Values per block: 4,096 float64 values are 32 KiB, a typical L1 data cache (2,048 and
+# 8,192 measured 1.1x and 1.7x slower).
+BLOCK = 4096
 # Up to this many edges, every edge is compared with every value (vectorised, no branch);
 # beyond it, a binary search per value is cheaper.
 LINEAR_MAX_EDGES = 32
 
-# A column costs the numpy path about as much as this many values more than the kernels.
-VALUES_PER_COLUMN = 10_000
+# A column costs the numpy path about as much as this many values more than the kernels
+# (56 µs against 10 µs for 1,000 values and 11 edges).
+VALUES_PER_COLUMN = 15_000
 
 _lock = threading.Lock()
 # None: not tried yet; False: numba unavailable; otherwise the compiled kernels.
@@ -70,7 +74,7 @@ def prepare(n_values: int, n_columns: int = 0) -> bool:
     """Decide the counting path of a job of `n_values` numeric values in `n_columns` columns.
 
     Loads the kernels if the job pays for it (or ``KL_DRIFT_NUMBA=1``): a column costs the
-    numpy path about 90 µs more than the kernels whatever its length, worth
+    numpy path about 46 µs more than the kernels whatever its length, worth
     `VALUES_PER_COLUMN` values. The environment is read here, once per job (reading it
     per column cost more than counting 1,000 values). Returns whether counting now uses
     the kernels.
@@ -118,34 +122,41 @@ def _define() -> Any:
         except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
             return numba.njit(nogil=True, cache=False)(function)
 
-    def linear(x: Any, edges: Any, out: Any) -> None:
+    def linear(x: Any, padded: Any, k: int, out: Any) -> None:
         # out[:k + 1] += rows per value bin, out[k + 1] += missing, out[k + 2] += ±inf, from
         # #{x <= e} per edge, #{x == x} and #{|x| == inf}: the numpy path's comparisons.
-        k = edges.shape[0]
+        # `padded` is the k edges, then a top (+inf, or the largest int64) repeated to a
+        # multiple of 4: #{x <= top} is #{x == x}. Four edges per visit of a block, with
+        # boolean sums over a slice: this form LLVM vectorises (an `if`-expression over
+        # x[i], one edge at a time, took 3.3x the time).
         n = x.shape[0]
-        cum = np.zeros(k, dtype=np.int64)
-        n_values = 0
+        cum = np.zeros(padded.shape[0], dtype=np.int64)
         n_inf = 0
         for start in range(0, n, BLOCK):
-            stop = min(start + BLOCK, n)
-            present = 0
+            block = x[start : min(start + BLOCK, n)]
+            m = block.shape[0]
             infinite = 0
-            for i in range(start, stop):
-                v = x[i]
-                present += 1 if v == v else 0
-                infinite += 1 if np.abs(v) == np.inf else 0
-            n_values += present
+            for i in range(m):
+                infinite += np.abs(block[i]) == np.inf
             n_inf += infinite
-            for e in range(k):
-                edge = edges[e]
-                below = 0
-                for i in range(start, stop):
-                    below += 1 if x[i] <= edge else 0
-                cum[e] += below
+            for e in range(0, padded.shape[0], 4):
+                e0, e1, e2, e3 = padded[e], padded[e + 1], padded[e + 2], padded[e + 3]
+                b0 = b1 = b2 = b3 = 0
+                for i in range(m):
+                    v = block[i]
+                    b0 += v <= e0
+                    b1 += v <= e1
+                    b2 += v <= e2
+                    b3 += v <= e3
+                cum[e] += b0
+                cum[e + 1] += b1
+                cum[e + 2] += b2
+                cum[e + 3] += b3
         previous = 0
         for e in range(k):
             out[e] += cum[e] - previous
             previous = cum[e]
+        n_values = cum[k]
         out[k] += n_values - previous
         out[k + 1] += n - n_values
         out[k + 2] += n_inf
@@ -203,6 +214,14 @@ def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None
     if kernels is None or x.ndim != 1 or x.dtype != edges.dtype or x.dtype not in (np.float64, np.int64):
         return None
     out = np.zeros(edges.size + 3, dtype=np.int64)
-    if x.size:
-        (kernels["linear"] if edges.size <= LINEAR_MAX_EDGES else kernels["bisect"])(x, edges, out)
+    if not x.size:
+        return out
+    if edges.size > LINEAR_MAX_EDGES:
+        kernels["bisect"](x, edges, out)
+        return out
+    k = edges.size
+    padded = np.empty(k + 4 - k % 4, dtype=x.dtype)
+    padded[:k] = edges
+    padded[k:] = np.inf if x.dtype == np.float64 else np.iinfo(np.int64).max
+    kernels["linear"](x, padded, k, out)
     return out
