@@ -14,17 +14,20 @@ import math
 import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._core.bins import CategoricalBins
+from ._core.novelty import PooledValues
 from ._engines import pandas as pandas_engine
+from ._engines.grouped import count_groups
 from ._io import atomic_write_text
 from ._options import CompareOptions
-from ._scoring import score_table, table_from_profile
+from ._scoring import score_table, score_tables
 from .counts import CountTable
 from .errors import ColumnError, EmptyDataError, KlDriftWarning
 from .profile import ReferenceProfile, _check_frame, profile
@@ -432,6 +435,39 @@ def _cut_by_rows(n_rows: int, rows: int) -> _Cut:
 # --- the comparison ------------------------------------------------------------------------
 
 
+def _period_status(k: int, n_rows: int, min_rows: int, n_reference: int | None) -> str:
+    """A period's status before scoring: empty, part of the reference, too small, or to score."""
+    if n_rows == 0:
+        return "empty"
+    if n_reference is not None and k < n_reference:
+        return "reference"
+    if n_rows < min_rows:
+        return "small_sample"
+    return "scored"
+
+
+def _counted_profile(prof: ReferenceProfile, table: CountTable, pooled: Mapping[str, tuple[int, ...]]) -> ReferenceProfile:
+    """``prof.count(rows)`` from the rows' counts: a profile of one period, which merges with
+    the others of a rolling window."""
+    columns = []
+    for col in prof.columns:
+        if col.bins is None:
+            columns.append(col)
+            continue
+        counted = table[col.name]
+        if counted.problem is not None:
+            raise ColumnError(col.name, (counted.reason or counted.problem).removeprefix(f"column {col.name!r}: "))
+        categorical = isinstance(col.bins, CategoricalBins)
+        columns.append(
+            replace(
+                col, counts=counted.counts, n_inf=counted.n_inf, unseen=counted.unseen,
+                unseen_complete=counted.unseen_complete or not categorical,
+                pooled=PooledValues(pooled[col.name]) if categorical and col.pooled is not None else None,
+            )
+        )  # fmt: skip
+    return ReferenceProfile(tuple(columns), table.n_rows, settings=prof.settings)
+
+
 def _check_count(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
@@ -578,15 +614,17 @@ def compare_over_time(
     if not compared:
         raise EmptyDataError("there are no columns to compare besides the time column")
 
-    # One grouping of the frame by period: positions of each period's rows, in row order.
-    order = np.argsort(cut.codes, kind="stable")
-    sorted_codes = cut.codes[order]
-    bounds = np.searchsorted(sorted_codes, np.arange(-1, n_periods + 1))
-    n_unassigned = int(bounds[1] - bounds[0])
-    sizes = np.diff(bounds[1:])
+    assigned = cut.codes >= 0
+    n_unassigned = int(len(frame) - np.count_nonzero(assigned))
+    sizes = np.bincount(cut.codes[assigned], minlength=n_periods)
 
-    def rows_of(k: int) -> pd.DataFrame:
-        return frame.take(order[bounds[k + 1] : bounds[k + 2]])
+    def rows_before(stop: int) -> pd.DataFrame:
+        """The rows of periods 0..stop-1, period by period, in row order within a period."""
+        positions = np.flatnonzero(assigned & (cut.codes < stop))
+        codes = cut.codes[positions]
+        if codes.size and bool(np.any(codes[1:] < codes[:-1])):
+            positions = positions[np.argsort(codes, kind="stable")]
+        return frame.take(positions)
 
     if n_unassigned:
         warnings.warn(
@@ -622,7 +660,7 @@ def compare_over_time(
             raise ValueError(
                 f"`reference_periods` ({n_first}) leaves no period to compare: the data has {n_periods} period(s)"
             )
-        ref_rows = frame.take(order[bounds[1] : bounds[n_first + 1]])
+        ref_rows = rows_before(n_first)
         if len(ref_rows) == 0:
             raise EmptyDataError(f"the reference periods (the first {n_first}) have no rows")
         prof = profile(ref_rows, columns=compared, **profile_options)
@@ -635,49 +673,39 @@ def compare_over_time(
             raise ValueError(f"`window` ({window_size} periods) is not shorter than the data ({n_periods} periods)")
         # Bins from every period: the reference moves, and bins fitted on the first window
         # alone would pool a later window's values in a tail bin and hide their changes.
-        prof = profile(frame.take(order[bounds[1] :]), columns=compared, **profile_options)
+        prof = profile(rows_before(n_periods), columns=compared, **profile_options)
     else:
         raise ValueError(f"`reference` must be a ReferenceProfile, a DataFrame, 'first' or 'previous', got {reference!r}")
 
-    periods: list[Period] = []
-    # Rolling references are sums of period counts, kept as profiles (they merge).
+    # One counting pass: every period's counts at once (counts add, so a rolling reference
+    # is a sum of period counts).
+    grouped = count_groups(prof, frame, cut.codes, n_periods, columns=compared, pooled=mode == "previous")
+    statuses: list[str] = []
+    jobs: list[tuple[ReferenceProfile, CountTable]] = []
     counted: list[ReferenceProfile | None] = []
     for k in range(n_periods):
         n_k = int(sizes[k])
-        label, start, end = cut.labels[k], cut.starts[k], cut.ends[k]
         if mode == "previous":
-            counted.append(prof.count(rows_of(k)) if n_k else None)
-        if n_k == 0:
-            periods.append(Period(label, start, end, 0, "empty"))
-            continue
-        if mode == "first" and n_first is not None and k < n_first:
-            periods.append(Period(label, start, end, n_k, "reference"))
-            continue
-        if mode == "previous":
-            assert window_size is not None
-            if k < window_size:
-                periods.append(Period(label, start, end, n_k, "reference"))
-                continue
-        if n_k < min_rows:
-            periods.append(Period(label, start, end, n_k, "small_sample"))
-            continue
-        if mode == "previous":
+            counted.append(_counted_profile(prof, grouped.tables[k], grouped.pooled[k]) if n_k else None)
+        status = _period_status(k, n_k, min_rows, n_first if mode == "first" else window_size if mode == "previous" else None)
+        if status == "scored" and mode == "previous":
             assert window_size is not None
             parts = [c for c in counted[k - window_size : k] if c is not None]
             if not parts:
-                periods.append(Period(label, start, end, n_k, "no_reference"))
-                continue
-            ref_k = parts[0]
-            for part in parts[1:]:
-                ref_k = ref_k.merge(part)
-            current = counted[k]
-            assert current is not None
-            table: CountTable = table_from_profile(ref_k, current)
-            report = score_table(ref_k, table, opts, columns=compared)
-        else:
-            table = pandas_engine.count(prof, rows_of(k), columns=compared)
-            report = score_table(prof, table, opts, columns=compared)
-        periods.append(Period(label, start, end, n_k, "scored", report))
+                status = "no_reference"
+            else:
+                ref_k = parts[0]
+                for part in parts[1:]:
+                    ref_k = ref_k.merge(part)
+                jobs.append((ref_k, grouped.tables[k]))
+        elif status == "scored":
+            jobs.append((prof, grouped.tables[k]))
+        statuses.append(status)
+    reports = iter(score_tables(jobs, opts, columns=compared))
+    periods = [
+        Period(cut.labels[k], cut.starts[k], cut.ends[k], int(sizes[k]), status, next(reports) if status == "scored" else None)
+        for k, status in enumerate(statuses)
+    ]
 
     return Timeline(
         periods=tuple(periods), columns=tuple(compared), time_column=time_column,
