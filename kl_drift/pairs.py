@@ -41,6 +41,7 @@ from ._core.pairs import (
     mutual_information,
     pair_groups,
     pair_table,
+    pair_tables,
 )
 from ._core.stats import adjust_pvalues
 from ._engines.pandas import PARALLEL_MIN_ROWS, map_values, numeric_values, parse_iso
@@ -122,6 +123,9 @@ def group_codes(series: pd.Series, col: ColumnProfile, groups: Sequence[int]) ->
     assert spec is not None
     lookup = np.asarray(groups, dtype=np.uint8)
     if isinstance(spec, CategoricalBins):
+        fast = _arrow_text_groups(series, spec, lookup)
+        if fast is not None:
+            return fast
         codes, targets = _categories(series, spec)
         return lookup[targets][codes]
     if spec.datetime:
@@ -137,7 +141,43 @@ def group_codes(series: pd.Series, col: ColumnProfile, groups: Sequence[int]) ->
         # Integers are compared with the edge as numpy compares int64 with a float: exactly.
         codes += np.greater(x, edge, out=scratch)
     if x.dtype.kind == "f":
-        codes[np.isnan(x)] = lookup[-1]
+        missing = np.isnan(x, out=scratch)
+        # Most columns have no NaN: a scan is cheaper than a masked write.
+        if missing.any():
+            np.copyto(codes, lookup[-1], where=missing)
+    return codes
+
+
+def _arrow_text_groups(series: pd.Series, spec: CategoricalBins, lookup: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
+    """Group codes of Arrow-backed text by one Arrow lookup of the categories that own a
+    group; None where that does not apply (then every distinct value is mapped).
+
+    Text matches the reference's categories exactly (as :func:`map_values` matches
+    strings), and every value outside the categories that own a group ("(other)",
+    "(unseen)", the rarer categories) shares the group of "(unseen)" (see
+    :func:`kl_drift._core.pairs.coarsen`), so rows need no hashing beyond that lookup.
+    """
+    storage = getattr(series.dtype, "storage", None)
+    arrow_backed = isinstance(series.dtype, pd.ArrowDtype) or storage in ("pyarrow", "pyarrow_numpy")
+    if spec.value_type != "string" or not arrow_backed:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rest = lookup[spec.unseen_index]
+    if spec.other_index is not None and lookup[spec.other_index] != rest:
+        return None
+    owners = [(c, lookup[i]) for i, c in enumerate(spec.categories) if lookup[i] != rest]
+    if not all(isinstance(c, str) for c, _ in owners):
+        return None
+    values = pa.chunked_array(series.array.__arrow_array__())
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return None
+    table = np.array([g for _, g in owners] + [rest], dtype=np.uint8)
+    found = pc.fill_null(pc.index_in(values, value_set=pa.array([c for c, _ in owners], type=values.type)), len(owners))
+    codes = table[found.to_numpy()]
+    if values.null_count:
+        np.copyto(codes, lookup[-1], where=pc.is_null(values).to_numpy(zero_copy_only=False))
     return codes
 
 
@@ -238,26 +278,26 @@ def _strongest(frame: pd.DataFrame, columns: Sequence[ColumnProfile], max_pairs:
     if len(columns) < 2 or max_pairs == 0:
         return []
     n = len(frame)
-    sample = frame
+    rows = None
     if n > AUTO_SAMPLE_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(n, AUTO_SAMPLE_ROWS, replace=False))
-        sample = frame.iloc[rows]
     groups = [column_groups(c, n) for c in columns]
-    codes = [group_codes(sample[c.name], c, g) for c, g in zip(columns, groups)]
+    # Each column's sample rows alone: a take of the whole frame also copies columns not ranked.
+    codes = [group_codes(frame[c.name] if rows is None else frame[c.name].iloc[rows], c, g) for c, g in zip(columns, groups)]
+    n_sample = len(codes[0])
+    tables = pair_tables(codes, [max(g) + 1 for g in groups])
     critical: dict[int, float] = {}
     ranked = []
-    for i, a in enumerate(columns):
-        for j in range(i + 1, len(columns)):
-            table = pair_table(codes[i], codes[j], (max(groups[i]) + 1, max(groups[j]) + 1))
-            mi = mutual_information(table)
-            kept_rows, kept_cols = np.count_nonzero(table.sum(axis=1)), np.count_nonzero(table.sum(axis=0))
-            dof = int((kept_rows - 1) * (kept_cols - 1))
-            if dof <= 0:
-                continue
-            if dof not in critical:
-                critical[dof] = float(chi2.isf(_AUTO_ALPHA, dof))
-            if 2 * len(sample) * mi > critical[dof]:
-                ranked.append((-mi, a.name, columns[j].name))
+    for (i, j), table in tables.items():
+        mi = mutual_information(table)
+        kept_rows, kept_cols = np.count_nonzero(table.sum(axis=1)), np.count_nonzero(table.sum(axis=0))
+        dof = int((kept_rows - 1) * (kept_cols - 1))
+        if dof <= 0:
+            continue
+        if dof not in critical:
+            critical[dof] = float(chi2.isf(_AUTO_ALPHA, dof))
+        if 2 * n_sample * mi > critical[dof]:
+            ranked.append((-mi, columns[i].name, columns[j].name))
     ranked.sort()
     return [(a, b) for _, a, b in ranked[:max_pairs]]
 

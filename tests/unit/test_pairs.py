@@ -450,6 +450,57 @@ def test_group_codes_are_the_groups_of_the_row_codes():
         np.testing.assert_array_equal(group_codes(current[name], prof[name], groups), expected)
 
 
+@pytest.mark.parametrize("dtype", ["object", "string[pyarrow]", "large_string[pyarrow]", "category", "default-str"])
+def test_text_group_codes_are_the_groups_of_the_row_codes(dtype):
+    """The Arrow lookup of text (and every other path) gives each row its bin's group,
+    kept, pooled ("(other)"), unseen and missing values included."""
+    from kl_drift.pairs import column_groups, group_codes
+
+    rng = np.random.default_rng(7)
+    # 30 values, Zipf-like, so that 4 own a group, some are pooled beyond max_categories.
+    values = [f"v{i:02d}" for i in range(30)]
+    weights = 1.0 / np.arange(1, 31)
+    reference = pd.DataFrame({"c": rng.choice(values, size=4000, p=weights / weights.sum())})
+    prof = kd.profile(reference, max_categories=12)
+    drawn = rng.choice([*values, "new", "nëw", ""], size=3000).astype(object)
+    drawn[rng.random(3000) < 0.05] = None
+    if dtype == "default-str":
+        current = pd.Series(drawn, dtype="str")
+    elif dtype == "large_string[pyarrow]":
+        import pyarrow as pa
+
+        current = pd.Series(drawn, dtype=pd.ArrowDtype(pa.large_string()))
+    else:
+        current = pd.Series(drawn, dtype=dtype)
+    col = prof["c"]
+    groups = column_groups(col, len(reference))
+    assert len(set(groups)) > 3 and col.bins.other_values
+    expected = np.asarray(groups)[column_codes(current.astype(object), col)]
+    got = group_codes(current, col, groups)
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("n", [1, 7, 64, 65, 1001])
+def test_pair_tables_by_bits_equal_a_bincount_per_pair(n):
+    from kl_drift._core.pairs import _tables_by_bits, _tables_by_cells, pair_table, pair_tables
+
+    rng = np.random.default_rng(n)
+    shapes = [1, 2, 6, 5, 6]
+    codes = [rng.integers(0, k, size=n).astype(np.uint8) for k in shapes]
+    by_cells = _tables_by_cells(codes, shapes)
+    assert list(by_cells) == [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    for key, table in by_cells.items():
+        i, j = key
+        expected = np.zeros((shapes[i], shapes[j]), dtype=np.int64)
+        np.add.at(expected, (codes[i], codes[j]), 1)
+        np.testing.assert_array_equal(table, expected)
+        np.testing.assert_array_equal(pair_table(codes[i], codes[j], (shapes[i], shapes[j])), expected)
+        if hasattr(np, "bitwise_count"):
+            np.testing.assert_array_equal(_tables_by_bits(codes, shapes)[key], expected)
+        np.testing.assert_array_equal(pair_tables(codes, shapes)[key], expected)
+
+
 def test_report_repr_lists_the_pairs(reference):
     report = kd.compare(reference, _decoupled(_related(4000, 9), "y"), pairs=[("x", "y")])
     pair = report.pairs[("x", "y")]
