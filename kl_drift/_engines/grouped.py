@@ -40,6 +40,10 @@ __all__ = ["GroupedCounts", "count_groups"]
 
 # Values per block of the compiled kernel: 2,048 float64 values are 16 KiB (L1-resident).
 _BLOCK = 2048
+# numpy path: values per block (64 Ki values: 512 KiB of float64, L2-resident), and up to
+# this many edges the bin is a sum of comparisons held in an int8.
+_NUMPY_BLOCK = 65_536
+_COMPARE_MAX_EDGES = 100
 
 
 @dataclass(frozen=True)
@@ -281,18 +285,36 @@ def _bin_groups(
         return table.reshape(n_groups, n_bins), infs
     is_float = x.dtype.kind == "f"
     inside = groups >= 0
-    everyone = bool(inside.all())
-    bins = np.searchsorted(edges, x, side="left")
+    bins = _bins_of(x, edges)
     if is_float:
-        bins[np.isnan(x)] = k + 1
+        np.putmask(bins, np.isnan(x), k + 1)
         infinite = np.isinf(x)
         if infinite.any():
             infs = np.bincount(groups[infinite & inside], minlength=n_groups).astype(np.int64)
-    keys = groups * n_bins + bins
-    if not everyone:
+    keys = groups * n_bins
+    keys += bins
+    if not inside.all():
         keys = keys[inside]
     table = np.bincount(keys, minlength=n_groups * n_bins).astype(np.int64)
     return table.reshape(n_groups, n_bins), infs
+
+
+def _bins_of(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[Any]:
+    """Each value's bin, ``#{edges < x}`` (NaN: 0), by the comparisons of ``count_numeric``:
+    block by block, one ``x > e`` per edge summed into small integers (a binary search per
+    value, ``searchsorted``, took 5x as long at a dozen edges)."""
+    if edges.size > _COMPARE_MAX_EDGES:
+        return np.searchsorted(edges, x, side="left")
+    bins = np.zeros(x.size, dtype=np.int8)
+    scratch = np.empty(min(_NUMPY_BLOCK, x.size), dtype=bool)
+    for start in range(0, x.size, _NUMPY_BLOCK):
+        block = x[start : start + _NUMPY_BLOCK]
+        out = bins[start : start + _NUMPY_BLOCK]
+        above = scratch[: block.size]
+        for e in edges:
+            np.greater(block, e, out=above)
+            out += above
+    return bins
 
 
 class _State:

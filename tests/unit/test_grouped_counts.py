@@ -122,7 +122,8 @@ def test_bad_codes():
 
 
 _numbers = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    # Beyond ±1e300 the reference range edge just below the minimum overflows (reported apart).
+    st.floats(min_value=-1e300, max_value=1e300) | st.sampled_from([np.nan, np.inf, -np.inf]),
     st.integers(-5, 5).map(float),
 )
 
