@@ -42,6 +42,7 @@ __all__ = [
     "MIN_ROWS_PER_CELL",
     "DEFAULT_MAX_PAIRS",
     "AUTO_SAMPLE_ROWS",
+    "BLOCK_ROWS",
     "PairCounts",
     "ChainRule",
     "pair_groups",
@@ -71,6 +72,8 @@ AUTO_SAMPLE_ROWS = 50_000
 # the 2-D fit of the chain rule may take thousands where the reference is nearly
 # degenerate (one cell holding nearly every row) and is cheap on its few cells.
 _IPF_TOLERANCE = 1e-13
+# Rows per block where a column is read block by block (1 MiB of uint8 codes at most in flight).
+BLOCK_ROWS = 1 << 16
 _IPF_ITERATIONS = 500
 _FIT_ITERATIONS = 5000
 
@@ -200,11 +203,18 @@ def pair_table(codes_x: NDArray[np.integer[Any]], codes_y: NDArray[np.integer[An
     >>> pair_table(np.array([0, 0, 1]), np.array([1, 1, 0]), (2, 2)).tolist()
     [[0, 2], [1, 0]]
     """
-    # Group codes are small (at most 6 groups a side): the cell code fits a byte.
-    dtype = np.uint8 if shape[0] * shape[1] <= 256 else np.intp
-    flat = np.multiply(codes_x, shape[1], dtype=dtype, casting="unsafe")
-    np.add(flat, codes_y, out=flat, casting="unsafe")
-    return np.bincount(flat, minlength=shape[0] * shape[1]).reshape(shape).astype(np.int64)
+    cells = shape[0] * shape[1]
+    n = len(codes_x)
+    # Group codes are small (at most 6 groups a side): the cell code fits a byte. A block at
+    # a time, so the cell codes (and bincount's wider copy of them) stay in the cache.
+    flat = np.empty(min(n, BLOCK_ROWS), dtype=np.uint8 if cells <= 256 else np.intp)
+    out = np.zeros(cells, dtype=np.int64)
+    for start in range(0, n, BLOCK_ROWS):
+        block = flat[: min(BLOCK_ROWS, n - start)]
+        np.multiply(codes_x[start : start + BLOCK_ROWS], shape[1], out=block, casting="unsafe")
+        np.add(block, codes_y[start : start + BLOCK_ROWS], out=block, casting="unsafe")
+        out += np.bincount(block, minlength=cells)
+    return out.reshape(shape)
 
 
 def pair_tables(codes: Sequence[NDArray[np.uint8]], shapes: Sequence[int]) -> dict[tuple[int, int], NDArray[np.int64]]:
@@ -305,11 +315,17 @@ def marginal_fit(reference: ArrayLike, rows: ArrayLike, cols: ArrayLike) -> NDAr
     fit = np.asarray(reference, dtype=np.float64).copy()
     r = np.asarray(rows, dtype=np.float64)
     c = np.asarray(cols, dtype=np.float64)
+    tolerance = _IPF_TOLERANCE * max(r.max(), 1e-300)
+    # Ufunc reductions called directly (what ndarray.sum and np.max call), and each
+    # iteration's row sums reused by the next: thousands of calls on a few cells, where
+    # numpy's Python wrappers cost more than the arithmetic. Same operations, same bits.
+    add, maximum = np.add.reduce, np.maximum
+    row_sums = add(fit, axis=1)
     for _ in range(_FIT_ITERATIONS):
-        fit *= (r / np.maximum(fit.sum(axis=1), 1e-300))[:, None]
-        col_sums = fit.sum(axis=0)
-        fit *= (c / np.maximum(col_sums, 1e-300))[None, :]
-        if np.max(np.abs(fit.sum(axis=1) - r)) <= _IPF_TOLERANCE * max(r.max(), 1e-300):
+        fit *= (r / maximum(row_sums, 1e-300))[:, None]
+        fit *= (c / maximum(add(fit, axis=0), 1e-300))[None, :]
+        row_sums = add(fit, axis=1)
+        if maximum.reduce(np.abs(row_sums - r), axis=None) <= tolerance:
             break
     return fit
 
@@ -403,12 +419,13 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
     # Start from X, Y independent of the sample: the first margin already holds.
     fit = xy[None, :, :] * (table.sum(axis=(1, 2)) / table.sum())[:, None, None]
     tolerance = 1e-9 * max(float(table.max()), 1.0)
+    add = np.add.reduce
     for _ in range(_IPF_ITERATIONS):
         previous = fit
-        fit = fit * _ratio(sx, fit.sum(axis=2))[:, :, None]
-        fit = fit * _ratio(sy, fit.sum(axis=1))[:, None, :]
-        fit = fit * _ratio(xy, fit.sum(axis=0))[None, :, :]
-        if np.max(np.abs(fit - previous)) <= tolerance:
+        fit = fit * _ratio(sx, add(fit, axis=2))[:, :, None]
+        fit = fit * _ratio(sy, add(fit, axis=1))[:, None, :]
+        fit = fit * _ratio(xy, add(fit, axis=0))[None, :, :]
+        if np.maximum.reduce(np.abs(fit - previous), axis=None) <= tolerance:
             break
     positive = fit > 0
     x2 = float(np.sum((table[positive] - fit[positive]) ** 2 / fit[positive]))
@@ -419,7 +436,7 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
 
 
 def _ratio(target: NDArray[np.float64], current: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
+    return np.divide(target, current, out=np.zeros(target.shape), where=current > 0)
 
 
 def mutual_information(table: ArrayLike) -> float:

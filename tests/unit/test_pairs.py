@@ -501,6 +501,96 @@ def test_pair_tables_by_bits_equal_a_bincount_per_pair(n):
         np.testing.assert_array_equal(pair_tables(codes, shapes)[key], expected)
 
 
+def test_group_codes_block_by_block_over_many_blocks():
+    """Columns longer than a block: NaN in one block only, integers beyond 2**53 (placed as
+    float64, as the row codes place them), float32 and nullable integers."""
+    from kl_drift._core.pairs import BLOCK_ROWS
+    from kl_drift.pairs import column_groups, group_codes
+
+    n = 2 * BLOCK_ROWS + 5
+    rng = np.random.default_rng(3)
+    f = rng.normal(size=n)
+    f[BLOCK_ROWS + 7 :: 101] = np.nan
+    big = 2**53 + rng.integers(-5000, 5000, size=n)
+    frame = pd.DataFrame(
+        {
+            "f": f,
+            "big": big,
+            "f32": rng.normal(size=n).astype(np.float32),
+            "nullable": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 90, size=n)), dtype="Int64"),
+        }
+    )
+    prof = kd.profile(frame)
+    current = frame.copy()
+    current.loc[:20, "big"] = prof["big"].bins.edges[2]
+    for name in frame.columns:
+        groups = column_groups(prof[name], n)
+        assert len(set(groups)) > 2, name
+        expected = np.asarray(groups)[column_codes(current[name], prof[name])]
+        np.testing.assert_array_equal(group_codes(current[name], prof[name], groups), expected, err_msg=name)
+
+
+def _plain_marginal_fit(reference, rows, cols):
+    """marginal_fit written plainly (ndarray methods, sums recomputed): the reference path."""
+    fit = np.asarray(reference, dtype=np.float64).copy()
+    r, c = np.asarray(rows, dtype=np.float64), np.asarray(cols, dtype=np.float64)
+    for _ in range(5000):
+        fit *= (r / np.maximum(fit.sum(axis=1), 1e-300))[:, None]
+        fit *= (c / np.maximum(fit.sum(axis=0), 1e-300))[None, :]
+        if np.max(np.abs(fit.sum(axis=1) - r)) <= 1e-13 * max(r.max(), 1e-300):
+            break
+    return fit
+
+
+def _plain_association_fit(table):
+    """association_test's fit written plainly: the reference path of its loop."""
+    xy, sx, sy = table.sum(axis=0), table.sum(axis=2), table.sum(axis=1)
+    fit = xy[None, :, :] * (table.sum(axis=(1, 2)) / table.sum())[:, None, None]
+
+    def ratio(target, current):
+        return np.divide(target, current, out=np.zeros_like(target), where=current > 0)
+
+    for _ in range(500):
+        previous = fit
+        fit = fit * ratio(sx, fit.sum(axis=2))[:, :, None]
+        fit = fit * ratio(sy, fit.sum(axis=1))[:, None, :]
+        fit = fit * ratio(xy, fit.sum(axis=0))[None, :, :]
+        if np.max(np.abs(fit - previous)) <= 1e-9 * max(float(table.max()), 1.0):
+            break
+    return fit
+
+
+def test_fits_equal_their_plain_form_bit_for_bit():
+    """The fits' leaner loops (ufunc reductions, sums reused) give the plain loops' bits."""
+    from scipy.stats import chi2 as chi2_dist
+
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        shape = (int(rng.integers(2, 7)), int(rng.integers(2, 7)))
+        sparse = trial % 3 == 0
+        ref = rng.poisson(0.3 if sparse else 30, size=shape) + (0 if sparse else rng.integers(0, 200, size=shape))
+        cur = rng.poisson(0.3 if sparse else 30, size=shape)
+        q = _smoothed(ref)
+        p = _smoothed(cur)
+        got = marginal_fit(q, p.sum(axis=1), p.sum(axis=0))
+        assert got.tobytes() == _plain_marginal_fit(q, p.sum(axis=1), p.sum(axis=0)).tobytes()
+        x2, dof, pvalue = association_test(cur, ref)
+        table = np.stack([np.asarray(cur, dtype=np.float64), np.asarray(ref, dtype=np.float64)])
+        table = table[:, table.sum(axis=(0, 2)) > 0, :]
+        table = table[:, :, table.sum(axis=(0, 1)) > 0]
+        if table.shape[1] < 2 or table.shape[2] < 2 or min(table[0].sum(), table[1].sum()) == 0:
+            continue
+        swapped = table.transpose(0, 2, 1)
+        if (swapped.shape, swapped.tobytes()) < (table.shape, table.tobytes()):
+            table = np.ascontiguousarray(swapped)
+        fit = _plain_association_fit(table)
+        positive = fit > 0
+        expected = float(np.sum((table[positive] - fit[positive]) ** 2 / fit[positive]))
+        assert x2 == expected
+        if dof:
+            assert pvalue == float(chi2_dist.sf(expected, dof))
+
+
 def test_report_repr_lists_the_pairs(reference):
     report = kd.compare(reference, _decoupled(_related(4000, 9), "y"), pairs=[("x", "y")])
     pair = report.pairs[("x", "y")]
