@@ -27,7 +27,7 @@ from ._engines import pandas as pandas_engine
 from ._engines.grouped import count_groups
 from ._io import atomic_write_text
 from ._options import CompareOptions
-from ._scoring import score_table, score_tables
+from ._scoring import score_tables
 from .counts import CountTable
 from .errors import ColumnError, EmptyDataError, KlDriftWarning
 from .profile import ReferenceProfile, _check_frame, profile
@@ -446,6 +446,40 @@ def _period_status(k: int, n_rows: int, min_rows: int, n_reference: int | None) 
     return "scored"
 
 
+def _score_periods(
+    prof: ReferenceProfile,
+    tables: Sequence[CountTable],
+    counted: Sequence[ReferenceProfile | None] | None,
+    n_reference: int | None,
+    min_rows: int,
+    opts: CompareOptions,
+    compared: Sequence[str],
+) -> list[tuple[str, DriftReport | None]]:
+    """Each period's status and report. With a rolling reference (`counted` holds each
+    period's counts as a profile; None otherwise) a period is compared with the sum of the `n_reference`
+    periods before it; otherwise with `prof`, the first `n_reference` periods (if any)
+    being the reference."""
+    statuses: list[str] = []
+    jobs: list[tuple[ReferenceProfile, CountTable]] = []
+    for k, table in enumerate(tables):
+        status = _period_status(k, table.n_rows, min_rows, n_reference)
+        if status == "scored" and counted is not None:
+            assert n_reference is not None
+            parts = [c for c in counted[k - n_reference : k] if c is not None]
+            if not parts:
+                status = "no_reference"
+            else:
+                ref_k = parts[0]
+                for part in parts[1:]:
+                    ref_k = ref_k.merge(part)
+                jobs.append((ref_k, table))
+        elif status == "scored":
+            jobs.append((prof, table))
+        statuses.append(status)
+    reports = iter(score_tables(jobs, opts, columns=compared))
+    return [(status, next(reports) if status == "scored" else None) for status in statuses]
+
+
 def _counted_profile(prof: ReferenceProfile, table: CountTable, pooled: Mapping[str, tuple[int, ...]]) -> ReferenceProfile:
     """``prof.count(rows)`` from the rows' counts: a profile of one period, which merges with
     the others of a rolling window."""
@@ -680,31 +714,16 @@ def compare_over_time(
     # One counting pass: every period's counts at once (counts add, so a rolling reference
     # is a sum of period counts).
     grouped = count_groups(prof, frame, cut.codes, n_periods, columns=compared, pooled=mode == "previous")
-    statuses: list[str] = []
-    jobs: list[tuple[ReferenceProfile, CountTable]] = []
-    counted: list[ReferenceProfile | None] = []
-    for k in range(n_periods):
-        n_k = int(sizes[k])
-        if mode == "previous":
-            counted.append(_counted_profile(prof, grouped.tables[k], grouped.pooled[k]) if n_k else None)
-        status = _period_status(k, n_k, min_rows, n_first if mode == "first" else window_size if mode == "previous" else None)
-        if status == "scored" and mode == "previous":
-            assert window_size is not None
-            parts = [c for c in counted[k - window_size : k] if c is not None]
-            if not parts:
-                status = "no_reference"
-            else:
-                ref_k = parts[0]
-                for part in parts[1:]:
-                    ref_k = ref_k.merge(part)
-                jobs.append((ref_k, grouped.tables[k]))
-        elif status == "scored":
-            jobs.append((prof, grouped.tables[k]))
-        statuses.append(status)
-    reports = iter(score_tables(jobs, opts, columns=compared))
+    counted = (
+        [_counted_profile(prof, t, grouped.pooled[k]) if t.n_rows else None for k, t in enumerate(grouped.tables)]
+        if mode == "previous"
+        else None
+    )
+    n_reference = n_first if mode == "first" else window_size if mode == "previous" else None
+    scored = _score_periods(prof, grouped.tables, counted, n_reference, min_rows, opts, compared)
     periods = [
-        Period(cut.labels[k], cut.starts[k], cut.ends[k], int(sizes[k]), status, next(reports) if status == "scored" else None)
-        for k, status in enumerate(statuses)
+        Period(cut.labels[k], cut.starts[k], cut.ends[k], int(sizes[k]), status, report)
+        for k, (status, report) in enumerate(scored)
     ]
 
     return Timeline(
@@ -725,8 +744,9 @@ def compare_over_time_dataset(
     time_column: str | None = None,
     freq: str | None = None,
     rows: int | None = None,
-    reference: ReferenceProfile | Literal["first"] | None = None,
+    reference: ReferenceProfile | Literal["first", "previous"] | None = None,
     reference_periods: int = 1,
+    window: int | None = None,
     min_rows: int = DEFAULT_MIN_ROWS,
     columns: Sequence[str] | None = None,
     batch_size: int = 131_072,
@@ -735,30 +755,37 @@ def compare_over_time_dataset(
 ) -> Timeline:
     """`compare_over_time` of Parquet files larger than memory, streamed in bounded memory.
 
-    Record batches are read one at a time; each batch is grouped by period and each group
-    counted by the pandas engine into the reference's bins; the counts of a period add up
-    over batches (`CountTable.merge`). Memory holds one batch and one `CountTable` per
-    period. With ``reference="first"`` the time column is read once to find the first
-    period, then the rows of the first `reference_periods` periods (which must fit in
-    memory) are profiled, then everything is counted. Rolling references are not streamed.
+    Record batches are read one at a time; each batch is counted into the reference's bins
+    for all its periods at once (one pass per column, as `compare_over_time` counts a
+    frame), and the counts of a period add up over batches (`CountTable.merge`). Memory
+    holds one batch and one `CountTable` per period.
+
+    With ``reference="first"`` the time column is read once to find the first period, then
+    the rows of the first `reference_periods` periods (which must fit in memory) are
+    profiled, then everything is counted. With ``reference="previous"`` the bins are fitted
+    on the whole stream by `kl_drift.dataset.profile_dataset` (two streamed passes; quantile
+    edges from a sample of `sample_size` rows, exact when the data has no more rows), and each
+    period's rolling reference is the sum of the counts of the `window` periods before it.
 
     Parameters
     ----------
     source : str, path or sequence of them
         Parquet files, directories or glob patterns (see `kl_drift.dataset.open_dataset`).
-    time_column, freq, rows, reference, reference_periods, min_rows, columns
-        As in `compare_over_time` (a profile, or the first periods).
+    time_column, freq, rows, reference, reference_periods, window, min_rows, columns
+        As in `compare_over_time` (a profile, the first periods, or a rolling window).
     batch_size : int, default 131072
         Rows per record batch.
     profile_options : mapping, optional
-        Binning options of `profile` for the first periods.
+        Binning options of `profile` for the first periods (of `profile_dataset` for a
+        rolling reference, e.g. ``sample_size``).
     **options
         The comparison options of `compare` (``threshold``, ``alpha``, ...).
 
     Returns
     -------
     Timeline
-        Equal to `compare_over_time` of the same rows read into one frame.
+        Equal to `compare_over_time` of the same rows read into one frame (for a rolling
+        reference, when the data has no more rows than the quantile sample).
 
     Examples
     --------
@@ -781,10 +808,19 @@ def compare_over_time_dataset(
         raise ValueError("give either `time_column` (with `freq`) or `rows` to cut the data into periods")
     if time_column is not None and freq is None:
         raise ValueError(f"`freq` is required with `time_column` {time_column!r}: a pandas frequency alias such as 'D' or 'W'")
+    if time_column is not None:
+        assert freq is not None
+        _period_offset(freq)
     if rows is not None:
         rows = _check_count("rows", rows)
-    if isinstance(reference, str) and reference == "previous":
-        raise ValueError("a rolling reference (reference='previous') is not streamed; read the table into a DataFrame")
+    rolling = isinstance(reference, str) and reference == "previous"
+    window_size: int | None = None
+    if rolling:
+        if window is None:
+            raise ValueError("`window` is required with reference='previous': the number of previous periods to compare with")
+        window_size = _check_count("window", window)
+    elif window is not None:
+        raise ValueError("`window` applies to reference='previous'")
     files = find_files(source)
     if not files:
         raise EmptyDataError(f"no files in {source!r}")
@@ -814,6 +850,11 @@ def compare_over_time_dataset(
     n_first: int | None = None
     if isinstance(reference, ReferenceProfile):
         prof, mode = reference, "profile"
+    elif rolling:
+        from .dataset import profile_dataset
+
+        mode = "previous"
+        prof = profile_dataset(files, columns=compared, batch_size=batch_size, **dict(profile_options or {}))
     elif reference is None or reference == "first":
         mode = "first"
         n_first = _check_count("reference_periods", reference_periods)
@@ -836,22 +877,23 @@ def compare_over_time_dataset(
                 parts.append(chunk.loc[keep, compared])
         prof = profile(pd.concat(parts, ignore_index=True), columns=compared, **dict(profile_options or {}))
     else:
-        raise ValueError(f"`reference` must be a ReferenceProfile or 'first', got {reference!r}")
+        raise ValueError(f"`reference` must be a ReferenceProfile, 'first' or 'previous', got {reference!r}")
 
     tables: dict[int, CountTable] = {}
+    pooled: dict[int, dict[str, tuple[int, ...]]] = {}
     n_unassigned, seen, tz = 0, 0, None
     for chunk in batches([*time_names, *compared]):
         raw, valid, tz = codes_of(chunk, seen)
         seen += len(chunk)
         n_unassigned += int((~valid).sum())
-        data = chunk.drop(columns=time_names)
-        # One grouping of the batch by period, as for a frame.
-        positions = np.flatnonzero(valid)
-        order = positions[np.argsort(raw[positions], kind="stable")]
-        codes, starts_at = np.unique(raw[order], return_index=True)
-        for code, group in zip(codes.tolist(), np.split(order, starts_at[1:])):
-            counted = pandas_engine.count(prof, data.take(group), columns=compared)
-            tables[code] = tables[code].merge(counted) if code in tables else counted
+        # The batch's periods, numbered 0..n-1, counted in one pass per column.
+        present, inverse = np.unique(raw[valid], return_inverse=True)
+        groups = np.full(len(chunk), -1, dtype=np.int64)
+        groups[valid] = inverse
+        counted = count_groups(prof, chunk, groups, len(present), columns=compared, pooled=rolling)
+        for code, table, extra in zip(present.tolist(), counted.tables, counted.pooled):
+            tables[code] = tables[code].merge(table) if code in tables else table
+            pooled[code] = _add_pooled(pooled[code], extra) if code in pooled else extra
     if not tables:
         raise EmptyDataError(f"the data in {source!r} has no rows")
     first, last = min(tables), max(tables)
@@ -864,25 +906,31 @@ def compare_over_time_dataset(
         starts = ends = [None] * len(labels)  # type: ignore[list-item]
     if n_first is not None and n_first >= len(labels):
         raise ValueError(f"`reference_periods` ({n_first}) leaves no period to compare: the data has {len(labels)} period(s)")
+    if window_size is not None and window_size >= len(labels):
+        raise ValueError(f"`window` ({window_size} periods) is not shorter than the data ({len(labels)} periods)")
     if n_unassigned:
         warnings.warn(f"{n_unassigned} rows have no time in column {time_column!r} and belong to no period",
                       UnassignedRowsWarning, stacklevel=2)  # fmt: skip
-    periods: list[Period] = []
-    for k, code in enumerate(range(first, last + 1)):
-        table = tables.get(code)
-        n_k = table.n_rows if table is not None else 0
-        if table is None or n_k == 0:
-            periods.append(Period(labels[k], starts[k], ends[k], 0, "empty"))
-        elif n_first is not None and k < n_first:
-            periods.append(Period(labels[k], starts[k], ends[k], n_k, "reference"))
-        elif n_k < min_rows:
-            periods.append(Period(labels[k], starts[k], ends[k], n_k, "small_sample"))
-        else:
-            periods.append(Period(labels[k], starts[k], ends[k], n_k, "scored", score_table(prof, table, opts, columns=compared)))
+    data_columns = tuple(str(c) for c in [*time_names, *compared])
+    empty = CountTable.of(0, [], data_columns, "pandas")
+    ordered = [tables.get(code, empty) for code in range(first, last + 1)]
+    counted_profiles = (
+        [_counted_profile(prof, t, pooled[first + k]) if t.n_rows else None for k, t in enumerate(ordered)]
+        if rolling
+        else None
+    )
+    scored = _score_periods(prof, ordered, counted_profiles, n_first if mode == "first" else window_size, min_rows, opts, compared)
+    periods = [
+        Period(labels[k], starts[k], ends[k], ordered[k].n_rows, status, report) for k, (status, report) in enumerate(scored)
+    ]
     return Timeline(
         periods=tuple(periods), columns=tuple(compared), time_column=time_column,
         freq=freq if time_column is not None else None, rows=rows, reference=mode,
-        reference_periods=n_first, window=None, min_rows=min_rows, n_unassigned=n_unassigned,
+        reference_periods=n_first, window=window_size, min_rows=min_rows, n_unassigned=n_unassigned,
         direction=opts.direction, base=opts.base, alpha=opts.alpha, correction=opts.correction,
         threshold_mode="auto" if opts.auto else "fixed",
     )  # fmt: skip
+
+
+def _add_pooled(a: Mapping[str, tuple[int, ...]], b: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(x + y for x, y in zip(a[name], b[name])) for name in a}

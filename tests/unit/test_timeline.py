@@ -87,6 +87,49 @@ def test_rolling_reference_is_the_sum_of_previous_periods() -> None:
     assert late and not any(p.drifted for p in late)
 
 
+def test_every_period_equals_compare_of_its_rows_in_every_mode() -> None:
+    """The one counting pass, checked period by period against `compare` of each period's rows
+    (fixed profile, first periods, rolling window), on columns with NaN, ±inf, missing text,
+    values the reference never had and pooled categories, rows in shuffled time order."""
+    rng = np.random.default_rng(5)
+    n = 9000
+    t = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 60 * 24 * 3600, size=n), unit="s")
+    x = rng.normal(size=n) + (t >= pd.Timestamp("2024-02-01"))
+    x[rng.random(n) < 0.03] = np.nan
+    x[rng.random(n) < 0.01] = np.inf
+    words = np.array([f"w{i}" for i in range(80)])
+    word = pd.Series(rng.choice(words, size=n, p=np.r_[np.full(40, 0.02), np.full(40, 0.005)]), dtype=object)
+    word[rng.random(n) < 0.05] = None
+    df = pd.DataFrame({"t": t, "x": x, "word": word, "k": rng.integers(0, 7, size=n)})
+    df.loc[df.t >= pd.Timestamp("2024-02-20"), "word"] = "brand-new"
+    cols = ["x", "word", "k"]
+    fixed = kd.profile(df[cols].iloc[:2000], max_categories=20)
+
+    def rows(p: kd.timeline.Period) -> pd.DataFrame:
+        return df[(df.t >= p.start) & (df.t < p.end)][cols]
+
+    for ref, extra in ((fixed, {}), ("first", {"reference_periods": 2}), ("previous", {"window": 3})):
+        kwargs = {} if ref is fixed else {"max_categories": 20}
+        tl = kd.compare_over_time(df, time_column="t", freq="W", reference=ref, **extra, **kwargs)
+        bins = kd.profile(df[cols], max_categories=20)
+        scored = [p for p in tl.periods if p.status == "scored"]
+        assert len(scored) >= 5
+        for k, p in enumerate(tl.periods):
+            if p.status != "scored":
+                continue
+            if ref is fixed:
+                want = kd.compare(fixed, rows(p))
+            elif ref == "first":
+                first = pd.concat([rows(q) for q in tl.periods[:2]])
+                want = kd.compare(kd.profile(first, max_categories=20), rows(p))
+            else:
+                window = pd.concat([rows(q) for q in tl.periods[k - 3 : k]])
+                want = kd.compare(bins.count(window), rows(p))
+            same_report(p.report, want)
+            assert [c.unseen_examples for c in p.report] == [c.unseen_examples for c in want]
+            assert [c.explanations for c in p.report] == [c.explanations for c in want]
+
+
 def test_reference_periods_and_row_chunks() -> None:
     df = events(shift_from=None)
     tl = kd.compare_over_time(df, time_column="event_time", freq="W", reference_periods=2)
@@ -221,16 +264,20 @@ def test_all_missing_time_column_is_named() -> None:
         kd.compare_over_time(df, time_column="event_time", freq="D")
 
 
-@pytest.mark.parametrize("reference", ["first", "profile"])
+@pytest.mark.parametrize("reference", ["first", "profile", "previous"])
 def test_parquet_stream_equals_the_frame(tmp_path, reference: str) -> None:
     from kl_drift.timeline import compare_over_time_dataset
 
     df = events(n=3000)
     df.iloc[:1700].to_parquet(tmp_path / "a.parquet")
     df.iloc[1700:].to_parquet(tmp_path / "b.parquet")
-    ref = kd.profile(df.iloc[:500, 1:]) if reference == "profile" else "first"
-    whole = kd.compare_over_time(df, time_column="event_time", freq="W", reference=ref)
-    stream = compare_over_time_dataset(tmp_path, time_column="event_time", freq="W", reference=ref, batch_size=257)
+    ref = kd.profile(df.iloc[:500, 1:]) if reference == "profile" else reference
+    window = 2 if reference == "previous" else None
+    whole = kd.compare_over_time(df, time_column="event_time", freq="W", reference=ref, window=window)
+    stream = compare_over_time_dataset(
+        tmp_path, time_column="event_time", freq="W", reference=ref, window=window, batch_size=257
+    )
+    assert stream.reference == whole.reference and stream.window == whole.window
     assert [(p.label, p.n_rows, p.status) for p in stream.periods] == [(p.label, p.n_rows, p.status) for p in whole.periods]
     for a, b in zip(stream.periods, whole.periods):
         if a.report is not None:
@@ -247,7 +294,11 @@ def test_parquet_stream_bad_input(tmp_path) -> None:
     events(n=500).to_parquet(tmp_path / "a.parquet")
     with pytest.raises(kd.ColumnError, match="column 'when'"):
         compare_over_time_dataset(tmp_path, time_column="when", freq="D")
-    with pytest.raises(ValueError, match="rolling reference.*not streamed"):
+    with pytest.raises(ValueError, match="`window` is required"):
         compare_over_time_dataset(tmp_path, time_column="event_time", freq="D", reference="previous")
+    with pytest.raises(ValueError, match=r"`window` \(40 periods\) is not shorter"):
+        compare_over_time_dataset(tmp_path, time_column="event_time", freq="D", reference="previous", window=40)
+    with pytest.raises(ValueError, match="`window` applies to reference='previous'"):
+        compare_over_time_dataset(tmp_path, time_column="event_time", freq="D", window=2)
     with pytest.raises(ValueError, match="`freq` 'fortnight'"):
         compare_over_time_dataset(tmp_path, time_column="event_time", freq="fortnight")
