@@ -328,6 +328,23 @@ def test_dictionary_columns_with_full_int8_codes_and_nulls(tmp_path: Path) -> No
     assert streamed.to_dict()["columns"] == in_memory.to_dict()["columns"]
 
 
+def test_dictionary_columns_without_nulls_across_row_groups(tmp_path: Path) -> None:
+    """Strings read as dictionaries and counted by their codes (no nulls: the codes' buffer is
+    counted in place); each row group has its own dictionary, with values the reference lacks."""
+    rng = np.random.default_rng(21)
+    reference = pd.DataFrame({"city": pd.array(rng.choice([f"c{i}" for i in range(40)], 4000), dtype="str")})
+    prof = kd.profile(reference, max_categories=25)
+    groups = [rng.choice([f"c{i}" for i in range(lo, lo + 30)], 900) for lo in (0, 20, 35)]
+    current = pd.DataFrame({"city": pd.array(np.concatenate(groups), dtype="str")})
+    path = tmp_path / "cities.parquet"
+    current.to_parquet(path, row_group_size=900)
+    streamed = compare_dataset(prof, path, batch_size=400)
+    in_memory = kd.compare(prof, current)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 3
+    assert streamed["city"].current_counts[-2] == int((~current["city"].isin(reference["city"])).sum()) > 0
+    assert streamed.to_dict()["columns"] == in_memory.to_dict()["columns"]
+
+
 def test_narrow_arrow_number_types_count_as_in_memory(tmp_path: Path) -> None:
     rng = np.random.default_rng(11)
     reference = pd.DataFrame({"small": rng.integers(-300, 300, 3000), "wide": rng.normal(0, 1e3, 3000),
