@@ -896,30 +896,64 @@ def compare_over_time_dataset(
             pooled[code] = _add_pooled(pooled[code], extra) if code in pooled else extra
     if not tables:
         raise EmptyDataError(f"the data in {source!r} has no rows")
+    return timeline_from_counts(
+        prof, tables, pooled if rolling else None, time_column=time_column, freq=freq, rows=rows, tz=tz, n_seen=seen,
+        mode=mode, n_reference=n_first if mode == "first" else window_size, n_unassigned=n_unassigned,
+        min_rows=min_rows, opts=opts, compared=compared, data_columns=[*time_names, *compared], stacklevel=3,
+    )  # fmt: skip
+
+
+def timeline_from_counts(
+    prof: ReferenceProfile,
+    tables: Mapping[int, CountTable],
+    pooled: Mapping[int, Mapping[str, tuple[int, ...]]] | None,
+    *,
+    time_column: str | None,
+    freq: str | None,
+    rows: int | None,
+    tz: Any,
+    n_seen: int,
+    mode: str,
+    n_reference: int | None,
+    n_unassigned: int,
+    min_rows: int,
+    opts: CompareOptions,
+    compared: Sequence[str],
+    data_columns: Sequence[str],
+    stacklevel: int = 2,
+) -> Timeline:
+    """The timeline of counts per absolute period code (as `_absolute_codes` numbers them, or
+    row chunk numbers): periods from the first code to the last, gaps included, scored as
+    `compare_over_time` scores them. `pooled` (each period's pooled-value counts) makes the
+    reference a rolling window of `n_reference` periods. Engines that count periods
+    themselves (Parquet streams, Spark) end here."""
+    if not tables:
+        raise EmptyDataError("the data has no rows in any period")
     first, last = min(tables), max(tables)
     if time_column is not None:
         assert freq is not None
         labels, starts, ends = _spans(first, last, freq, tz)
     else:
         assert rows is not None
-        labels = [f"{k * rows}:{min((k + 1) * rows, seen)}" for k in range(first, last + 1)]
+        labels = [f"{k * rows}:{min((k + 1) * rows, n_seen)}" for k in range(first, last + 1)]
         starts = ends = [None] * len(labels)  # type: ignore[list-item]
+    n_first = n_reference if mode == "first" else None
+    window_size = n_reference if mode == "previous" else None
     if n_first is not None and n_first >= len(labels):
         raise ValueError(f"`reference_periods` ({n_first}) leaves no period to compare: the data has {len(labels)} period(s)")
     if window_size is not None and window_size >= len(labels):
         raise ValueError(f"`window` ({window_size} periods) is not shorter than the data ({len(labels)} periods)")
     if n_unassigned:
         warnings.warn(f"{n_unassigned} rows have no time in column {time_column!r} and belong to no period",
-                      UnassignedRowsWarning, stacklevel=2)  # fmt: skip
-    data_columns = tuple(str(c) for c in [*time_names, *compared])
-    empty = CountTable.of(0, [], data_columns, "pandas")
+                      UnassignedRowsWarning, stacklevel=stacklevel)  # fmt: skip
+    empty = CountTable.of(0, [], tuple(str(c) for c in data_columns), "pandas")
     ordered = [tables.get(code, empty) for code in range(first, last + 1)]
     counted_profiles = (
         [_counted_profile(prof, t, pooled[first + k]) if t.n_rows else None for k, t in enumerate(ordered)]
-        if rolling
+        if pooled is not None
         else None
     )
-    scored = _score_periods(prof, ordered, counted_profiles, n_first if mode == "first" else window_size, min_rows, opts, compared)
+    scored = _score_periods(prof, ordered, counted_profiles, n_reference, min_rows, opts, compared)
     periods = [
         Period(labels[k], starts[k], ends[k], ordered[k].n_rows, status, report) for k, (status, report) in enumerate(scored)
     ]
