@@ -30,9 +30,9 @@ import numpy as np
 import pyarrow as pa
 
 from .._core import kernels
-from .._core.bins import CategoricalBins, NumericBins, count_numeric
+from .._core.bins import CategoricalBins, NumericBins
 from ..counts import ColumnCounts, merge_unseen
-from .arrow_values import ValueCounter, is_text, keeps_integers, numeric_buffer, to_frame
+from .arrow_values import ValueCounter, count_numeric_array, is_text, keeps_integers, to_frame
 from .files import InputFile, read_batches
 from .pandas import count_column, list_unseen, map_values
 from .types import arrow_family, mismatch
@@ -123,7 +123,7 @@ class Tally:
         spec = self.column.bins
         if self.mode == "numeric":
             assert isinstance(spec, NumericBins)
-            binned, n_inf = count_numeric(numeric_buffer(array), spec.edges)
+            binned, n_inf = count_numeric_array(array, spec.edges)
             self.counts += binned
             self.n_inf += n_inf
             return

@@ -14,7 +14,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-__all__ = ["ValueCounter", "arrow_kind", "is_text", "keeps_integers", "numeric_buffer", "to_frame", "value_counts"]
+from .._core.bins import count_numeric
+
+__all__ = [
+    "ValueCounter",
+    "arrow_kind",
+    "count_numeric_array",
+    "is_text",
+    "keeps_integers",
+    "numeric_buffer",
+    "to_frame",
+    "value_counts",
+]
 
 
 def is_text(arrow_type: pa.DataType) -> bool:
@@ -51,6 +62,28 @@ def numeric_buffer(array: pa.Array) -> NDArray[Any]:
     if x.dtype.kind == "f" or (x.dtype.kind == "u" and x.dtype.itemsize == 8):
         return x.astype(np.float64, copy=False)
     return x.astype(np.int64, copy=False)
+
+
+def count_numeric_array(array: pa.Array, edges: tuple[Any, ...]) -> tuple[NDArray[np.int64], int]:
+    """:func:`~kl_drift._core.bins.count_numeric` of :func:`numeric_buffer`, nulls as missing.
+
+    A float64 column with nulls is counted in its own buffer, without the copy that writes
+    NaN into the null slots: the values under the null slots (whatever they are) are counted
+    again and taken off, and the nulls added to the missing count. Counting is additive over
+    values, so the integers are those of the copy's.
+    """
+    nulls = array.null_count
+    data = array.buffers()[1] if nulls and array.type == pa.float64() and len(array.buffers()) == 2 else None
+    if data is None or array.buffers()[0] is None:
+        return count_numeric(numeric_buffer(array), edges)
+    start, n = array.offset, len(array)
+    values = np.frombuffer(data, dtype=np.float64, count=start + n)[start:]
+    valid = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), count=start + n, bitorder="little")[start:]
+    counts, n_inf = count_numeric(values, edges)
+    under_nulls, inf_under_nulls = count_numeric(values[valid == 0], edges)
+    counts -= under_nulls
+    counts[-1] += nulls
+    return counts, n_inf - inf_under_nulls
 
 
 def to_frame(batch: pa.RecordBatch) -> pd.DataFrame:

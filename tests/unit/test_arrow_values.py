@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kl_drift._engines.arrow_values import ValueCounter
+from kl_drift._core.bins import count_numeric
+from kl_drift._engines.arrow_values import ValueCounter, count_numeric_array, numeric_buffer
 
 
 def _expected(batches: list[pa.Array]) -> tuple[dict[str, int], int]:
@@ -75,3 +76,39 @@ def test_dictionary_counts_equal_the_decoded_values(codes: list[list[int | None]
         order = words if shared else words[i % 10 :] + words[: i % 10]
         batches.append(pa.DictionaryArray.from_arrays(pa.array(chunk, index_type), pa.array(order)))
     assert _counted(batches) == _expected(batches)
+
+
+def _through_a_copy(array: pa.Array, edges: tuple[float, ...]) -> tuple[list[int], int]:
+    counts, n_inf = count_numeric(numeric_buffer(array), edges)
+    return counts.tolist(), int(n_inf)
+
+
+def _in_place(array: pa.Array, edges: tuple[float, ...]) -> tuple[list[int], int]:
+    counts, n_inf = count_numeric_array(array, edges)
+    return counts.tolist(), int(n_inf)
+
+
+def test_floats_with_nulls_count_in_their_buffer_as_through_a_copy() -> None:
+    # NaN values and nulls are both missing; inf under a null slot must not count as inf.
+    values = pa.array([1.0, np.nan, None, np.inf, -np.inf, 2.5, None, 0.5], pa.float64(), from_pandas=False)
+    edges = (0.0, 1.0, 2.0)
+    expected = ([1, 2, 0, 2, 3], 2)  # (-inf, 0]: -inf; (0, 1]: 0.5, 1; (1, 2]: none; (2, +inf): 2.5, inf; missing: 3
+    assert _in_place(values, edges) == _through_a_copy(values, edges) == expected
+    # A null slot whose buffer holds inf (as a cast or a writer may leave it).
+    under = pa.Array.from_buffers(pa.float64(), 3, [pa.array([True, False, True]).buffers()[1],
+                                                    pa.py_buffer(np.array([1.0, np.inf, 3.0]).tobytes())], null_count=1)  # fmt: skip
+    assert _in_place(under, edges) == _through_a_copy(under, edges) == ([0, 1, 0, 1, 1], 0)
+    for part in (values.slice(1), values.slice(2, 5), values.slice(7)):
+        assert _in_place(part, edges) == _through_a_copy(part, edges)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), max_size=300),
+    st.integers(min_value=0, max_value=40),
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=0, max_size=12, unique=True),
+)
+def test_in_place_float_counts_equal_the_copy(values: list[float | None], skip: int, raw_edges: list[float]) -> None:
+    array = pa.array(values, pa.float64(), from_pandas=False).slice(min(skip, len(values)))
+    edges = tuple(sorted(raw_edges))
+    assert _in_place(array, edges) == _through_a_copy(array, edges)
