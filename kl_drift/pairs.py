@@ -45,7 +45,7 @@ from ._core.pairs import (
     pair_tables,
 )
 from ._core.stats import adjust_pvalues
-from ._engines.pandas import PARALLEL_MIN_ROWS, map_values, numeric_values, parse_iso
+from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, map_values, numeric_values, parse_iso
 from .counts import CountTable
 from .errors import ColumnError
 from .report import json_safe
@@ -548,6 +548,40 @@ def select_pairs(prof: ReferenceProfile, pairs: Any) -> tuple[PairCounts, ...]:
     return tuple(chosen)
 
 
+def chosen_pairs(prof: ReferenceProfile, pairs: Any, columns: Sequence[str] | None = None) -> tuple[PairCounts, ...]:
+    """The profile's pair counts a comparison asks for (see `attach_pairs`), or an error
+    naming the pair the profile lacks."""
+    if pairs == "auto" and not prof.pairs:
+        raise ValueError("`pairs`: the profile holds no pair counts; build it with kd.profile(reference, pairs='auto')")
+    chosen = select_pairs(prof, pairs)
+    if columns is not None and (pairs is None or isinstance(pairs, str)):
+        wanted = set(columns)
+        chosen = tuple(p for p in chosen if set(p.columns) <= wanted)
+    return chosen
+
+
+def count_available_pairs(frame: pd.DataFrame, prof: ReferenceProfile, pairs: Sequence[PairCounts]) -> tuple[PairCounts, ...]:
+    """`count_pairs` for an adapter that counts whatever it is given (a GE batch): a pair with
+    a column missing from `frame`, or whose values do not fit its bins, is left out; the
+    column counts say why, and the comparison reports the pair as skipped."""
+    codes: dict[tuple[str, tuple[int, ...]], NDArray[np.uint8] | None] = {}
+
+    def codes_of(name: str, groups: tuple[int, ...]) -> NDArray[np.uint8] | None:
+        if (name, groups) not in codes:
+            try:
+                codes[(name, groups)] = group_codes(frame[name], prof[name], groups) if name in frame.columns else None
+            except (ColumnProblem, ValueError, TypeError, OverflowError):
+                codes[(name, groups)] = None
+        return codes[(name, groups)]
+
+    counted = []
+    for pair in pairs:
+        cx, cy = codes_of(pair.columns[0], pair.groups[0]), codes_of(pair.columns[1], pair.groups[1])
+        if cx is not None and cy is not None:
+            counted.append(pair.with_counts(pair_table(cx, cy, pair.table.shape)))
+    return tuple(counted)
+
+
 def attach_pairs(
     report: DriftReport,
     prof: ReferenceProfile,
@@ -559,27 +593,25 @@ def attach_pairs(
 ) -> DriftReport:
     """The report with its pairs scored and decided (Benjamini–Hochberg across pairs).
 
-    `current` is the current DataFrame, or a profile of it holding pair counts
-    (``prof.count(chunk)`` merged over chunks). With `columns` (compare's option) and
-    `pairs` None or "auto", only the profile's pairs of two of those columns are compared;
-    pairs named explicitly are compared as named.
+    `current` is the current DataFrame, a profile of it holding pair counts
+    (``prof.count(chunk)`` merged over chunks), or the current pair counts themselves (a
+    tuple of PairCounts, as an engine counted them: a pair it could not count is skipped).
+    With `columns` (compare's option) and `pairs` None or "auto", only the profile's pairs of
+    two of those columns are compared; pairs named explicitly are compared as named.
     """
     from .profile import ReferenceProfile
 
-    if pairs is not None and not (isinstance(pairs, str) and pairs == "auto") and not prof.pairs:
-        select_pairs(prof, pairs)
-    if pairs == "auto" and not prof.pairs:
-        raise ValueError("`pairs`: the profile holds no pair counts; build it with kd.profile(reference, pairs='auto')")
-    chosen = select_pairs(prof, pairs)
-    if columns is not None and (pairs is None or isinstance(pairs, str)):
-        wanted = set(columns)
-        chosen = [p for p in chosen if set(p.columns) <= wanted]
+    chosen = chosen_pairs(prof, pairs, columns)
     if not chosen:
         return report
     threshold = (opts.min_effect if opts.min_effect is not None else PAIR_MIN_EFFECT / math.log(opts.base))
     problems = {c.name: c.reason or c.problem for c in table.columns.values() if c.problem is not None} if table is not None else {}
     countable = [p for p in chosen if not any(c in problems for c in p.columns)]
-    if isinstance(current, ReferenceProfile):
+    if isinstance(current, tuple) and all(isinstance(p, PairCounts) for p in current):
+        held = {p.columns: p for p in current if p.groups == _groups_of(chosen, p.columns)}
+        countable = [p for p in countable if p.columns in held]
+        counted = [held[p.columns] for p in countable]
+    elif isinstance(current, ReferenceProfile):
         held = {p.columns: p for p in current.pairs}
         counted = []
         for p in countable:
@@ -603,7 +635,7 @@ def attach_pairs(
         if pair.columns in by_key:
             results.append(score_pair(pair, by_key[pair.columns], prof, smoothing=opts.smoothing, base=opts.base, threshold=threshold))
         else:
-            reason = "; ".join(str(problems[c]) for c in pair.columns if c in problems)
+            reason = "; ".join(_named(c, str(problems[c])) for c in pair.columns if c in problems) or "the engine could not count it"
             results.append(_skipped(pair, f"not compared: {reason}", threshold))
     scored = [i for i, r in enumerate(results) if r.pvalue is not None]
     adjusted = adjust_pvalues([float(results[i].pvalue or 0.0) for i in scored], PAIR_CORRECTION)
@@ -615,6 +647,14 @@ def attach_pairs(
         results[i] = replace(r, status=status, drifted=status == "drift", pvalue_adjusted=float(p_adj))
     decided = PairResults((r.columns, r) for r in results)
     return replace(report, pairs=decided, drifted=report.drifted or any(r.drifted for r in results))
+
+
+def _named(column: str, reason: str) -> str:
+    return reason if repr(column) in reason else f"column {column!r} {reason}"
+
+
+def _groups_of(pairs: Sequence[PairCounts], columns: tuple[str, str]) -> Any:
+    return next((p.groups for p in pairs if p.columns == columns), None)
 
 
 def pairs_frame(pairs: Mapping[tuple[str, str], PairDrift]) -> pd.DataFrame:

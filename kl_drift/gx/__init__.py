@@ -6,7 +6,9 @@ Importing this module registers, with GE:
   one column's drift from its reference profile;
 * ``expect_table_kl_drift_to_be_less_than`` (:class:`ExpectTableKlDriftToBeLessThan`): every
   profiled column, with the dataset-level rule;
-* the metric ``kl_drift.bin_counts`` that both use, for pandas, SQLAlchemy and Spark.
+* the metric ``kl_drift.bin_counts`` that both use, for pandas, SQLAlchemy and Spark;
+* the metric ``kl_drift.pair_counts`` of the table expectation's ``pairs`` option (column
+  pairs on 2-D bins, joint drift), for pandas.
 
 GE rebuilds saved expectations from registered classes only and silently drops the others,
 so import this module before loading a suite, and load with :func:`load_suite` (or verify
@@ -23,7 +25,7 @@ Examples
 """
 
 from .expectations import ExpectColumnKlDriftToBeLessThan, ExpectTableKlDriftToBeLessThan
-from .metrics import BIN_COUNTS, KlDriftBinCounts
+from .metrics import BIN_COUNTS, PAIR_COUNTS, KlDriftBinCounts, KlDriftPairCounts
 from .suite import EXPECTATION_TYPES, DroppedExpectationsError, check_suite, load_suite, suite_from_profile
 
 __all__ = [
@@ -36,7 +38,9 @@ __all__ = [
     "load_suite",
     "check_suite",
     "DroppedExpectationsError",
-    # the metric
+    # the metrics
     "BIN_COUNTS",
     "KlDriftBinCounts",
+    "PAIR_COUNTS",
+    "KlDriftPairCounts",
 ]

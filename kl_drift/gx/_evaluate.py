@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from .._core.pairs import PairCounts
+from .._options import CompareOptions
 from ..compare import compare
 from ..counts import CountTable
 from ..errors import KlDriftWarning
 from ..profile import ReferenceProfile
 from ..report import ColumnDrift, DriftReport, json_safe
 
-__all__ = ["evaluate", "column_details", "TOP_BINS"]
+__all__ = ["evaluate", "evaluate_pairs", "column_details", "TOP_BINS"]
 
 # Bins listed per column in results and Data Docs.
 TOP_BINS = 3
@@ -49,6 +51,23 @@ def evaluate(
         report = compare(reference, counts, columns=columns, **options)
     notes = [str(w.message) for w in caught if issubclass(w.category, KlDriftWarning)]
     return _with_batch_columns(report, counts.data_columns), notes
+
+
+def evaluate_pairs(
+    report: DriftReport,
+    reference: ReferenceProfile,
+    pair_counts: tuple[PairCounts, ...],
+    counts: CountTable,
+    pairs: Any,
+    *,
+    columns: Sequence[str] | None = None,
+    **options: Any,
+) -> DriftReport:
+    """`report` with the batch's column pairs scored and decided, as :func:`kl_drift.compare`
+    decides them (:func:`kl_drift.pairs.attach_pairs`): a drifted pair drifts the report."""
+    from ..pairs import attach_pairs
+
+    return attach_pairs(report, reference, pair_counts, counts, pairs, CompareOptions.resolve(**options), columns=columns)
 
 
 def column_details(drift: ColumnDrift) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from great_expectations.validator.metric_configuration import MetricConfiguratio
 
 from .._options import CompareOptions
 from ..profile import ColumnProfile, ReferenceProfile
-from ._evaluate import column_details, evaluate
-from .metrics import BIN_COUNTS, KlDriftBinCounts, count_targets
+from ._evaluate import column_details, evaluate, evaluate_pairs
+from .metrics import BIN_COUNTS, PAIR_COUNTS, KlDriftBinCounts, count_targets, pair_targets
 from .rendering import (
     column_sentence,
     explanation_blocks,
@@ -63,6 +63,11 @@ MIN_EFFECT_DESCRIPTION = "Smallest score that matters for threshold='auto' (defa
 PVALUE_METHOD_DESCRIPTION = "'auto' (default), 'asymptotic' (G-test) or 'permutation' (exact on the counts)."
 N_PERMUTATIONS_DESCRIPTION = "Permutations for the permutation test (default: enough for the correction)."
 RANDOM_STATE_DESCRIPTION = "Seed of the permutation test, so results are reproducible."
+PAIRS_DESCRIPTION = (
+    "Also check column pairs for joint drift (a change in how two columns relate): 'auto' checks "
+    "every pair the reference profile holds (kd.profile(ref, pairs=...)), or a list of [column, column] "
+    "pairs it holds. Default: no pairs. Pandas batches only."
+)
 
 
 def _smoothing(cls: Any, value: float) -> float:
@@ -335,6 +340,12 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
         Fail when at least this share of the columns drifted (default: when any did).
     correction : {"holm", "bonferroni", "bh", "none"}, default "holm"
         Multiple-testing adjustment of the p-values across columns.
+    pairs : "auto" or list of [str, str], optional
+        Also check column pairs for joint drift (:mod:`kl_drift.pairs`): "auto" checks every
+        pair the reference profile holds (``kd.profile(ref, pairs="auto")``), a list the pairs
+        named. A drifted pair fails the expectation; ``details["pairs"]`` holds each pair's
+        ``statistic``, ``interaction``, ``pvalue`` and explanations. Pandas batches only (a
+        SQL or Spark batch fails with an error saying so). Default: no pairs.
     smoothing, direction, base, alpha, min_effect, pvalue_method, n_permutations, random_state
         As for :class:`ExpectColumnKlDriftToBeLessThan`.
     row_condition : optional
@@ -358,6 +369,7 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
         default=None, description="Fail when at least this share (0 < share <= 1) of the columns drifted."
     )
     correction: str = pydantic.Field(default="holm", description="'holm' (default), 'bonferroni', 'bh' or 'none'.")
+    pairs: Union[Literal["auto"], List[List[str]], None] = pydantic.Field(default=None, description=PAIRS_DESCRIPTION)
     row_condition: RowConditionType = None
     condition_parser: Union[ConditionParser, None] = None
 
@@ -370,10 +382,26 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
         "drift_share",
         "correction",
     )
-    success_keys: ClassVar[Tuple[str, ...]] = ("reference", *option_keys)
+    success_keys: ClassVar[Tuple[str, ...]] = ("reference", *option_keys, "pairs")
     args_keys: ClassVar[Tuple[str, ...]] = ("reference", "threshold")
 
     _check_reference = pydantic.validator("reference", allow_reuse=True)(_table_reference)
+
+    @pydantic.root_validator(skip_on_failure=True)
+    def _check_pairs(cls, values: Dict[str, Any]) -> Dict[str, Any]:
+        if values.get("pairs") is not None:
+            from ..pairs import chosen_pairs
+
+            chosen_pairs(ReferenceProfile.from_dict(values["reference"]), values["pairs"], values.get("columns"))
+        return values
+
+    def checked_pairs(self) -> Tuple[Any, ...]:
+        """The reference's pair counts this expectation checks (none unless `pairs` is set)."""
+        if self.pairs is None:
+            return ()
+        from ..pairs import chosen_pairs
+
+        return chosen_pairs(self.reference_profile(), self.pairs, self.columns)
 
     @pydantic.root_validator(skip_on_failure=True)
     def _check_column_names(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -406,10 +434,24 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
                 metric_value_kwargs={"targets": count_targets(checked)},
             ),
         )
+        pairs = self.checked_pairs()
+        if pairs:
+            dependencies.set_metric_configuration(
+                metric_name=PAIR_COUNTS,
+                metric_configuration=MetricConfiguration(
+                    metric_name=PAIR_COUNTS,
+                    metric_domain_kwargs=_domain_kwargs(self),
+                    metric_value_kwargs={"pairs": pair_targets(profile, pairs)},
+                ),
+            )
         return dependencies
 
     def _validate(self, metrics: Dict[str, Any], runtime_configuration: Optional[Dict[str, Any]] = None, execution_engine: Any = None) -> Dict[str, Any]:
-        report, notes = evaluate(self.reference_profile(), metrics[BIN_COUNTS], **self.drift_options())
+        profile = self.reference_profile()
+        options = self.drift_options()
+        report, notes = evaluate(profile, metrics[BIN_COUNTS], **options)
+        if PAIR_COUNTS in metrics:
+            report = evaluate_pairs(report, profile, metrics[PAIR_COUNTS], metrics[BIN_COUNTS], self.pairs, **options)
         details = report.to_dict()
         details["columns"] = [column_details(c) for c in report.columns]
         details["warnings"] = notes

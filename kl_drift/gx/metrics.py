@@ -13,6 +13,11 @@ exactly as the same data does outside GE:
 Both kl_drift expectations depend on it, so a table expectation counts every profiled
 column in one pass. Everything after the counts (smoothing, divergence, p-value, decision)
 runs in :func:`kl_drift.compare`.
+
+``kl_drift.pair_counts`` counts column pairs into their 2-D bins (the table expectation's
+``pairs`` option, :mod:`kl_drift.pairs`); its value kwarg ``pairs`` lists each pair's
+columns, bin-to-group maps and the two columns' bins. Pandas batches only: on SQL and
+Spark batches it raises an error saying so.
 """
 
 from __future__ import annotations
@@ -31,13 +36,24 @@ from great_expectations.expectations.metrics.table_metric_provider import TableM
 from great_expectations.validator.metric_configuration import MetricConfiguration
 
 from .._core.bins import bin_spec_from_dict
+from .._core.pairs import PairCounts
 from .._engines import pandas as pandas_engine
 from ..counts import CountTable
 from ..profile import ColumnProfile, ReferenceProfile
 
-__all__ = ["BIN_COUNTS", "KlDriftBinCounts", "count_targets", "target_profile"]
+__all__ = [
+    "BIN_COUNTS",
+    "PAIR_COUNTS",
+    "KlDriftBinCounts",
+    "KlDriftPairCounts",
+    "count_targets",
+    "pair_targets",
+    "target_profile",
+    "target_pairs",
+]
 
 BIN_COUNTS = "kl_drift.bin_counts"
+PAIR_COUNTS = "kl_drift.pair_counts"
 
 
 def count_targets(columns: Iterable[ColumnProfile]) -> tuple[dict[str, Any], ...]:
@@ -54,6 +70,36 @@ def target_profile(metric_value_kwargs: Mapping[str, Any]) -> ReferenceProfile:
         spec = bin_spec_from_dict(dict(target["bins"]))
         columns.append(ColumnProfile(target["name"], target["kind"], "", spec, (0,) * spec.n_bins))
     return ReferenceProfile(tuple(columns), 0)
+
+
+def pair_targets(reference: ReferenceProfile, pairs: Iterable[PairCounts]) -> tuple[dict[str, Any], ...]:
+    """The pair metric's ``pairs`` value kwarg: each pair's columns, groups and column bins."""
+    targets = []
+    for pair in pairs:
+        columns = [reference[name] for name in pair.columns]
+        targets.append(
+            {
+                "columns": list(pair.columns),
+                "groups": [list(g) for g in pair.groups],
+                "kinds": [c.kind for c in columns],
+                "bins": [c.bins.to_dict() for c in columns if c.bins is not None],
+            }
+        )
+    return tuple(targets)
+
+
+def target_pairs(metric_value_kwargs: Mapping[str, Any]) -> tuple[ReferenceProfile, tuple[PairCounts, ...]]:
+    """The columns' bins and the pairs (no counts yet) rebuilt from ``pairs``."""
+    columns: dict[str, ColumnProfile] = {}
+    pairs = []
+    for target in metric_value_kwargs["pairs"]:
+        for name, kind, bins in zip(target["columns"], target["kinds"], target["bins"]):
+            spec = bin_spec_from_dict(dict(bins))
+            columns.setdefault(name, ColumnProfile(name, kind, "", spec, (0,) * spec.n_bins))
+        groups = tuple(tuple(int(g) for g in gs) for gs in target["groups"])
+        zeros = tuple((0,) * (max(groups[1]) + 1) for _ in range(max(groups[0]) + 1))
+        pairs.append(PairCounts((target["columns"][0], target["columns"][1]), (groups[0], groups[1]), zeros))
+    return ReferenceProfile(tuple(columns.values()), 0), tuple(pairs)
 
 
 class KlDriftBinCounts(TableMetricProvider):
@@ -131,3 +177,53 @@ class KlDriftBinCounts(TableMetricProvider):
 
         frame, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
         return spark_engine.count(target_profile(metric_value_kwargs), frame)
+
+
+_PANDAS_ONLY = (
+    "`pairs`: kl_drift counts column pairs on pandas batches only; this batch runs on {engine}. "
+    "Check pairs with kd.compare(profile, dataframe) or kd.compare_dataset on Parquet, or drop `pairs`"
+)
+
+
+class KlDriftPairCounts(TableMetricProvider):
+    """``kl_drift.pair_counts``: counts of column pairs in their 2-D bins (see module doc)."""
+
+    metric_name = PAIR_COUNTS
+    value_keys = ("pairs",)
+
+    @metric_value(engine=PandasExecutionEngine)
+    def _pandas(
+        cls,
+        execution_engine: PandasExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> tuple[PairCounts, ...]:
+        from ..pairs import count_available_pairs
+
+        frame, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
+        profile, pairs = target_pairs(metric_value_kwargs)
+        return count_available_pairs(frame, profile, pairs)
+
+    @metric_value(engine=SqlAlchemyExecutionEngine)
+    def _sqlalchemy(
+        cls,
+        execution_engine: SqlAlchemyExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> tuple[PairCounts, ...]:
+        raise ValueError(_PANDAS_ONLY.format(engine="SQL"))
+
+    @metric_value(engine=SparkDFExecutionEngine)
+    def _spark(
+        cls,
+        execution_engine: SparkDFExecutionEngine,
+        metric_domain_kwargs: dict[str, Any],
+        metric_value_kwargs: dict[str, Any],
+        metrics: dict[str, Any],
+        runtime_configuration: dict[str, Any],
+    ) -> tuple[PairCounts, ...]:
+        raise ValueError(_PANDAS_ONLY.format(engine="Spark"))
