@@ -239,14 +239,37 @@ def fit_pairs(
     at most 50,000 rows, keeps those whose dependence is significant (G-test of
     independence, p < 0.001) and returns the `max_pairs` strongest, counted on every row.
     """
+    index = {c.name: c for c in columns}
+
+    def sample(names: Sequence[str], rows: NDArray[np.intp] | None) -> dict[str, pd.Series]:
+        # Each column's sample rows alone: a take of the whole frame also copies columns not ranked.
+        return {name: frame[name] if rows is None else frame[name].iloc[rows] for name in names}
+
+    empty = plan_pairs(columns, pairs, len(frame), sample, max_pairs=max_pairs)
+    return _count(frame, empty, lambda name, g: group_codes(frame[name], index[name], g))
+
+
+def plan_pairs(
+    columns: Sequence[ColumnProfile],
+    pairs: Any,
+    n_rows: int,
+    sample: Callable[[Sequence[str], NDArray[np.intp] | None], Mapping[str, pd.Series]],
+    *,
+    max_pairs: int = DEFAULT_MAX_PAIRS,
+) -> tuple[PairCounts, ...]:
+    """The pairs of a profile of `n_rows` rows, with their 2-D bins and no counts yet.
+
+    `sample(names, rows)` gives the reference's rows `rows` (positions, sorted; None: every
+    row) of the columns `names`, which ``"auto"`` ranks on (see :func:`fit_pairs`); any
+    engine that can fetch rows by position ranks as the pandas one does.
+    """
     if isinstance(max_pairs, bool) or not isinstance(max_pairs, (int, np.integer)) or max_pairs < 0:
         raise ValueError(f"`max_pairs` must be a non-negative integer, got {max_pairs!r}")
     index = {c.name: c for c in columns}
-    n_rows = len(frame)
     if isinstance(pairs, str):
         if pairs != "auto":
             raise ValueError(f"`pairs` must be 'auto' or a sequence of (column, column) pairs, got {pairs!r}")
-        chosen = _strongest(frame, [c for c in columns if _usable(c)], int(max_pairs))
+        chosen = _strongest(sample, n_rows, [c for c in columns if _usable(c)], int(max_pairs))
     else:
         chosen = list(dict.fromkeys(_pair_key(p) for p in pairs))
         for a, b in chosen:
@@ -257,8 +280,14 @@ def fit_pairs(
                 if col.bins is None:
                     raise ColumnError(name, f"is named in `pairs` but was skipped when profiled: {col.reason}")
     groups = {name: column_groups(index[name], n_rows) for pair in chosen for name in pair}
-    empty = tuple(PairCounts((a, b), (groups[a], groups[b]), _zeros(groups[a], groups[b])) for a, b in chosen)
-    return _count(frame, empty, lambda name, g: group_codes(frame[name], index[name], g))
+    return tuple(PairCounts((a, b), (groups[a], groups[b]), _zeros(groups[a], groups[b])) for a, b in chosen)
+
+
+def sample_rows(n_rows: int) -> NDArray[np.intp] | None:
+    """The reference rows ``pairs="auto"`` ranks on: at most 50,000, sorted (None: all)."""
+    if n_rows <= AUTO_SAMPLE_ROWS:
+        return None
+    return np.sort(np.random.default_rng(0).choice(n_rows, AUTO_SAMPLE_ROWS, replace=False))
 
 
 def _zeros(ga: Sequence[int], gb: Sequence[int]) -> tuple[tuple[int, ...], ...]:
@@ -283,16 +312,17 @@ def _count(
     return tuple(p.with_counts(t) for p, t in zip(pairs, tables))
 
 
-def _strongest(frame: pd.DataFrame, columns: Sequence[ColumnProfile], max_pairs: int) -> list[tuple[str, str]]:
+def _strongest(
+    sample: Callable[[Sequence[str], NDArray[np.intp] | None], Mapping[str, pd.Series]],
+    n: int,
+    columns: Sequence[ColumnProfile],
+    max_pairs: int,
+) -> list[tuple[str, str]]:
     if len(columns) < 2 or max_pairs == 0:
         return []
-    n = len(frame)
-    rows = None
-    if n > AUTO_SAMPLE_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(n, AUTO_SAMPLE_ROWS, replace=False))
+    values = sample([c.name for c in columns], sample_rows(n))
     groups = [column_groups(c, n) for c in columns]
-    # Each column's sample rows alone: a take of the whole frame also copies columns not ranked.
-    codes = [group_codes(frame[c.name] if rows is None else frame[c.name].iloc[rows], c, g) for c, g in zip(columns, groups)]
+    codes = [group_codes(values[c.name], c, g) for c, g in zip(columns, groups)]
     n_sample = len(codes[0])
     tables = pair_tables(codes, [max(g) + 1 for g in groups])
     critical: dict[int, float] = {}
