@@ -154,6 +154,8 @@ def profile_dataset(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     random_state: int | None = 0,
     progress: Progress | None = None,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
+    max_pairs: int = 10,
 ) -> ReferenceProfile:
     """Profile Parquet/CSV data larger than memory, in two streamed passes.
 
@@ -188,6 +190,9 @@ def profile_dataset(
         ``sample_size >= rows`` the edges are exact.
     random_state : int or None, default 0
         Seed of the sample, so profiles are reproducible.
+    pairs, max_pairs
+        As in `kl_drift.profile`: pair counts for joint drift, added batch by batch in one
+        more pass (``"auto"``: two, the first fetching the rows `kl_drift.profile` ranks on).
 
     Returns
     -------
@@ -223,7 +228,7 @@ def profile_dataset(
     >>> prof == kd.profile(df, bins=4)
     True
     """
-    return arrow.fit(
+    prof = arrow.fit(
         source,
         columns=columns,
         format=format,
@@ -238,6 +243,11 @@ def profile_dataset(
         max_categories=max_categories,
         discrete_threshold=discrete_threshold,
     )
+    if pairs is None:
+        return prof
+    from ._engines import arrow_pairs
+
+    return arrow_pairs.profile_pairs(prof, source, pairs, max_pairs=max_pairs, format=format, batch_size=batch_size)
 
 
 def count_dataset(
@@ -330,6 +340,8 @@ def compare_dataset(
         bar's ``update``).
     **compare_options
         Passed to `kl_drift.compare` (``threshold``, ``smoothing``, ``direction``...).
+        ``pairs`` as there: the profile's pair counts are compared, the pairs' columns
+        counted batch by batch in one more pass.
 
     Returns
     -------
@@ -353,5 +365,13 @@ def compare_dataset(
     >>> report["x"].status, report["x"].statistic == kd.compare(kd.profile(ref), cur)["x"].statistic
     ('drift', True)
     """
+    pairs = compare_options.pop("pairs", None)
     counted = count_dataset(reference, source, columns=columns, format=format, batch_size=batch_size, progress=progress)
-    return compare(reference, counted, columns=columns, **compare_options)
+    report = compare(reference, counted, columns=columns, **compare_options)
+    if pairs is None and not reference.pairs:
+        return report
+    from ._engines import arrow_pairs
+
+    return arrow_pairs.compare_pairs(
+        report, reference, source, counted, pairs, columns=columns, format=format, batch_size=batch_size, **compare_options
+    )
