@@ -1,0 +1,115 @@
+"""Pair counts of Parquet streams: batch by batch, equal to the in-memory path.
+
+``kd.profile_dataset(..., pairs=...)`` and ``kd.compare_dataset`` count the pairs' 2-D
+cells one record batch at a time (``kl_drift/_engines/arrow_pairs.py``); counts add, so
+profiles and reports equal ``kd.profile`` / ``kd.compare`` of the whole table.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kl_drift as kd
+from kl_drift._engines import arrow_pairs
+from kl_drift.dataset import compare_dataset, profile_dataset
+
+
+def quietly(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        return func(*args, **kwargs)
+
+
+def table(n: int, seed: int, *, decoupled: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = x + 0.4 * rng.normal(size=n)
+    if decoupled:
+        y = rng.permutation(y)
+    level = np.where(x + 0.5 * rng.normal(size=n) > 0.3, "high", np.where(x < -1, "low", "mid")).astype(object)
+    level[rng.random(n) < 0.03] = None
+    return pd.DataFrame(
+        {
+            "x": np.where(rng.random(n) < 0.02, np.nan, x),
+            "y": y,
+            "level": level,
+            "when": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.round((x + 5) * 1000), unit="min"),
+            "count": rng.poisson(np.exp(1 + 0.3 * x)).astype("int64"),
+            "noise": rng.exponential(size=n),
+        }
+    )
+
+
+def write(frame: pd.DataFrame, folder, parts: int = 3) -> str:
+    folder.mkdir()
+    for i, piece in enumerate(np.array_split(np.arange(len(frame)), parts)):
+        frame.iloc[piece].to_parquet(folder / f"part-{i}.parquet", index=False)
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> tuple[pd.DataFrame, str]:
+    frame = table(60_000, seed=1)
+    path = write(frame, tmp_path_factory.mktemp("pairs") / "ref")
+    # The frame as the stream reads it back (Arrow types to pandas), in the same row order.
+    return pd.read_parquet(path), path
+
+
+@pytest.mark.parametrize("batch_size", [997, 65_536])
+def test_auto_profile_of_a_stream_equals_the_in_memory_profile(reference, batch_size) -> None:
+    frame, path = reference
+    streamed = quietly(profile_dataset, path, pairs="auto", batch_size=batch_size, sample_size=100_000)
+    in_memory = quietly(kd.profile, frame, pairs="auto")
+    assert streamed == in_memory
+    assert len(in_memory.pairs) >= 3, "the ranking sample (50,000 of 60,000 rows) must pick the related pairs"
+    assert streamed.pairs == in_memory.pairs
+    assert streamed.settings["pairs"] == "auto"
+    assert sum(map(sum, streamed.pairs[0].counts)) == len(frame)
+
+
+def test_named_pairs_of_a_stream(reference) -> None:
+    frame, path = reference
+    named = [("level", "x"), ("when", "count")]
+    streamed = quietly(profile_dataset, path, pairs=named, batch_size=4096, sample_size=100_000)
+    assert [p.columns for p in streamed.pairs] == named
+    assert streamed.pairs == quietly(kd.profile, frame, pairs=named).pairs
+    with pytest.raises(kd.ColumnError, match="nope"):
+        quietly(profile_dataset, path, pairs=[("x", "nope")], sample_size=100_000)
+
+
+def test_compare_dataset_scores_the_pairs_as_compare_does(reference, tmp_path) -> None:
+    frame, path = reference
+    prof = quietly(kd.profile, frame, pairs="auto")
+    current = table(30_000, seed=2, decoupled=True)
+    current_path = write(current, tmp_path / "cur", parts=2)
+    streamed = quietly(compare_dataset, prof, current_path, batch_size=5000, threshold="auto")
+    in_memory = quietly(kd.compare, prof, pd.read_parquet(current_path), threshold="auto")
+    assert list(streamed.pairs) == list(in_memory.pairs)
+    for key, pair in in_memory.pairs.items():
+        assert streamed.pairs[key].to_dict() == pair.to_dict()
+    assert streamed.pairs[("x", "y")].drifted and streamed["y"].status == "ok"
+    # Only the named pair, and none when the columns leave the pairs out.
+    one = quietly(compare_dataset, prof, current_path, pairs=[("y", "x")])
+    assert list(one.pairs) == [("x", "y")]
+    assert not quietly(compare_dataset, prof, current_path, columns=["noise"]).pairs
+
+
+def test_a_pair_whose_column_the_stream_lacks_is_skipped(reference, tmp_path) -> None:
+    frame, _ = reference
+    prof = quietly(kd.profile, frame, pairs=[("x", "y"), ("level", "count")])
+    current_path = write(table(5000, seed=3).drop(columns="y"), tmp_path / "cur", parts=2)
+    report = quietly(compare_dataset, prof, current_path)
+    assert report.pairs[("x", "y")].status == "skipped" and "'y'" in report.pairs[("x", "y")].reason
+    assert report.pairs[("level", "count")].status in ("ok", "warn", "drift")
+    assert report.pairs[("level", "count")].n_current == 5000
+
+
+def test_counts_add_over_batches(reference) -> None:
+    frame, path = reference
+    prof = quietly(kd.profile, frame, pairs="auto")
+    counts = [arrow_pairs.count_pairs(prof, path, prof.pairs, batch_size=size) for size in (1000, 7919, 100_000)]
+    assert counts[0] == counts[1] == counts[2] == prof.pairs
