@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 try:
     from pyspark.sql import DataFrame
@@ -25,6 +25,8 @@ except ImportError as exc:  # pragma: no cover - exercised with the package fake
         "kl_drift.spark needs pyspark: install it with `pip install \"kl_drift[spark]\"`"
     ) from exc
 
+from pyspark.sql import functions as F
+
 from ._engines import spark as _engine
 from .compare import compare as _compare
 from .counts import CountTable
@@ -32,7 +34,10 @@ from .errors import ColumnError, EmptyDataError
 from .profile import BinningOptions, ReferenceProfile
 from .report import DriftReport
 
-__all__ = ["profile", "count", "compare"]
+if TYPE_CHECKING:
+    from .timeline import Timeline
+
+__all__ = ["profile", "count", "compare", "compare_over_time"]
 
 
 def _check_frame(data: Any, what: str) -> DataFrame:
@@ -165,3 +170,182 @@ def profile(
         discrete_threshold=discrete_threshold,
     )
     return _engine.fit(frame, names, opts, relative_error)
+
+
+def compare_over_time(
+    data: DataFrame,
+    *,
+    time_column: str,
+    freq: str,
+    reference: ReferenceProfile | Literal["first"] | None = None,
+    reference_periods: int = 1,
+    min_rows: int | None = None,
+    columns: Sequence[str] | None = None,
+    relative_error: float = 1e-4,
+    profile_options: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Timeline:
+    """:func:`kl_drift.compare_over_time` for a Spark DataFrame: every period counted in one
+    aggregation grouped by period on the cluster, scored on the driver.
+
+    The period of a row is computed in Spark from `time_column`, then the counting plan of
+    :func:`count` runs once, grouped by it (``GROUP BY period``); only the counts of each
+    period reach the driver, where they are scored exactly as `kl_drift.compare_over_time`
+    scores a pandas frame's periods. Frequencies of a fixed duration ("h", "15min", "D",
+    ...) are cut in Spark; calendar frequencies ("W", "MS", "QS", "YS", ...) are counted
+    per day in Spark and the days added into periods on the driver (counts add).
+
+    Parameters
+    ----------
+    data : pyspark.sql.DataFrame
+        The whole table.
+    time_column : str
+        A ``TIMESTAMP_NTZ`` or ``DATE`` column (wall-clock periods, as pandas cuts naive
+        datetimes) or a ``TIMESTAMP`` column (periods of the UTC calendar).
+    freq : str
+        A pandas frequency alias whose periods are a whole number of microseconds or of days.
+    reference : ReferenceProfile or "first", optional
+        A fixed profile, or (the default) the first `reference_periods` periods, profiled
+        on the cluster with :func:`profile` (`relative_error` and `profile_options`).
+        Rolling references are not offered on Spark yet.
+    reference_periods, min_rows, columns
+        As in :func:`kl_drift.compare_over_time`.
+    relative_error : float, default 1e-4
+        Of :func:`profile`, for the first periods; 0 gives the pandas path's exact edges.
+    profile_options : mapping, optional
+        Binning options of :func:`profile` for the first periods.
+    **options
+        The comparison options of :func:`kl_drift.compare`.
+
+    Returns
+    -------
+    Timeline
+        Equal to `kl_drift.compare_over_time` of the same rows as a pandas frame (with
+        ``relative_error=0`` when the first periods are profiled here).
+
+    Examples
+    --------
+    >>> tl = kds.compare_over_time(spark.table("events"), time_column="event_time",
+    ...                            freq="D", reference=prof)                   # doctest: +SKIP
+    >>> tl.drifted_periods                                                     # doctest: +SKIP
+    """
+    import numpy as np
+
+    from . import timeline as _timeline
+    from ._options import CompareOptions
+
+    frame = _check_frame(data, "data")
+    opts = CompareOptions.resolve(**options)
+    min_rows = _timeline._check_count("min_rows", _timeline.DEFAULT_MIN_ROWS if min_rows is None else min_rows)
+    types = {field.name: field.dataType for field in frame.schema.fields}
+    if time_column not in types:
+        raise ColumnError(time_column, f"is the `time_column` but not a column of the data; columns: {list(types)[:20]}")
+    if not isinstance(freq, str):
+        raise ValueError(f"`freq` must be a pandas frequency alias such as 'D', 'W', 'MS' or '15min', got {freq!r}")
+    cut = _PeriodKey.of(time_column, types[time_column], freq)
+    if isinstance(reference, ReferenceProfile):
+        default = [c for c in reference.names if c != time_column]
+    else:
+        default = [c for c in types if c != time_column]
+    compared = [str(c) for c in columns] if columns is not None else default
+    if time_column in compared:
+        raise ColumnError(time_column, "is the `time_column`; it cannot also be compared")
+    if not compared:
+        raise EmptyDataError("there are no columns to compare besides the time column")
+
+    n_first: int | None = None
+    if isinstance(reference, ReferenceProfile):
+        mode, prof = "profile", reference
+        unknown = [c for c in compared if c not in reference]
+        if unknown:
+            raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
+    elif reference is None or reference == "first":
+        mode = "first"
+        n_first = _timeline._check_count("reference_periods", reference_periods)
+        low = frame.agg(F.min(cut.key)).collect()[0][0]
+        if low is None:
+            raise ColumnError(time_column, "has no times: every value is missing")
+        last_key = cut.last_key_of_periods(int(low), n_first)
+        prof = profile(
+            frame.where(cut.key <= last_key), columns=compared, relative_error=relative_error, **dict(profile_options or {})
+        )
+    else:
+        raise ValueError(
+            f"`reference` must be a ReferenceProfile or 'first' on Spark, got {reference!r}; "
+            "rolling references ('previous') are offered on pandas frames and Parquet streams"
+        )
+
+    by_key = _engine.count_by_group(prof, frame, cut.key, columns=compared)
+    n_unassigned = by_key.pop(None).n_rows if None in by_key else 0
+    tables: dict[int, CountTable] = {}
+    if by_key:
+        keys = np.array(sorted(by_key), dtype=np.int64)
+        for key, code in zip(keys.tolist(), cut.codes_of(keys).tolist()):
+            tables[code] = tables[code].merge(by_key[key]) if code in tables else by_key[key]
+    if not tables:
+        raise EmptyDataError("the data has no rows with a time")
+    return _timeline.timeline_from_counts(
+        prof, tables, None, time_column=time_column, freq=freq, rows=None, tz=cut.tz, n_seen=0, mode=mode,
+        n_reference=n_first, n_unassigned=n_unassigned, min_rows=min_rows, opts=opts, compared=compared,
+        data_columns=list(types), stacklevel=3,
+    )  # fmt: skip
+
+
+class _PeriodKey:
+    """The Spark column a timeline groups by, and its mapping to the pandas path's period codes.
+
+    Periods of a fixed duration are numbered in Spark (``floor(micros / step)``, the codes
+    `kl_drift.timeline` gives); calendar periods are grouped by day in Spark and each day's
+    period code is found on the driver by the pandas path's own code (its periods are whole
+    days, which is checked).
+    """
+
+    def __init__(self, name: str, key: Any, tz: str | None, freq: str, step_days: bool) -> None:
+        self.name, self.key, self.tz, self.freq, self.by_day = name, key, tz, freq, step_days
+
+    @classmethod
+    def of(cls, name: str, data_type: Any, freq: str) -> _PeriodKey:
+        from pandas.tseries.offsets import Tick
+
+        from .timeline import _period_offset
+
+        offset = _period_offset(freq)
+        micros, tz = _engine.time_micros(name, data_type)
+        if isinstance(offset, Tick):
+            if int(offset.nanos) % 1000:
+                raise ValueError(f"`freq` {freq!r} is shorter than Spark's microseconds")
+            return cls(name, _engine.floor_divide(micros, int(offset.nanos) // 1000), tz, freq, False)
+        return cls(name, _engine.floor_divide(micros, 86_400_000_000), tz, freq, True)
+
+    def codes_of(self, keys: Any) -> Any:
+        """The period codes of grouping keys (an int64 array)."""
+        if not self.by_day:
+            return keys
+        import numpy as np
+        import pandas as pd
+
+        from .timeline import _absolute_codes
+
+        starts = pd.Series(pd.to_datetime(keys * 86_400 * 10**9))
+        codes, _, _ = _absolute_codes(starts, self.freq)
+        last, _, _ = _absolute_codes(starts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1), self.freq)
+        if not np.array_equal(codes, last):
+            raise ValueError(
+                f"`freq` {self.freq!r} cuts periods inside a day; on Spark give a fixed duration "
+                "('h', '15min', 'D', ...) or periods of whole days ('W', 'MS', 'QS', ...)"
+            )
+        return codes
+
+    def last_key_of_periods(self, low: int, n: int) -> int:
+        """The largest key in the first `n` periods from the one holding key `low`."""
+        if not self.by_day:
+            return low + n - 1
+        import numpy as np
+
+        # A period spans at most 366 days ("YS"), times its multiple: look that far ahead.
+        from .timeline import _period_offset
+
+        span = 400 * max(1, int(getattr(_period_offset(self.freq), "n", 1))) * n
+        days = np.arange(low, low + span, dtype=np.int64)
+        codes = self.codes_of(days)
+        return int(days[codes < codes[0] + n][-1])

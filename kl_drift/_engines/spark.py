@@ -59,9 +59,9 @@ from .plan import ColumnPlan, plan_column
 from .types import mismatch, spark_family
 
 if TYPE_CHECKING:
-    from ..profile import BinningOptions, ReferenceProfile
+    from ..profile import BinningOptions, ColumnProfile, ReferenceProfile
 
-__all__ = ["SparkOps", "spark_column", "count", "fit", "unseen_values"]
+__all__ = ["SparkOps", "spark_column", "count", "count_by_group", "fit", "unseen_values"]
 
 _EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
@@ -182,6 +182,31 @@ def count(profile: ReferenceProfile, data: DataFrame, *, columns: Sequence[str] 
     had get one more query that lists those values, so p-values equal the pandas engine's.
     """
     types = {field.name: field.dataType for field in data.schema.fields}
+    # A mismatched column is counted in the same pass by its non-missing values: one whose
+    # values are all missing fits any bins (type table rule), as the pandas engine decides.
+    targets, plans, reasons, blocks = _plans(profile, types, columns)
+    n_rows, values = _aggregate_in_groups(data, blocks)
+    by_name = dict(zip([c.name for c in targets if c.name in types], values))
+
+    counted: dict[str, ColumnCounts] = {}
+    unseen_specs: dict[str, CategoricalBins] = {}
+    for col in targets:
+        one = counted[col.name] = _decode(col, plans, reasons, col.name in types, by_name.get(col.name), n_rows)
+        spec = col.bins
+        if isinstance(spec, CategoricalBins) and one.problem is None and spec.other_complete and one.counts[spec.unseen_index]:
+            unseen_specs[col.name] = spec
+    if unseen_specs:
+        for name, (listed, complete) in unseen_values(data, unseen_specs).items():
+            old = counted[name]
+            counted[name] = ColumnCounts(name, old.counts, old.n_inf, listed, complete)
+    return CountTable.of(n_rows, [counted[c.name] for c in targets], list(types), "spark")
+
+
+def _plans(
+    profile: ReferenceProfile, types: Mapping[str, Any], columns: Sequence[str] | None
+) -> tuple[list[ColumnProfile], dict[str, ColumnPlan], dict[str, str], list[list[Any]]]:
+    """The profile columns to count, the plan of each that fits, the mismatch reasons of the
+    others (counted by their non-missing values alone), and the aggregate blocks in order."""
     wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
     targets = [c for c in wanted if c.bins is not None]
     plans: dict[str, ColumnPlan] = {}
@@ -197,34 +222,159 @@ def count(profile: ReferenceProfile, data: DataFrame, *, columns: Sequence[str] 
             plans[col.name] = _plan(col.name, col.bins, data_type)
             blocks.append(plans[col.name].aggregates)
         else:
-            # Counted in the same pass: a mismatched column whose values are all missing
-            # fits any bins (type table rule), as the pandas engine decides.
             reasons[col.name] = f"column {col.name!r}: {reason}"
             blocks.append([_OPS.count_if(~_OPS.is_missing(spark_column(col.name), _floating(data_type)))])
-    n_rows, values = _aggregate_in_groups(data, blocks)
-    by_name = dict(zip([c.name for c in targets if c.name in types], values))
+    return targets, plans, reasons, blocks
 
-    counted: dict[str, ColumnCounts] = {}
+
+def _decode(
+    col: ColumnProfile, plans: Mapping[str, ColumnPlan], reasons: Mapping[str, str], present: bool,
+    values: Sequence[Any] | None, n_rows: int,
+) -> ColumnCounts:
+    """One column's counts from its block's values (the pandas engine's rules for problems)."""
+    assert col.bins is not None
+    if not present:
+        return ColumnCounts.failed(col.name, "missing_column", _MISSING_COLUMN)
+    assert values is not None
+    if col.name in reasons:
+        if int(values[0] or 0) == 0:
+            return ColumnCounts(col.name, (0,) * (col.bins.n_bins - 1) + (n_rows,))
+        return ColumnCounts.failed(col.name, "type_mismatch", reasons[col.name])
+    vector, n_inf = plans[col.name].decode(values)
+    return ColumnCounts(col.name, tuple(vector), n_inf)
+
+
+# The grouping column added for count_by_group (a name no data column is expected to have).
+GROUP_COLUMN = "__kl_drift_group__"
+
+
+def count_by_group(
+    profile: ReferenceProfile, data: DataFrame, group: Column, *, columns: Sequence[str] | None = None
+) -> dict[Any, CountTable]:
+    """Count a Spark DataFrame into a profile's bins per value of `group`, in one aggregation
+    grouped by it (split into jobs of at most ``spark.sql.codegen.maxFields`` fields, as
+    :func:`count` splits its one row).
+
+    Each group's table is what :func:`count` returns for the group's rows: the same plan,
+    the same problems, and for categorical columns with values the reference never had one
+    more query listing them per group. Rows whose `group` is NULL form the group ``None``.
+    """
+    types = {field.name: field.dataType for field in data.schema.fields}
+    if GROUP_COLUMN in types:
+        raise ColumnError(GROUP_COLUMN, "is a name kl_drift uses for its grouping column; rename the column")
+    targets, plans, reasons, blocks = _plans(profile, types, columns)
+    keyed = data.withColumn(GROUP_COLUMN, group)
+    limit = _field_limit(data)
+    jobs: list[list[int]] = []
+    size = 0
+    for i, block in enumerate(blocks):
+        if not jobs or size + len(block) > limit:
+            jobs.append([])
+            size = 0
+        jobs[-1].append(i)
+        size += len(block)
+    rows_of: dict[Any, int] = {}
+    values: dict[Any, list[list[Any]]] = {}
+    for number, job in enumerate(jobs or [[]]):
+        exprs = [a for i in job for a in blocks[i]]
+        if number == 0:
+            exprs = [F.count(F.lit(1)), *exprs]
+        for row in keyed.groupBy(spark_column(GROUP_COLUMN)).agg(*exprs).collect():
+            key, rest = row[0], tuple(row[1:])
+            if number == 0:
+                rows_of[key], rest = int(rest[0]), rest[1:]
+            found = values.setdefault(key, [[] for _ in blocks])
+            position = 0
+            for i in job:
+                found[i] = list(rest[position : position + len(blocks[i])])
+                position += len(blocks[i])
+    counted_names = [c.name for c in targets if c.name in types]
+    tables: dict[Any, CountTable] = {}
     unseen_specs: dict[str, CategoricalBins] = {}
-    for col in targets:
-        assert col.bins is not None
-        if col.name not in types:
-            counted[col.name] = ColumnCounts.failed(col.name, "missing_column", _MISSING_COLUMN)
-        elif col.name in reasons:
-            if int(by_name[col.name][0] or 0) == 0:
-                counted[col.name] = ColumnCounts(col.name, (0,) * (col.bins.n_bins - 1) + (n_rows,))
-            else:
-                counted[col.name] = ColumnCounts.failed(col.name, "type_mismatch", reasons[col.name])
-        else:
-            vector, n_inf = plans[col.name].decode(by_name[col.name])
-            counted[col.name] = ColumnCounts(col.name, tuple(vector), n_inf)
-            if isinstance(col.bins, CategoricalBins) and col.bins.other_complete and vector[col.bins.unseen_index]:
-                unseen_specs[col.name] = col.bins
+    for key, n_rows in rows_of.items():
+        by_name = dict(zip(counted_names, values[key]))
+        counted = []
+        for col in targets:
+            one = _decode(col, plans, reasons, col.name in types, by_name.get(col.name), n_rows)
+            counted.append(one)
+            spec = col.bins
+            if isinstance(spec, CategoricalBins) and one.problem is None and spec.other_complete and one.counts[spec.unseen_index]:
+                unseen_specs[col.name] = spec
+        tables[key] = CountTable.of(n_rows, counted, list(types), "spark")
     if unseen_specs:
-        for name, (listed, complete) in unseen_values(data, unseen_specs).items():
-            old = counted[name]
-            counted[name] = ColumnCounts(name, old.counts, old.n_inf, listed, complete)
-    return CountTable.of(n_rows, [counted[c.name] for c in targets], list(types), "spark")
+        for key, listed in _unseen_by_group(keyed, types, unseen_specs).items():
+            table = tables[key]
+            replaced = []
+            for one in table:
+                if one.name in listed:
+                    one = ColumnCounts(one.name, one.counts, one.n_inf, *listed[one.name])
+                replaced.append(one)
+            tables[key] = CountTable.of(table.n_rows, replaced, table.data_columns, "spark")
+    return tables
+
+
+def _unseen_by_group(
+    keyed: DataFrame, types: Mapping[str, Any], specs: Mapping[str, CategoricalBins]
+) -> dict[Any, dict[str, tuple[tuple[tuple[Any, int], ...], bool]]]:
+    """:func:`unseen_values` per group of `GROUP_COLUMN`, in one query."""
+    items = []
+    for name, spec in specs.items():
+        known = [*spec.categories, *spec.other_values]
+        keep = ~spark_column(name).isin(known) if known else None
+        items.append(_Values(name, types[name], keep))
+    limit = MAX_LISTED_UNSEEN_VALUES
+    rows = _ranked_values(keyed, _value_pairs(items), by=GROUP_COLUMN).where(F.col("rank") <= limit + 1).collect()
+    found: dict[tuple[Any, int], list[tuple[int, Any, int]]] = {}
+    for row in rows:
+        slot = _slot(items[row["i"]].data_type)
+        found.setdefault((row[GROUP_COLUMN], row["i"]), []).append((row["rank"], row[slot], int(row["count"])))
+    names = list(specs)
+    result: dict[Any, dict[str, tuple[tuple[tuple[Any, int], ...], bool]]] = {}
+    for (key, i), entries in found.items():
+        entries.sort()
+        complete = len(entries) <= limit
+        entries = entries[:limit]
+        spec = specs[names[i]]
+        freq = np.array([c for _, _, c in entries], dtype=np.int64)
+        listed, all_listed = list_unseen([v for _, v, _ in entries], freq, np.full(len(entries), spec.unseen_index), spec)
+        result.setdefault(key, {})[names[i]] = (listed, all_listed and complete)
+    return result
+
+
+_MICROS_PER_DAY = 86_400_000_000
+
+
+def time_micros(name: str, data_type: Any) -> tuple[Column, str | None]:
+    """A time column as microseconds since the epoch on its own calendar, and its time zone:
+    the wall clock of ``TIMESTAMP_NTZ`` and ``DATE`` (as pandas reads naive datetimes), the UTC
+    clock of ``TIMESTAMP`` (an instant); neither depends on the session time zone.
+
+    Raises ColumnError for other types.
+    """
+    column = spark_column(name)
+    if isinstance(data_type, T.TimestampType):
+        return F.unix_micros(column), "UTC"
+    if isinstance(data_type, T.TimestampNTZType):
+        # Casting NTZ to DATE and taking its fields involves no time zone.
+        days = F.datediff(column.cast("date"), F.lit("1970-01-01").cast("date")).cast("long")
+        seconds = F.date_part(F.lit("SECOND"), column)  # seconds with their microseconds, exact decimal
+        micros = (
+            days * _MICROS_PER_DAY
+            + F.hour(column).cast("long") * 3_600_000_000
+            + F.minute(column).cast("long") * 60_000_000
+            + (seconds * 1_000_000).cast("long")
+        )
+        return micros, None
+    if isinstance(data_type, T.DateType):
+        return F.datediff(column, F.lit("1970-01-01").cast("date")).cast("long") * _MICROS_PER_DAY, None
+    raise ColumnError(name, f"must be TIMESTAMP, TIMESTAMP_NTZ or DATE to cut periods from on Spark, not {_type_name(data_type)}")
+
+
+def floor_divide(micros: Column, step: int) -> Column:
+    """``floor(micros / step)`` as a long. Spark divides in double precision: exact for
+    |micros| < 2**53 (dates within 285 years of 1970), where a quotient just below an
+    integer k differs from k by at least 1/step, more than its rounding error."""
+    return F.floor(micros / F.lit(step)).cast("long")
 
 
 # --------------------------------------------------------------------------- value counts
@@ -271,17 +421,18 @@ def _value_pairs(items: Sequence[_Values]) -> list[Column]:
     return pairs
 
 
-def _ranked_values(data: DataFrame, pairs: Sequence[Column]) -> DataFrame:
+def _ranked_values(data: DataFrame, pairs: Sequence[Column], by: str | None = None) -> DataFrame:
     """Per item and distinct value: its count, its rank (most frequent first, ties by value),
-    and the item's total rows and distinct values."""
+    and the item's total rows and distinct values; per value of the column `by` when given."""
+    keys = [by] if by is not None else []
     counted = (
-        data.select(F.explode(F.array(*pairs)).alias("v"))
+        data.select(*[spark_column(k) for k in keys], F.explode(F.array(*pairs)).alias("v"))
         .where(F.col("v").isNotNull())
-        .select("v.*")
-        .groupBy("i", *_SLOTS)
+        .select(*[spark_column(k) for k in keys], "v.*")
+        .groupBy(*[spark_column(k) for k in keys], "i", *_SLOTS)
         .count()
     )
-    item = Window.partitionBy("i")
+    item = Window.partitionBy(*[spark_column(k) for k in keys], "i")
     order = item.orderBy(F.desc("count"), *(F.asc_nulls_first(s) for s in _SLOTS))
     return (
         counted.withColumn("rank", F.row_number().over(order))

@@ -1,0 +1,120 @@
+"""Spark timelines (one aggregation grouped by period) equal the pandas timeline of the same rows."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kl_drift as kd
+
+pytestmark = pytest.mark.spark
+
+
+def _events(n: int, seed: int) -> pd.DataFrame:
+    """Shuffled times over ten weeks with missing ones; NaN, ±inf, missing and unseen text,
+    a boolean, integers; drift from February on."""
+    rng = np.random.default_rng(seed)
+    t = pd.Series(pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 70 * 86_400, n) * 10**6, unit="us"))
+    late = (t >= pd.Timestamp("2024-02-01")).to_numpy()
+    x = rng.normal(size=n) + 0.8 * late
+    x[rng.random(n) < 0.03] = np.nan
+    x[:3] = [np.inf, -np.inf, np.inf]
+    plan = pd.Series(rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1]), dtype=object)
+    plan[late & (rng.random(n) < 0.1)] = "brand-new"
+    plan[rng.random(n) < 0.05] = None
+    t[rng.random(n) < 0.01] = pd.NaT
+    return pd.DataFrame({"t": t, "x": x, "plan": plan, "flag": rng.random(n) < 0.3 + 0.2 * late, "k": rng.integers(0, 50, n)})
+
+
+def _same(spark_tl: kd.Timeline, pandas_tl: kd.Timeline) -> None:
+    assert spark_tl.n_unassigned == pandas_tl.n_unassigned
+    assert [(p.label, p.n_rows, p.status) for p in spark_tl.periods] == [(p.label, p.n_rows, p.status) for p in pandas_tl.periods]
+    assert spark_tl.drifted_periods == pandas_tl.drifted_periods
+    scored = 0
+    for a, b in zip(spark_tl.periods, pandas_tl.periods):
+        if b.report is None:
+            continue
+        scored += 1
+        assert a.report is not None and a.report.drifted == b.report.drifted
+        for x, y in zip(a.report, b.report):
+            assert (x.column, x.status, x.current_counts, x.reference_counts, x.n_inf_current) == (
+                y.column, y.status, y.current_counts, y.reference_counts, y.n_inf_current,
+            )  # fmt: skip
+            assert x.unseen_examples == y.unseen_examples
+            assert x.statistic == pytest.approx(y.statistic, abs=1e-12)
+            assert x.pvalue == pytest.approx(y.pvalue, abs=1e-12)
+    assert scored >= 3
+
+
+@pytest.fixture(scope="module")
+def events(spark, tmp_path_factory):
+    df = _events(6000, 3)
+    path = tmp_path_factory.mktemp("timeline") / "events.parquet"
+    df.to_parquet(path, index=False)
+    return pd.read_parquet(path), spark.read.parquet(str(path))
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "MS", "12h"])
+def test_spark_timeline_equals_pandas_with_a_profile(spark, events, freq):
+    from kl_drift import spark as kds
+
+    frame, sdf = events
+    prof = kd.profile(frame.drop(columns="t").iloc[:1500])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        want = kd.compare_over_time(frame, time_column="t", freq=freq, reference=prof)
+        got = kds.compare_over_time(sdf, time_column="t", freq=freq, reference=prof)
+    _same(got, want)
+
+
+def test_spark_timeline_of_first_periods_and_session_time_zone(spark, events):
+    """The first periods profiled on the cluster (exact edges) give the pandas timeline, and
+    periods of naive times do not move with the session time zone."""
+    from kl_drift import spark as kds
+
+    frame, sdf = events
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        want = kd.compare_over_time(frame, time_column="t", freq="W", reference_periods=2)
+        before = spark.conf.get("spark.sql.session.timeZone")
+        spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+        try:
+            got = kds.compare_over_time(sdf, time_column="t", freq="W", reference_periods=2, relative_error=0)
+        finally:
+            spark.conf.set("spark.sql.session.timeZone", before)
+    assert [p.status for p in got.periods[:3]] == ["reference", "reference", "scored"]
+    _same(got, want)
+
+
+def test_spark_timeline_of_utc_instants(spark, tmp_path):
+    from kl_drift import spark as kds
+
+    frame = _events(3000, 5)
+    frame["t"] = frame["t"].dt.tz_localize("UTC")
+    frame.to_parquet(tmp_path / "aware.parquet", index=False)
+    prof = kd.profile(frame.drop(columns="t").iloc[:800])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        want = kd.compare_over_time(frame, time_column="t", freq="W", reference=prof)
+        got = kds.compare_over_time(spark.read.parquet(str(tmp_path / "aware.parquet")), time_column="t", freq="W", reference=prof)
+    assert got.periods[0].start.tzinfo is not None
+    _same(got, want)
+
+
+def test_spark_timeline_bad_input(spark, events):
+    from kl_drift import spark as kds
+
+    _, sdf = events
+    with pytest.raises(kd.ColumnError, match="column 'when'"):
+        kds.compare_over_time(sdf, time_column="when", freq="D")
+    with pytest.raises(kd.ColumnError, match="column 'x'.*TIMESTAMP, TIMESTAMP_NTZ or DATE"):
+        kds.compare_over_time(sdf, time_column="x", freq="D")
+    with pytest.raises(ValueError, match="`freq` 'fortnight'"):
+        kds.compare_over_time(sdf, time_column="t", freq="fortnight")
+    with pytest.raises(ValueError, match="rolling references"):
+        kds.compare_over_time(sdf, time_column="t", freq="D", reference="previous")
+    with pytest.raises(ValueError, match="`freq` 'bh' cannot cut periods"):
+        kds.compare_over_time(sdf, time_column="t", freq="bh", reference=kd.profile(pd.DataFrame({"x": [1.0, 2.0]})))
