@@ -16,8 +16,9 @@ runs in :func:`kl_drift.compare`.
 
 ``kl_drift.pair_counts`` counts column pairs into their 2-D bins (the table expectation's
 ``pairs`` option, :mod:`kl_drift.pairs`); its value kwarg ``pairs`` lists each pair's
-columns, bin-to-group maps and the two columns' bins. Pandas batches only: on SQL and
-Spark batches it raises an error saying so.
+columns, bin-to-group maps and the two columns' bins. Pandas: the pandas code of
+:mod:`kl_drift.pairs`; SQLAlchemy: one ``GROUP BY`` of two ``CASE`` expressions per pair
+(:mod:`kl_drift._engines.sql_pairs`); Spark batches raise an error saying so.
 """
 
 from __future__ import annotations
@@ -179,8 +180,8 @@ class KlDriftBinCounts(TableMetricProvider):
         return spark_engine.count(target_profile(metric_value_kwargs), frame)
 
 
-_PANDAS_ONLY = (
-    "`pairs`: kl_drift counts column pairs on pandas batches only; this batch runs on {engine}. "
+_NOT_ON_SPARK = (
+    "`pairs`: kl_drift counts column pairs on pandas and SQL batches only, not on Spark yet. "
     "Check pairs with kd.compare(profile, dataframe) or kd.compare_dataset on Parquet, or drop `pairs`"
 )
 
@@ -190,6 +191,29 @@ class KlDriftPairCounts(TableMetricProvider):
 
     metric_name = PAIR_COUNTS
     value_keys = ("pairs",)
+
+    @classmethod
+    def _get_evaluation_dependencies(
+        cls,
+        metric: MetricConfiguration,
+        configuration: Any = None,
+        execution_engine: Any = None,
+        runtime_configuration: dict[str, Any] | None = None,
+    ) -> dict[str, MetricConfiguration]:
+        dependencies: dict[str, MetricConfiguration] = super()._get_evaluation_dependencies(
+            metric=metric,
+            configuration=configuration,
+            execution_engine=execution_engine,
+            runtime_configuration=runtime_configuration,
+        )
+        if isinstance(execution_engine, SqlAlchemyExecutionEngine):
+            # Shared with kl_drift.bin_counts: the table is reflected once per validation.
+            dependencies["table.column_types"] = MetricConfiguration(
+                metric_name="table.column_types",
+                metric_domain_kwargs=metric.metric_domain_kwargs,
+                metric_value_kwargs={"include_nested": True},
+            )
+        return dependencies
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(
@@ -215,7 +239,12 @@ class KlDriftPairCounts(TableMetricProvider):
         metrics: dict[str, Any],
         runtime_configuration: dict[str, Any],
     ) -> tuple[PairCounts, ...]:
-        raise ValueError(_PANDAS_ONLY.format(engine="SQL"))
+        from .._engines import sql_pairs
+
+        selectable, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
+        profile, pairs = target_pairs(metric_value_kwargs)
+        with execution_engine.get_connection() as connection:
+            return sql_pairs.count_pairs(profile, pairs, selectable, connection, column_types=metrics["table.column_types"])
 
     @metric_value(engine=SparkDFExecutionEngine)
     def _spark(
@@ -226,4 +255,4 @@ class KlDriftPairCounts(TableMetricProvider):
         metrics: dict[str, Any],
         runtime_configuration: dict[str, Any],
     ) -> tuple[PairCounts, ...]:
-        raise ValueError(_PANDAS_ONLY.format(engine="Spark"))
+        raise ValueError(_NOT_ON_SPARK)

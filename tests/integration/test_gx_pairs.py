@@ -162,30 +162,3 @@ def test_pairs_survive_a_suite_round_trip(split) -> None:
     assert rebuilt.pairs == [["temp", "dewp"]]
     assert [p.columns for p in rebuilt.checked_pairs()] == [("temp", "dewp")]
 
-
-def test_a_sql_batch_with_pairs_fails_saying_pandas_only(split, tmp_path) -> None:
-    sa = pytest.importorskip("sqlalchemy")
-    prof, current = split
-    url = f"sqlite:///{tmp_path / 'weather.db'}"
-    current.to_sql("weather", sa.create_engine(url), index=False)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch = context.data_sources.add_sqlite("db", connection_string=url).add_table_asset("w", table_name="weather")
-    suite = context.suites.add(
-        gx.ExpectationSuite(name="sql_pairs", expectations=[ExpectTable(reference=prof.to_dict(), pairs="auto")])
-    )
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name="sql_pairs", data=batch.add_batch_definition_whole_table("all"), suite=suite)
-    )
-    (result,) = definition.run().results
-    assert not result.success
-    assert "pandas batches only" in str(result.exception_info), result.exception_info
-    # Without `pairs` the same suite counts the columns in SQL as before.
-    plain = context.suites.add(
-        gx.ExpectationSuite(name="sql_plain", expectations=[ExpectTable(reference=prof.to_dict(), threshold="auto")])
-    )
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name="sql_plain", data=batch.add_batch_definition_whole_table("all2"), suite=plain)
-    )
-    (result,) = definition.run().results
-    assert result.success

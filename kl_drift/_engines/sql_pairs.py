@@ -1,0 +1,97 @@
+"""Column pairs in SQL: one ``GROUP BY`` of two ``CASE`` expressions per pair.
+
+Each column of a pair is mapped to its group in the pair's 2-D bins
+(:func:`kl_drift._core.pairs.coarsen`) by a ``CASE`` that follows the bins' semantics as the
+aggregate plan does (:mod:`kl_drift._engines.plan`): missing values (NULL, and NaN where
+the dialect has it) first, then numeric groups by their upper boundaries (right-closed,
+±inf in the tails), or categorical groups by the categories that own one, every other value
+in the group of "(unseen)" (or "(other)"). The database returns one row per non-empty cell;
+no data row is fetched. Types are decided by the SQL engine's type table, as for columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from .._core.bins import CategoricalBins, NumericBins
+from .._core.pairs import PairCounts
+from . import sql as sql_engine
+from .types import mismatch
+
+if TYPE_CHECKING:
+    from ..profile import ReferenceProfile
+
+__all__ = ["group_case", "count_pairs"]
+
+
+def group_case(column: Any, spec: NumericBins | CategoricalBins, groups: Sequence[int], ops: Any, *, floating: bool) -> Any:
+    """A ``CASE`` giving each row's group of `groups` (one per bin of `spec`, "(missing)" last)."""
+    missing_group = int(groups[-1])
+    whens: list[tuple[Any, int]] = [(ops.is_missing(column, floating), missing_group)]
+    if isinstance(spec, NumericBins):
+        if spec.datetime:
+            value = ops.datetime_operand(column)
+            bound = [ops.datetime_edge(int(e), spec.tz) for e in spec.edges]
+        else:
+            value, bound = column, list(spec.edges)
+        # Bin i is (e_(i-1), e_i]: the group ends after bin i where the next bin's differs.
+        for i in range(len(spec.edges)):
+            if groups[i] != groups[i + 1]:
+                whens.append((value <= bound[i], int(groups[i])))
+        return sa.case(*whens, else_=int(groups[len(spec.edges)]))
+    rest_bin = spec.other_index if spec.has_other and not spec.other_complete else spec.unseen_index
+    rest = int(groups[rest_bin])
+    for i, category in enumerate(spec.categories):
+        if groups[i] != rest:
+            whens.append((column == category, int(groups[i])))
+    if spec.other_values and groups[spec.other_index] != rest:
+        whens.append((ops.isin(column, spec.other_values), int(groups[spec.other_index])))
+    return sa.case(*whens, else_=rest)
+
+
+def count_pairs(
+    reference: ReferenceProfile,
+    pairs: Sequence[PairCounts],
+    source: Any,
+    bind: Any,
+    *,
+    column_types: Sequence[Mapping[str, Any]] | None = None,
+    schema: str | None = None,
+) -> tuple[PairCounts, ...]:
+    """The `pairs` of `reference` holding the counts of a table (any selectable).
+
+    A pair with a column the table lacks, or whose type does not fit its bins, is left out
+    (the column counts say why). `column_types` and `schema` as for
+    :func:`kl_drift._engines.sql.count`.
+    """
+    from_clause = sql_engine._from_clause(source, schema)
+    counted = []
+    with sql_engine._connected(bind) as conn:
+        if column_types is not None:
+            raw_types = {str(c["name"]): c.get("type") for c in column_types}
+        else:
+            raw_types = sql_engine._reflected_types(source, from_clause, conn, schema)
+        typed = {name: sql_engine._typed(raw, conn.dialect) for name, raw in raw_types.items()}
+        ops = sql_engine.SqlOps(conn.dialect.name)
+        for pair in pairs:
+            cases = []
+            for name, groups in zip(pair.columns, pair.groups):
+                spec, current = reference[name].bins, typed.get(name)
+                if spec is None or current is None or mismatch(spec, current.family, current.text) is not None:
+                    break
+                column = sa.column(name, type_=current.sql_type)
+                cases.append(group_case(column, spec, groups, ops, floating=sql_engine._floating(current.family)))
+            else:
+                # Grouped in an outer query by name: a GROUP BY repeating the CASEs would bind
+                # their literals again, which a server-side binding database cannot match.
+                cells = sa.select(cases[0].label("gx"), cases[1].label("gy")).select_from(from_clause).subquery()
+                query = sa.select(cells.c.gx, cells.c.gy, sa.func.count()).group_by(cells.c.gx, cells.c.gy)
+                table = np.zeros(pair.table.shape, dtype=np.int64)
+                for gx, gy, n in conn.execute(query):
+                    table[int(gx), int(gy)] += int(n)
+                counted.append(pair.with_counts(table))
+    return tuple(counted)
