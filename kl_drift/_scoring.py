@@ -18,9 +18,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._core.bins import CategoricalBins, NumericBins
-from ._core.divergence import divergence_terms, divergence_terms_unchecked, expected_statistic
+from ._core.divergence import (
+    divergence_rows,
+    divergence_terms,
+    divergence_terms_unchecked,
+    expected_statistic,
+    expected_statistic_unchecked,
+)
 from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, turing_mass, value_key
-from ._core.stats import adjust_pvalues, drift_pvalue, drift_pvalue_unchecked, expand_unseen
+from ._core.stats import adjust_pvalues, drift_pvalue, drift_pvalue_rows, drift_pvalue_unchecked, expand_unseen
 from ._explain import explain
 from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
@@ -77,11 +83,12 @@ class _Tested:
 
 
 def _test_counts(
-    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64], opts: CompareOptions
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64], opts: CompareOptions,
+    known: _CategoricalReference | None = None,
 ) -> _Tested:
     spec = col.bins
     if isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete:
-        return _test_categorical(col, counted, current, ref, opts)
+        return _test_categorical(col, counted, current, ref, opts, known)
     if isinstance(spec, NumericBins) and spec.has_range:
         # Beyond the range the reference has no rows by construction: its bins join their
         # neighbours for the test (the layout 0.1.0 tested), and out_of_range_fraction
@@ -126,7 +133,8 @@ def out_of_range(counts: Sequence[int], spec: NumericBins) -> float | None:
 
 
 def _test_categorical(
-    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64], opts: CompareOptions
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64], opts: CompareOptions,
+    reference: _CategoricalReference | None = None,
 ) -> _Tested:
     """New values judged against the reference's missing mass, the seen ones by their shares.
 
@@ -146,79 +154,106 @@ def _test_categorical(
     neither can stand alone against a current batch.
     """
     spec = col.bins
-    pooled = col.pooled
-    assert isinstance(spec, CategoricalBins) and pooled is not None
+    assert isinstance(spec, CategoricalBins)
     u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
-    n_cur, n_ref = int(current.sum()), int(ref.sum())
-    n_present = n_ref - int(ref[-1])
-
-    listed_ref_unseen = [count for _, count in col.unseen]
-    freq = frequencies(np.concatenate([ref[:n_kept], pooled.other_counts, listed_ref_unseen]).astype(np.int64))
-    for r, f in pooled.unlisted:
-        freq[r] = freq.get(r, 0) + f
-    f1 = freq.get(1, 0)
-
-    # Reference values the bins do not list, whose current rows count as "(unseen)".
-    hidden = dict(pooled.unlisted)
-    for r in listed_ref_unseen:
-        hidden[r] = hidden.get(r, 0) + 1
-    expected_hidden = turing_mass(freq, hidden) * n_cur / n_ref if n_ref else 0.0
-    rare, examples, split_variance = _seen_but_rare(col, counted, int(current[u]), expected_hidden)
+    known = reference if reference is not None else _CategoricalReference.of(col, ref)
+    n_cur, n_ref, f1, alone = int(current.sum()), known.n_ref, known.f1, known.alone
+    expected_hidden = known.hidden_rows * n_cur / n_ref if n_ref else 0.0
+    rare, examples, split_variance = _seen_but_rare(col, counted, int(current[u]), expected_hidden, known.unseen_keys)
     reported = current.copy()
     if o is not None and rare:
         reported[o] += rare
         reported[u] -= rare
     never = int(current[u]) - rare
 
-    kept = ref[:n_kept].astype(np.float64)
-    estimated = bool(f1) or o is not None
-    if estimated:
-        widest = max([*pooled.other_counts, *(r for r, _ in pooled.unlisted), *listed_ref_unseen, 0])
-        alone = kept >= max(MIN_SEPARATE_COUNT, widest + 3 * math.sqrt(widest + 1))
-    else:
-        # Every reference value kept and none seen once: no luck to undo, the 0.1.0 test.
-        alone = np.ones(n_kept, dtype=bool)
     # Everything but the categories tested alone and the missing values: the reference's raw
     # rows there are an unbiased sample count, new values included on both sides.
-    ref_rest = float(n_present - kept[alone].sum())
+    ref_rest = known.ref_rest
     cur_rest = float(n_cur - int(current[-1]) - current[:n_kept][alone].sum())
     has_rest = ref_rest > 0 or cur_rest > 0
-    ref_seen = np.array([*kept[alone], *([ref_rest] if has_rest else []), float(ref[-1])])
+    ref_seen = np.array([*known.alone_counts, *([ref_rest] if has_rest else []), float(ref[-1])])
     cur_seen = np.array([*current[:n_kept][alone], *([cur_rest] if has_rest else []), float(current[-1])], dtype=np.float64)
     p_seen, method = drift_pvalue_unchecked(
         cur_seen, ref_seen, opts.pvalue_method, "hypergeometric", opts.permutations, opts.seed_for(col.name)
     )
     dof = max(int(np.count_nonzero(cur_seen + ref_seen)) - 1, 0)
     pvalue = p_seen
-    if estimated and ref_rest > 0 and (f1 or never):
+    if known.estimated and ref_rest > 0 and (f1 or never):
         # Among those rows, the share of new values against the share sampling leaves unseen:
         # given the totals, nearly independent of the test above.
-        p_novel, _ = novelty_pvalue(never, int(cur_rest), freq, int(ref_rest), extra_variance=split_variance)
+        p_novel, _ = novelty_pvalue(never, int(cur_rest), known.freq, int(ref_rest), extra_variance=split_variance)
         pvalue = combine_pvalues(p_seen, dof, p_novel)
         dof += 1
-    ref_pool = ref_rest - f1
-
     expected = None
-    if f1 and n_ref:
-        # What the current expects under no drift, bin by bin: the pooled values' (and the
-        # narrowly kept ones') Good–Turing share spread over them in proportion, f1 new.
-        expected = ref.astype(np.float64)
-        raw_pool = n_present - float(kept[alone].sum())
-        shrink = ref_pool / raw_pool if raw_pool > 0 else 0.0
-        expected[:n_kept][~alone] *= shrink
-        if o is not None:
-            expected[o] = (ref[o] + sum(listed_ref_unseen)) * shrink
-            expected[u] = f1
-        else:
-            expected[u] = sum(listed_ref_unseen) * shrink + f1
+    if known.expected_rows is not None:
+        expected = known.expected_rows.copy()
         expected *= n_cur / n_ref
     return _Tested(
         reported, pvalue, method, dof, never / n_cur if n_cur else 0.0, f1 / n_ref if n_ref else 0.0, expected, examples,
     )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _CategoricalReference:
+    """What `_test_categorical` takes from the reference alone: computed once per profile
+    column when many tables are scored against it (a timeline's periods)."""
+
+    n_ref: int
+    freq: dict[int, int]
+    f1: int
+    hidden_rows: float
+    estimated: bool
+    alone: NDArray[np.bool_]
+    alone_counts: list[Any]
+    ref_rest: float
+    expected_rows: NDArray[np.float64] | None
+    unseen_keys: frozenset[bytes]
+
+    @classmethod
+    def of(cls, col: ColumnProfile, ref: NDArray[np.int64]) -> _CategoricalReference:
+        spec, pooled = col.bins, col.pooled
+        assert isinstance(spec, CategoricalBins) and pooled is not None
+        u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
+        n_ref = int(ref.sum())
+        n_present = n_ref - int(ref[-1])
+        listed_ref_unseen = [count for _, count in col.unseen]
+        freq = frequencies(np.concatenate([ref[:n_kept], pooled.other_counts, listed_ref_unseen]).astype(np.int64))
+        for r, f in pooled.unlisted:
+            freq[r] = freq.get(r, 0) + f
+        f1 = freq.get(1, 0)
+        # Reference values the bins do not list, whose current rows count as "(unseen)".
+        hidden = dict(pooled.unlisted)
+        for r in listed_ref_unseen:
+            hidden[r] = hidden.get(r, 0) + 1
+        kept = ref[:n_kept].astype(np.float64)
+        estimated = bool(f1) or o is not None
+        if estimated:
+            widest = max([*pooled.other_counts, *(r for r, _ in pooled.unlisted), *listed_ref_unseen, 0])
+            alone = kept >= max(MIN_SEPARATE_COUNT, widest + 3 * math.sqrt(widest + 1))
+        else:
+            # Every reference value kept and none seen once: no luck to undo, the 0.1.0 test.
+            alone = np.ones(n_kept, dtype=bool)
+        ref_rest = float(n_present - kept[alone].sum())
+        expected = None
+        if f1 and n_ref:
+            # What the current expects under no drift, bin by bin (scaled to its rows later):
+            # the pooled values' (and the narrowly kept ones') Good–Turing share spread over
+            # them in proportion, f1 new.
+            expected = ref.astype(np.float64)
+            raw_pool = n_present - float(kept[alone].sum())
+            shrink = (ref_rest - f1) / raw_pool if raw_pool > 0 else 0.0
+            expected[:n_kept][~alone] *= shrink
+            if o is not None:
+                expected[o] = (ref[o] + sum(listed_ref_unseen)) * shrink
+                expected[u] = f1
+            else:
+                expected[u] = sum(listed_ref_unseen) * shrink + f1
+        unseen_keys = frozenset(value_key(value, spec.value_type) for value, _ in col.unseen)
+        return cls(n_ref, freq, f1, turing_mass(freq, hidden), estimated, alone, [*kept[alone]], ref_rest, expected, unseen_keys)
+
+
 def _seen_but_rare(
-    col: ColumnProfile, counted: ColumnCounts, n_unseen: int, expected: float
+    col: ColumnProfile, counted: ColumnCounts, n_unseen: int, expected: float, reference_unseen: frozenset[bytes]
 ) -> tuple[int, tuple[tuple[Any, int], ...], float]:
     """Current rows in "(unseen)" whose values the reference saw, examples of the new ones,
     and the variance the split adds when it had to be estimated.
@@ -235,7 +270,6 @@ def _seen_but_rare(
     if col.pooled.sketch is None and not col.unseen:
         return 0, listed[:UNSEEN_EXAMPLES], 0.0
     values = [value for value, _ in listed]
-    reference_unseen = {value_key(value, spec.value_type) for value, _ in col.unseen}
     known = [value_key(value, spec.value_type) in reference_unseen for value in values]
     sketch = col.pooled.sketch
     hits = sketch.contains(values, spec.value_type) if sketch is not None else [False] * len(values)
@@ -258,8 +292,17 @@ def _seen_but_rare(
     return int(round(rare)), examples, extra
 
 
-def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions) -> _Pending:
-    """Score one column; its status is decided later, once every column's p-value is known."""
+def _scored(
+    col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions,
+    known: dict[int, _CategoricalReference] | None = None,
+) -> _Pending:
+    """Score one column; its status is decided later, once every column's p-value is known.
+
+    The reference path, column by column: `_score_batch` gives the same bits for many
+    columns at once, and takes every column but the ones handled here alone (see
+    `_batchable`). `known` keeps what a categorical test takes from the reference alone,
+    by profile column, for the next table scored against it.
+    """
     assert col.bins is not None
     ref = np.asarray(col.counts, dtype=np.int64)
     raw = np.asarray(counted.counts, dtype=np.int64)
@@ -274,7 +317,12 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
     ref_list = ref.tolist()
     if isinstance(spec, NumericBins) and not spec.datetime and sum(ref_list[:-1]) == col.n_inf:
         return _without_finite_reference(col, counted, raw, levels, opts)
-    tested = _test_counts(col, counted, raw, ref, opts)
+    reference = None
+    if known is not None and isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete:
+        reference = known.get(id(col))
+        if reference is None:
+            reference = known[id(col)] = _CategoricalReference.of(col, ref)
+    tested = _test_counts(col, counted, raw, ref, opts, reference)
     current = tested.counts
     cur_list = current.tolist()
     n_ref, n_cur = sum(ref_list), sum(cur_list)
@@ -283,33 +331,43 @@ def _scored(col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, floa
     ref_float, alpha, log_base = ref.astype(np.float64), float(opts.smoothing), math.log(float(opts.base))
     statistic, contributions = divergence_terms_unchecked(current.astype(np.float64), ref_float, opts.direction, alpha, log_base)
     k = sum(1 for r, c in zip(ref_list, cur_list) if r or c)
-    expected = expected_statistic(k, n_cur, n_ref, direction=opts.direction, base=opts.base)
+    expected = expected_statistic_unchecked(k, n_cur, n_ref, opts.direction, log_base)
     if tested.expected_counts is not None:
         # What sampling alone shifts: the new values and the rare ones the reference over-counts.
         expected += divergence_terms_unchecked(tested.expected_counts, ref_float, opts.direction, alpha, log_base)[0]
-    ref_props, cur_props = ref / n_ref, current / n_cur
     # Lists once (tolist is one C call per array; a generator of int() per bin is not).
-    ref_shares, cur_shares, terms = ref_props.tolist(), cur_props.tolist(), contributions.tolist()
+    return _fields(
+        col, counted, levels, opts, statistic, expected, tested.pvalue, tested.method, tested.dof, tested.novel,
+        sum(r for r, c in zip(ref_list, cur_list) if c == 0) / n_ref, ref_list, cur_list, (ref / n_ref).tolist(),
+        (current / n_cur).tolist(), contributions.tolist(), tested.examples, tested.expected_novel,
+        out_of_range(cur_list, col.bins) if isinstance(col.bins, NumericBins) else None,
+    )  # fmt: skip
+
+
+def _fields(
+    col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], opts: CompareOptions, statistic: float,
+    expected: float, pvalue: float, method: str, dof: int, novel: float, vanished: float, ref_list: list[int],
+    cur_list: list[int], ref_shares: list[float], cur_shares: list[float], terms: list[float],
+    examples: tuple[tuple[Any, int], ...], expected_novel: float | None, beyond: float | None,
+) -> _Pending:
+    """A scored column's fields, from its numbers (both scoring paths build them here)."""
+    n_cur = sum(cur_list)
+    assert col.bins is not None
     return _Pending(dict(
         column=col.name, kind=col.kind, statistic=statistic,
-        threshold=levels[0], warn_threshold=levels[1], pvalue=tested.pvalue, expected_statistic=expected, dof=tested.dof,
-        n_reference=n_ref, n_current=n_cur, missing_reference=ref_shares[-1],
+        threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue, expected_statistic=expected, dof=dof,
+        n_reference=sum(ref_list), n_current=n_cur, missing_reference=ref_shares[-1],
         missing_current=cur_shares[-1], n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
-        novel_fraction=tested.novel,
-        vanished_fraction=sum(r for r, c in zip(ref_list, cur_list) if c == 0) / n_ref,
-        bin_labels=col.labels, reference_counts=tuple(ref_list),
-        current_counts=tuple(cur_list),
-        reference_proportions=tuple(ref_shares),
-        current_proportions=tuple(cur_shares),
-        contributions=tuple(terms),
+        novel_fraction=novel, vanished_fraction=vanished,
+        bin_labels=col.labels, reference_counts=tuple(ref_list), current_counts=tuple(cur_list),
+        reference_proportions=tuple(ref_shares), current_proportions=tuple(cur_shares), contributions=tuple(terms),
         reason=_ALL_MISSING if n_cur == cur_list[-1] else None,
-        pvalue_method=tested.method,
-        explanations=explain(col.bins, ref_shares, cur_shares, terms,
-                             unseen_examples=tested.examples, n_current=n_cur,
-                             expected_novel=tested.expected_novel),
-        unseen_examples=tested.examples,
-        expected_novel_fraction=tested.expected_novel,
-        out_of_range_fraction=out_of_range(cur_list, col.bins) if isinstance(col.bins, NumericBins) else None,
+        pvalue_method=method,
+        explanations=explain(col.bins, ref_shares, cur_shares, terms, unseen_examples=examples, n_current=n_cur,
+                             expected_novel=expected_novel),
+        unseen_examples=examples,
+        expected_novel_fraction=expected_novel,
+        out_of_range_fraction=beyond,
         **opts.settings,
     ))  # fmt: skip
 
@@ -372,6 +430,14 @@ def _decide(result: _Pending, adjusted: float, opts: CompareOptions) -> ColumnDr
 def _one(
     col: ColumnProfile, table: CountTable, levels: tuple[float, float], opts: CompareOptions, n_reference: int
 ) -> ColumnDrift | _Pending:
+    found = _counted(col, table, levels, opts, n_reference)
+    return found if isinstance(found, ColumnDrift) else _scored(col, found, levels, opts)
+
+
+def _counted(
+    col: ColumnProfile, table: CountTable, levels: tuple[float, float], opts: CompareOptions, n_reference: int
+) -> ColumnDrift | ColumnCounts:
+    """A column's counts to score, or its result when it is not scored."""
     if col.bins is None:
         return _unscored(col.name, col.kind, "skipped", f"not profiled: {col.reason}", levels, opts, n_reference, table.n_rows)
     counted = table.columns.get(col.name)
@@ -384,7 +450,7 @@ def _one(
     if col.identifier is not None and not opts.score_identifiers:
         reason = f"{col.identifier}; not scored (compare with score_identifiers=True to score it)"
         return _unscored(col.name, col.kind, "identifier", reason, levels, opts, col.n_rows, counted.n_rows)
-    return _scored(col, counted, levels, opts)
+    return counted
 
 
 def _targets(
@@ -417,10 +483,246 @@ def _dataset_drifted(compared: list[ColumnDrift], drift_share: float | None) -> 
     return bool(compared) and n_drifted / len(compared) >= drift_share
 
 
+def _report(
+    prof: ReferenceProfile, table: CountTable, scored: list[ColumnDrift | _Pending], extra: list[str],
+    levels: dict[str, tuple[float, float]], opts: CompareOptions, stacklevel: int,
+) -> DriftReport:
+    """A table's report from its columns' results: decisions, warnings (`stacklevel` from here)."""
+    results = _decide_all(scored, opts)
+    for name in extra:
+        results.append(_unscored(name, "skipped", "skipped", "not in the reference profile", levels[name], opts, 0, table.n_rows))
+    for result in results:
+        if result.reason == _ALL_MISSING:
+            warnings.warn(
+                f"column {result.column!r}: all {result.n_current} current values are missing",
+                AllMissingWarning,
+                stacklevel=stacklevel,
+            )
+        noise = result.expected_statistic
+        if not opts.auto and noise is not None and result.threshold > 0 and noise >= NOISE_SHARE * result.threshold:
+            warnings.warn(
+                f"column {result.column!r}: sampling noise alone is expected to score {noise:.3g}, "
+                f"{noise / result.threshold:.0%} of the fixed threshold {result.threshold:.3g}; "
+                "threshold='auto' (the default) judges the score against the noise",
+                SmallSampleWarning,
+                stacklevel=stacklevel,
+            )
+    drifted = _dataset_drifted([r for r in results if r.status not in ("skipped", "identifier")], opts.drift_share)
+    return DriftReport(
+        columns=tuple(results), drifted=drifted, drift_share=opts.drift_share,
+        direction=opts.direction, base=opts.base, smoothing=opts.smoothing, n_reference=prof.n_rows,
+        n_current=table.n_rows, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        threshold_mode="auto" if opts.auto else "fixed", alpha=opts.alpha, correction=opts.correction,
+    )  # fmt: skip
+
+
+def _columnwise(
+    prof: ReferenceProfile, table: CountTable, opts: CompareOptions, columns: Sequence[str] | None, stacklevel: int = 3
+) -> DriftReport:
+    """`score_table` one column at a time (`_scored`): the path the batched one is tested
+    against, and the one that raises a table's first error in the order a loop would."""
+    if table.n_rows == 0:
+        raise EmptyDataError("the current data has no rows")
+    targets, extra = _targets(prof, table, columns)
+    levels = opts.levels([c.name for c in targets] + extra)
+    scored = [_one(col, table, levels[col.name], opts, prof.n_rows) for col in targets]
+    return _report(prof, table, scored, extra, levels, opts, stacklevel + 1)
+
+
+class _Job:
+    """A column to score: `batched` ones are scored together by `_score_batch` (into `result`),
+    the others alone by `_scored`, when their table's turn comes."""
+
+    __slots__ = ("col", "counted", "levels", "batched", "result")
+
+    def __init__(self, col: ColumnProfile, counted: ColumnCounts, levels: tuple[float, float], batched: bool) -> None:
+        self.col, self.counted, self.levels, self.batched = col, counted, levels, batched
+        self.result: _Pending | None = None
+
+
+@dataclass
+class _Plan:
+    """One table's columns, triaged: results of unscored columns, and jobs."""
+
+    prof: ReferenceProfile
+    table: CountTable
+    items: list[ColumnDrift | _Job]
+    extra: list[str]
+    levels: dict[str, tuple[float, float]]
+
+
+def _plan(prof: ReferenceProfile, table: CountTable, opts: CompareOptions, columns: Sequence[str] | None) -> _Plan:
+    if table.n_rows == 0:
+        raise EmptyDataError("the current data has no rows")
+    targets, extra = _targets(prof, table, columns)
+    levels = opts.levels([c.name for c in targets] + extra)
+    items: list[ColumnDrift | _Job] = []
+    for col in targets:
+        level = levels[col.name]
+        found = _counted(col, table, level, opts, prof.n_rows)
+        items.append(found if isinstance(found, ColumnDrift) else _Job(col, found, level, _batchable(col, found)))
+    return _Plan(prof, table, items, extra, levels)
+
+
+def _batchable(col: ColumnProfile, counted: ColumnCounts) -> bool:
+    """Whether `_score_batch` takes the column: all but a categorical column tested against
+    the reference's missing mass (`_test_categorical`), a numeric reference without a finite
+    value, and counts `_scored` rejects (its error is raised in turn)."""
+    spec, ref, cur = col.bins, col.counts, counted.counts
+    if len(cur) != len(ref) or not any(cur) or not any(ref):
+        return False
+    if isinstance(spec, NumericBins):
+        return spec.datetime or sum(ref[:-1]) != col.n_inf
+    return not (isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete)
+
+
+def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
+    """Score the batchable columns of every table at once: `_scored`'s bits, column by column.
+
+    Columns with the same number of bins are stacked into (columns, bins) arrays and go
+    through the divergence, the proportions and the p-value together (`divergence_rows`,
+    `drift_pvalue_rows`: the same operations on the same values, each sum over one
+    contiguous row); what is left per column is building its result and its sentences.
+    """
+    alpha, log_base, direction = float(opts.smoothing), math.log(float(opts.base)), opts.direction
+    by_size: dict[int, list[_Job]] = {}
+    for job in jobs:
+        by_size.setdefault(len(job.col.counts), []).append(job)
+    tests: list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]] = []
+    for group in by_size.values():
+        ref = np.array([job.col.counts for job in group], dtype=np.int64)
+        cur = np.array([job.counted.counts for job in group], dtype=np.int64)
+        ref_float, cur_float = ref.astype(np.float64), cur.astype(np.float64)
+        statistics, contributions = divergence_rows(cur_float, ref_float, direction, alpha, log_base)
+        n_ref, n_cur = ref.sum(axis=1), cur.sum(axis=1)
+        novel = (cur * (ref == 0)).sum(axis=1) / n_cur
+        vanished = (ref * (cur == 0)).sum(axis=1) / n_ref
+        kept = np.count_nonzero(ref + cur, axis=1).tolist()
+        beyond, layouts = _test_layouts(group, cur, ref, cur_float, ref_float)
+        tests.extend(layouts)
+        columns = zip(
+            group, statistics.tolist(), kept, novel.tolist(), vanished.tolist(), ref.tolist(), cur.tolist(),
+            (ref / n_ref[:, None]).tolist(), (cur / n_cur[:, None]).tolist(), contributions.tolist(), beyond,
+        )  # fmt: skip
+        for job, statistic, k, new, gone, ref_list, cur_list, ref_shares, cur_shares, terms, outside in columns:
+            n_ref_i, n_cur_i = sum(ref_list), sum(cur_list)
+            job.result = _fields(
+                job.col, job.counted, job.levels, opts, max(statistic, 0.0),
+                expected_statistic_unchecked(k, n_cur_i, n_ref_i, direction, log_base), 1.0, "", 0, new, gone,
+                ref_list, cur_list, ref_shares, cur_shares, terms, job.counted.unseen[:UNSEEN_EXAMPLES], None, outside,
+            )  # fmt: skip
+    by_test_size: dict[int, list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]]] = {}
+    for layout in tests:
+        by_test_size.setdefault(layout[1].shape[1], []).append(layout)
+    for layouts in by_test_size.values():
+        group = [job for layout in layouts for job in layout[0]]
+        test_cur = np.concatenate([layout[1] for layout in layouts]) if len(layouts) > 1 else layouts[0][1]
+        test_ref = np.concatenate([layout[2] for layout in layouts]) if len(layouts) > 1 else layouts[0][2]
+        nulls = [_null(job.col) for job in group]
+        seeds = [opts.seed_for(job.col.name) for job in group]
+        pvalues, methods = drift_pvalue_rows(test_cur, test_ref, opts.pvalue_method, nulls, opts.permutations, seeds)
+        dofs = np.maximum(np.count_nonzero(test_cur + test_ref, axis=1) - 1, 0).tolist()
+        for job, pvalue, method, dof in zip(group, pvalues, methods, dofs):
+            result = job.result
+            assert result is not None
+            result["pvalue"], result["pvalue_method"], result["dof"] = pvalue, method, dof
+
+
+def _null(col: ColumnProfile) -> str:
+    spec = col.bins
+    return "ranks" if isinstance(spec, NumericBins) and spec.strategy == "quantile" else "hypergeometric"
+
+
+def _test_layouts(
+    group: list[_Job], cur: NDArray[np.int64], ref: NDArray[np.int64], cur_float: NDArray[np.float64],
+    ref_float: NDArray[np.float64],
+) -> tuple[list[float | None], list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]]]:
+    """The counts each column of a group is tested on (`_test_counts`'s layout), as blocks of
+    columns with equal test lengths, and each column's share beyond the reference range."""
+    size = cur.shape[1]
+    beyond: list[float | None] = [None] * len(group)
+    by_layout: dict[tuple[int, int] | None, list[int]] = {}
+    expanded: list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]] = []
+    for i, job in enumerate(group):
+        spec = job.col.bins
+        if isinstance(spec, NumericBins):
+            by_layout.setdefault((spec.below_bins, spec.above_bins) if spec.has_range else None, []).append(i)
+        else:
+            assert isinstance(spec, CategoricalBins)
+            counted = job.counted
+            split = [count for _, count in counted.unseen] if counted.unseen_complete else None
+            test_cur, test_ref = expand_unseen(cur[i], ref[i], spec.unseen_index, split)
+            expanded.append(([job], test_cur[None, :], test_ref[None, :]))
+    blocks = []
+    for layout, rows in by_layout.items():
+        jobs = [group[i] for i in rows]
+        every = len(rows) == len(group)
+        if layout is None:
+            blocks.append((jobs, cur_float if every else cur_float[rows], ref_float if every else ref_float[rows]))
+            continue
+        below, above = layout
+        sub_cur, sub_ref = (cur, ref) if every else (cur[rows], ref[rows])
+        test_cur, outside = _within_range_rows(sub_cur, below, above, size)
+        test_ref, _ = _within_range_rows(sub_ref, below, above, size)
+        n_cur = sub_cur.sum(axis=1)
+        for i, share in zip(rows, (outside / n_cur).tolist()):
+            beyond[i] = share
+        blocks.append((jobs, test_cur.astype(np.float64), test_ref.astype(np.float64)))
+    return beyond, blocks + expanded
+
+
+def _within_range_rows(counts: NDArray[np.int64], below: int, above: int, size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """`_within_range` of each row, and each row's count beyond the range (integers: exact)."""
+    n_values = size - 1
+    under = counts[:, :below].sum(axis=1)
+    over = counts[:, n_values - above : n_values].sum(axis=1)
+    inside = np.concatenate([counts[:, below : n_values - above], counts[:, n_values:]], axis=1)
+    inside[:, 0] += under
+    inside[:, -2] += over
+    return inside, under + over
+
+
+def _score_all(
+    jobs: Sequence[tuple[ReferenceProfile, CountTable]], opts: CompareOptions, columns: Sequence[str] | None, stacklevel: int
+) -> list[DriftReport]:
+    """The reports of every table, their columns scored together; errors and warnings come in
+    the order scoring the tables one by one would give. `stacklevel`, here as everywhere in
+    this module, is what `warnings.warn` would be given in the function receiving it."""
+    plans: list[_Plan] = []
+    for prof, table in jobs:
+        try:
+            plans.append(_plan(prof, table, opts, columns))
+        except Exception:
+            # The tables before warn as a loop would have, then this table raises the first
+            # error a loop over its columns meets.
+            _finish(plans, opts, stacklevel + 1)
+            _columnwise(prof, table, opts, columns, stacklevel + 1)
+            raise
+    return _finish(plans, opts, stacklevel + 1)
+
+
+def _finish(plans: list[_Plan], opts: CompareOptions, stacklevel: int) -> list[DriftReport]:
+    _score_batch([item for plan in plans for item in plan.items if isinstance(item, _Job) and item.batched], opts)
+    # Profile columns outlive the call (the plans hold them): their ids stay theirs.
+    known: dict[int, _CategoricalReference] = {}
+    reports = []
+    for plan in plans:
+        scored = [
+            item if isinstance(item, ColumnDrift)
+            else item.result if item.batched and item.result is not None
+            else _scored(item.col, item.counted, item.levels, opts, known)
+            for item in plan.items
+        ]  # fmt: skip
+        reports.append(_report(plan.prof, plan.table, scored, plan.extra, plan.levels, opts, stacklevel + 1))
+    return reports
+
+
 def score_table(
     prof: ReferenceProfile, table: CountTable, opts: CompareOptions, *, columns: Sequence[str] | None = None
 ) -> DriftReport:
     """The drift report of counted current data against a profile.
+
+    Columns are scored together (`score_tables`), with the bits of scoring them one by one.
 
     Parameters
     ----------
@@ -434,34 +736,7 @@ def score_table(
         Columns to report (default: every profiled column, plus the data's columns the
         profile does not know, reported as skipped).
     """
-    if table.n_rows == 0:
-        raise EmptyDataError("the current data has no rows")
-    targets, extra = _targets(prof, table, columns)
-    levels = opts.levels([c.name for c in targets] + extra)
-    results = _decide_all([_one(col, table, levels[col.name], opts, prof.n_rows) for col in targets], opts)
-    for name in extra:
-        results.append(_unscored(name, "skipped", "skipped", "not in the reference profile", levels[name], opts, 0, table.n_rows))
-    for result in results:
-        if result.reason == _ALL_MISSING:
-            warnings.warn(
-                f"column {result.column!r}: all {result.n_current} current values are missing", AllMissingWarning, stacklevel=3
-            )
-        noise = result.expected_statistic
-        if not opts.auto and noise is not None and result.threshold > 0 and noise >= NOISE_SHARE * result.threshold:
-            warnings.warn(
-                f"column {result.column!r}: sampling noise alone is expected to score {noise:.3g}, "
-                f"{noise / result.threshold:.0%} of the fixed threshold {result.threshold:.3g}; "
-                "threshold='auto' (the default) judges the score against the noise",
-                SmallSampleWarning,
-                stacklevel=3,
-            )
-    drifted = _dataset_drifted([r for r in results if r.status not in ("skipped", "identifier")], opts.drift_share)
-    return DriftReport(
-        columns=tuple(results), drifted=drifted, drift_share=opts.drift_share,
-        direction=opts.direction, base=opts.base, smoothing=opts.smoothing, n_reference=prof.n_rows,
-        n_current=table.n_rows, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        threshold_mode="auto" if opts.auto else "fixed", alpha=opts.alpha, correction=opts.correction,
-    )  # fmt: skip
+    return _score_all([(prof, table)], opts, columns, stacklevel=4)[0]
 
 
 def score_tables(
@@ -470,8 +745,9 @@ def score_tables(
     """The drift reports of many count tables, each against its profile (a timeline's periods).
 
     Equal to ``[score_table(prof, table, opts, columns=columns) for prof, table in jobs]``,
-    bit for bit (every statistic, p-value, decision and explanation; warnings too), and
-    each table is decided on its own (corrections across its columns only).
+    bit for bit (every statistic, p-value, decision and explanation; warnings and errors
+    too), and each table is decided on its own (corrections across its columns only); the
+    columns of all tables are scored together, so a table costs far less than alone.
 
     Parameters
     ----------
@@ -482,7 +758,7 @@ def score_tables(
     columns : sequence of str, optional
         As for `score_table`.
     """
-    return [score_table(prof, table, opts, columns=columns) for prof, table in jobs]
+    return _score_all(jobs, opts, columns, stacklevel=4)
 
 
 def table_from_profile(reference: ReferenceProfile, current: ReferenceProfile) -> CountTable:

@@ -206,6 +206,44 @@ def divergence_terms_unchecked(
     return max(statistic, 0.0), contributions
 
 
+def divergence_rows(
+    cur: NDArray[np.float64], ref: NDArray[np.float64], direction: str, alpha: float, log_base: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`divergence_terms_unchecked` of each row of two C-contiguous (rows, bins) arrays, at once.
+
+    The same bits as the 1-D function row by row: rows keeping the same number of bins are
+    compacted into one contiguous array, so every elementwise step is the same operation on
+    the same values, and every sum is over one contiguous row, which numpy adds with the
+    same pairwise order as a 1-D array of that length. Every row must have a count on both
+    sides (the 1-D function's error is the caller's to raise).
+
+    Returns
+    -------
+    statistics : numpy.ndarray
+        One divergence per row (not yet clipped at 0: ``max(s, 0.0)`` as the 1-D function).
+    contributions : numpy.ndarray
+        Per-bin terms, shape of `cur`.
+    """
+    keep = (cur + ref) > 0
+    n_kept = np.count_nonzero(keep, axis=1)
+    contributions = np.zeros(cur.shape, dtype=np.float64)
+    for size in np.unique(n_kept).tolist():
+        rows = np.flatnonzero(n_kept == size) if n_kept.size and (n_kept != size).any() else None
+        sub_keep = keep if rows is None else keep[rows]
+        p = (cur if rows is None else cur[rows])[sub_keep].reshape(-1, size)
+        q = (ref if rows is None else ref[rows])[sub_keep].reshape(-1, size)
+        p = (p + alpha) / (p.sum(axis=1, keepdims=True) + alpha * size)
+        q = (q + alpha) / (q.sum(axis=1, keepdims=True) + alpha * size)
+        terms = _terms(p, q, direction) / log_base
+        if rows is None:
+            contributions[keep] = terms.ravel()
+        else:
+            block = np.zeros((rows.size, cur.shape[1]), dtype=np.float64)
+            block[sub_keep] = terms.ravel()
+            contributions[rows] = block
+    return contributions.sum(axis=1), contributions
+
+
 def kl_divergence(
     p_counts: ArrayLike, q_counts: ArrayLike, *, smoothing: float = 0.5, base: float = math.e
 ) -> float:
@@ -347,6 +385,39 @@ def g_test_kept(cur: NDArray[np.float64], ref: NDArray[np.float64], *, williams:
     return g, dof, float(chdtrc(dof, tested))
 
 
+def g_test_rows(
+    cur: NDArray[np.float64], ref: NDArray[np.float64], *, williams: bool = False
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """`g_test_kept` of each row of two C-contiguous (rows, bins) arrays of kept bins (no bin
+    empty on both sides, every row the same number of bins): G and p-value per row, the
+    same bits as the 1-D function (the same operations in the same order; each sum over
+    one contiguous row)."""
+    from scipy.special import chdtrc
+
+    dof = int(cur.shape[1]) - 1
+    n_cur, n_ref = cur.sum(axis=1), ref.sum(axis=1)
+    g = np.zeros(cur.shape[0], dtype=np.float64)
+    pvalues = np.ones(cur.shape[0], dtype=np.float64)
+    live = (n_cur != 0) & (n_ref != 0)
+    if dof <= 0 or not live.any():
+        return g, pvalues
+    if not live.all():
+        cur, ref, n_cur, n_ref = cur[live], ref[live], n_cur[live], n_ref[live]
+    n_cur_col, n_ref_col = n_cur[:, None], n_ref[:, None]
+    pooled = (cur + ref) / (n_cur_col + n_ref_col)
+    raw = 2.0 * (_rel_entr(cur, n_cur_col * pooled).sum(axis=1) + _rel_entr(ref, n_ref_col * pooled).sum(axis=1))
+    # Python's max(g, 0.0): 0.0 only where it is larger (a -0.0 stays -0.0).
+    raw = np.where(0.0 > raw, 0.0, raw)
+    tested = raw
+    if williams:
+        total = n_cur + n_ref
+        q = 1 + (total * (1 / n_cur + 1 / n_ref) - 1) * (total * np.sum(1 / (cur + ref), axis=1) - 1) / (6 * total * dof)
+        tested = raw / q
+    g[live] = raw
+    pvalues[live] = chdtrc(dof, tested)
+    return g, pvalues
+
+
 def expected_statistic(
     k: int, n_current: float, n_reference: float, *, direction: str = "current||reference", base: float = math.e
 ) -> float:
@@ -362,8 +433,11 @@ def expected_statistic(
     >>> expected_statistic(10, 1000, 1000)
     0.009
     """
-    direction = check_direction(direction)
-    log_base = math.log(check_base(base))
+    return expected_statistic_unchecked(k, n_current, n_reference, check_direction(direction), math.log(check_base(base)))
+
+
+def expected_statistic_unchecked(k: int, n_current: float, n_reference: float, direction: str, log_base: float) -> float:
+    """`expected_statistic` with the options already checked (scoring calls it once per column)."""
     if k <= 1 or n_current <= 0 or n_reference <= 0:
         return 0.0
     n_eff = n_current * n_reference / (n_current + n_reference)

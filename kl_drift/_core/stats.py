@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from .divergence import g_test, g_test_kept
+from .divergence import g_test, g_test_kept, g_test_rows
 
 __all__ = [
     "PVALUE_METHODS",
@@ -275,6 +275,61 @@ def drift_pvalue_unchecked(
         pvalue = permutation_pvalue(cur, ref, null=null, n_permutations=n_permutations, random_state=random_state)
         return pvalue, method
     return g_test_kept(kept_cur, kept_ref, williams=True)[2], method
+
+
+def drift_pvalue_rows(
+    cur: NDArray[np.float64],
+    ref: NDArray[np.float64],
+    method: str,
+    nulls: Sequence[str],
+    n_permutations: int,
+    random_states: Sequence[int | Sequence[int] | None],
+) -> tuple[list[float], list[str]]:
+    """`drift_pvalue_unchecked` of each row of two C-contiguous (rows, bins) arrays, at once.
+
+    The same bits as the 1-D function row by row: rows keeping the same number of bins are
+    compacted and tested together (Cochran's rule and the G-test: the same operations on the
+    same values, each sum over one contiguous row); a row the rule sends to the permutation
+    test draws from its own seed, as alone. `nulls` and `random_states` are per row.
+    """
+    n_rows = cur.shape[0]
+    pvalues: list[float] = [1.0] * n_rows
+    methods: list[str] = [method] * n_rows
+    keep = (cur + ref) > 0
+    n_kept = np.count_nonzero(keep, axis=1)
+    for size in np.unique(n_kept).tolist():
+        rows = np.flatnonzero(n_kept == size)
+        if size == 0:
+            chosen = np.ones(rows.size, dtype=bool) if method == "auto" else np.full(rows.size, method == "permutation")
+            kept_cur = kept_ref = np.zeros((rows.size, 0))
+        else:
+            sub_keep = keep[rows]
+            kept_cur = cur[rows][sub_keep].reshape(-1, size)
+            kept_ref = ref[rows][sub_keep].reshape(-1, size)
+            chosen = _poor_rows(kept_cur, kept_ref) if method == "auto" else np.full(rows.size, method == "permutation")
+        row_list = rows.tolist()
+        for at in np.flatnonzero(chosen).tolist():
+            i = row_list[at]
+            methods[i] = "permutation"
+            pvalues[i] = permutation_pvalue(
+                cur[i], ref[i], null=nulls[i], n_permutations=n_permutations, random_state=random_states[i]
+            )
+        asymptotic = np.flatnonzero(~chosen)
+        if asymptotic.size:
+            tested = g_test_rows(kept_cur[asymptotic], kept_ref[asymptotic], williams=True)[1].tolist()
+            for at, p in zip(asymptotic.tolist(), tested):
+                methods[row_list[at]] = "asymptotic"
+                pvalues[row_list[at]] = p
+    return pvalues, methods
+
+
+def _poor_rows(kept_cur: NDArray[np.float64], kept_ref: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """`_method_for` of each row (kept bins, at least one per row): True where it permutes."""
+    pooled = kept_cur + kept_ref
+    smaller = np.minimum(kept_cur.sum(axis=1), kept_ref.sum(axis=1))
+    expected = pooled / pooled.sum(axis=1, keepdims=True) * smaller[:, None]
+    below = np.count_nonzero(expected < MIN_EXPECTED_COUNT, axis=1) / expected.shape[1]
+    return (expected.min(axis=1) < 1) | (below > MAX_SHARE_BELOW_MIN)
 
 
 def adjust_pvalues(pvalues: ArrayLike, method: str = "holm") -> NDArray[np.float64]:
