@@ -83,7 +83,9 @@ def count(
     binned = [c for c in wanted if c.bins is not None]
     survey = Survey.of(find_files(source, format=format))
     present = [c for c in binned if c.name in survey.names]
-    counted, n_rows = count_files(survey.files, present, batch_size=batch_size, progress=progress)
+    counted, n_rows = count_files(
+        survey.files, present, batch_size=batch_size, progress=progress, expected_rows=survey.rows
+    )
     missing = ColumnCounts.failed
     table = [
         counted[c.name]

@@ -178,8 +178,13 @@ def count_files(
     *,
     batch_size: int,
     progress: Callable[[int], None] | None = None,
+    expected_rows: int | None = None,
 ) -> tuple[dict[str, ColumnCounts], int]:
-    """Count every batch of `files` into the bins of `columns`: the counts per column and the rows."""
+    """Count every batch of `files` into the bins of `columns`: the counts per column and the rows.
+
+    `expected_rows` (from the Parquet footers) lets the counting path be chosen for the whole
+    job from its first batch; without it the compiled kernels load once enough is counted.
+    """
     tallies = [Tally.of(c) for c in columns if c.bins is not None]
     # String columns in categorical bins are read as dictionaries where a file stores strings.
     dictionary = [t.name for t in tallies if isinstance(t.column.bins, CategoricalBins) and t.column.bins.value_type == "string"]
@@ -190,6 +195,8 @@ def count_files(
     workers = max(1, min(len(tallies), _COUNT_THREADS))
     n_numeric = sum(isinstance(t.column.bins, NumericBins) for t in tallies)
     n_batches = 0
+    if expected_rows:
+        kernels.prepare(expected_rows * n_numeric, n_numeric)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         batches = read_batches(files, [t.name for t in tallies], batch_size=batch_size, dictionary=dictionary, progress=progress)
         for source, batch in batches:

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import ColumnError
-from .files import InputFile, data_columns, file_schema, index_columns
+from .files import InputFile, data_columns, file_schema, file_schema_and_rows, index_columns
 from .types import FITS, arrow_family, family_text
 
 __all__ = ["Survey"]
@@ -33,26 +33,31 @@ class Survey:
         included, with the file's own types and metadata.
     names : tuple of str
         Every data column of any file, in order of first appearance.
+    rows : int or None
+        Rows of all files, where every footer tells them (Parquet); None otherwise.
     """
 
     files: tuple[InputFile, ...]
     schemas: tuple[pa.Schema, ...]
     names: tuple[str, ...]
+    rows: int | None = None
 
     @classmethod
     def of(cls, files: Sequence[InputFile]) -> Survey:
         """Read every file's schema (Parquet: its footer; CSV: its first block)."""
         schemas = []
         names: dict[str, None] = {}
+        rows: int | None = 0
         for source in files:
-            schema = file_schema(source)
+            schema, file_rows = file_schema_and_rows(source)
+            rows = None if rows is None or file_rows is None else rows + file_rows
             duplicated = sorted({n for n in schema.names if schema.names.count(n) > 1})
             if duplicated:
                 raise ColumnError(duplicated[0], f"appears more than once in file {source.path}; column names must be unique")
             keep = data_columns(schema)
             schemas.append(pa.schema([schema.field(n) for n in keep], metadata=schema.metadata))
             names.update(dict.fromkeys(keep))
-        return cls(tuple(files), tuple(schemas), tuple(names))
+        return cls(tuple(files), tuple(schemas), tuple(names), rows)
 
     def types(self, name: str) -> list[tuple[InputFile, pa.DataType]]:
         """The files that hold column `name`, with its type in each."""

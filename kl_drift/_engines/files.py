@@ -49,6 +49,7 @@ __all__ = [
     "InputFile",
     "find_files",
     "file_schema",
+    "file_schema_and_rows",
     "data_columns",
     "index_columns",
     "read_file",
@@ -356,13 +357,15 @@ def _open_csv(source: InputFile, handle: Any, columns: Sequence[str] | None) -> 
     return pacsv.open_csv(_csv_stream(source, handle), **_csv_options(source, columns, _CSV_BLOCK))
 
 
-def _own_schema(source: InputFile) -> pa.Schema:
-    """The columns stored in the file (CSV: typed from its first block)."""
+def _own_schema(source: InputFile) -> tuple[pa.Schema, int | None]:
+    """The columns stored in the file (CSV: typed from its first block), and its rows where
+    the footer tells them (Parquet; None for CSV)."""
     with source.open() as handle:
         if source.format == "parquet":
-            return pq.read_schema(handle)
+            metadata = pq.read_metadata(handle)
+            return metadata.schema.to_arrow_schema(), int(metadata.num_rows)
         with _open_csv(source, handle, None) as reader:
-            return _csv_schema(reader.schema)
+            return _csv_schema(reader.schema), None
 
 
 def file_schema(source: InputFile) -> pa.Schema:
@@ -373,11 +376,17 @@ def file_schema(source: InputFile) -> pa.Schema:
     SourceError
         Naming the file, when it cannot be read.
     """
-    schema: pa.Schema = checked(source, _own_schema)
+    return file_schema_and_rows(source)[0]
+
+
+def file_schema_and_rows(source: InputFile) -> tuple[pa.Schema, int | None]:
+    """:func:`file_schema`, and the file's rows where its footer tells them (Parquet), from
+    one read of the footer; None for CSV."""
+    schema, rows = checked(source, _own_schema)
     for name, value in source.partition.items():
         if name not in schema.names:
             schema = schema.append(pa.field(name, value.type))
-    return schema
+    return schema, rows
 
 
 def _csv_schema(schema: pa.Schema) -> pa.Schema:
@@ -427,7 +436,7 @@ def read_file(source: InputFile, columns: Sequence[str]) -> pa.Table:
     """
 
     def read(source: InputFile) -> pa.Table:
-        own = set(data_columns(_own_schema(source)))
+        own = set(data_columns(_own_schema(source)[0]))
         present = [c for c in columns if c in own]
         with source.open() as handle:
             if source.format == "parquet":
