@@ -71,7 +71,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "history": {"quiet": False},
     "timeline": {"direction": "current||reference", "alpha": 0.05, "correction": "holm", "fail_on": "drift", "quiet": False},
 }
-_BINNING = ("bins", "strategy", "max_categories")
+_BINNING = ("bins", "strategy", "max_categories", "pairs", "max_pairs")
 
 
 class UsageError(Exception):
@@ -181,6 +181,26 @@ def _add_binning(parser: argparse.ArgumentParser) -> None:
                        help="most frequent categories kept per column, the rest pooled (default 50)")  # fmt: skip
 
 
+def _pair_list(text: str) -> str | list[tuple[str, str]]:
+    if text == "auto":
+        return "auto"
+    pairs = []
+    for item in text.split(","):
+        a, sep, b = item.partition(":")
+        if not sep or not a or not b or ":" in b:
+            raise argparse.ArgumentTypeError(f"must be 'auto' or column pairs written A:B,C:D, got {text!r}")
+        pairs.append((a, b))
+    return pairs
+
+
+def _add_pairs(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("column pairs (joint drift, see docs/pairs.md; when profiling data)")
+    group.add_argument("--pairs", type=_pair_list, metavar="auto|A:B,C:D",
+                       help="keep pair counts: 'auto' (the most dependent pairs) or the pairs named")  # fmt: skip
+    group.add_argument("--max-pairs", type=_positive_int, metavar="N",
+                       help="most pairs --pairs auto keeps (default 10)")  # fmt: skip
+
+
 def _add_columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--columns", type=_names, metavar="A,B", help="only these columns (comma-separated)")
     parser.add_argument("--exclude", type=_names, metavar="A,B",
@@ -229,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("-o", "--output", metavar="PROFILE.json", help="where to write the profile ('-': stdout)")
     _add_columns(prof)
     _add_binning(prof)
+    _add_pairs(prof)
     _add_common(prof)
     prof.set_defaults(run=_run_profile)
 
@@ -255,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     outputs.add_argument("--history", metavar="DRIFT.sqlite", help="append this run to a SQLite drift history")
     _add_columns(comp)
     _add_binning(comp)
+    _add_pairs(comp)
     _add_common(comp)
     comp.set_defaults(run=_run_compare)
 
@@ -377,6 +399,12 @@ def _binning(args: argparse.Namespace, config: DriftConfig, selected: Sequence[s
     categorical = [name for name in config.categorical if name in selected]
     if categorical:
         options["categorical"] = categorical
+    if getattr(args, "pairs", None) is not None:
+        options["pairs"] = args.pairs
+        if args.max_pairs is not None:
+            options["max_pairs"] = args.max_pairs
+    elif getattr(args, "max_pairs", None) is not None:
+        raise UsageError("--max-pairs applies to --pairs auto")
     return options
 
 
@@ -484,9 +512,11 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
         raise UsageError(f"--format and {to_stdout[0]} - both print on stdout; drop one")
     by_profile = _is_profile(args.reference)
     if by_profile:
-        given = [f"--{name.replace('_', '-')}" for name in _BINNING if getattr(args, name) is not None]
+        given = [f"--{name.replace('_', '-')}" for name in _BINNING if getattr(args, name, None) is not None]
         if given:
-            raise UsageError(f"{', '.join(given)} apply only when --reference is a data file; the profile's bins are fixed")
+            raise UsageError(
+                f"{', '.join(given)} apply only when --reference is a data file; the profile's bins and pairs are fixed"
+            )
     reference_inputs = [("--reference", args.reference)] if by_profile else input_files("--reference", [args.reference])
     check_outputs(reports, [*reference_inputs, *input_files("the input", args.current), *_config_inputs(args)])
 
@@ -562,7 +592,7 @@ def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Conso
         raise UsageError(f"--format and {to_stdout[0]} - both print on stdout; drop one")
     by_profile = args.reference is not None and _is_profile(args.reference)
     if by_profile:
-        given = [f"--{name.replace('_', '-')}" for name in _BINNING if getattr(args, name) is not None]
+        given = [f"--{name.replace('_', '-')}" for name in _BINNING if getattr(args, name, None) is not None]
         if given:
             raise UsageError(f"{', '.join(given)} apply only when the reference is fitted here; the profile's bins are fixed")
     reference_inputs = ([("--reference", args.reference)] if by_profile

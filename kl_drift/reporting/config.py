@@ -5,6 +5,7 @@ Layout (each key is a long option of the command, ``-`` written ``_``)::
     [profile]                 # kl-drift profile
     output = "orders-profile.json"
     bins = 10
+    pairs = "auto"            # or [["amount", "hour"]]: pair counts for joint drift
 
     [compare]                 # kl-drift compare
     reference = "orders-profile.json"
@@ -131,8 +132,22 @@ def _edges(name: str, value: Any) -> list[Any]:
     return edges
 
 
+def _pairs(name: str, value: Any) -> str | list[tuple[str, str]]:
+    if value == "auto":
+        return "auto"
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(p, list) and len(p) == 2 and all(isinstance(c, str) and c for c in p) for p in value)
+    ):
+        raise ValueError(f'`{name}` must be "auto" or a list of column pairs such as [["temp", "dewp"]], got {value!r}')
+    return [(a, b) for a, b in value]
+
+
 _SELECTION: dict[str, Check] = {"columns": _names, "exclude": _names}
-_BINNING: dict[str, Check] = {"bins": _check_bins, "strategy": _choice(STRATEGIES), "max_categories": _positive}
+_BINNING: dict[str, Check] = {
+    "bins": _check_bins, "strategy": _choice(STRATEGIES), "max_categories": _positive, "pairs": _pairs, "max_pairs": _positive,
+}  # fmt: skip
 SECTIONS: dict[str, dict[str, Check]] = {
     "profile": {"output": _text, **_SELECTION, **_BINNING, "quiet": _flag},
     "compare": {

@@ -64,6 +64,21 @@ def render_text(report: DriftReport, *, reference: str, current: Sequence[str]) 
         "",
         *_table(header, rows, numeric={2, 3, 4, 5, 6}),
     ]
+    if report.pairs:
+        # Joint drift: decided on the interaction, the part of the pair's KL that the two
+        # columns' own changes do not explain (docs/pairs.md).
+        severity = {"drift": 0, "warn": 1, "ok": 2}
+        pairs = sorted(report.pairs.values(), key=lambda p: (severity.get(p.status, 3), -(p.interaction or 0.0)))
+        pair_rows = [
+            [
+                _printable(f"{p.columns[0]} × {p.columns[1]}", 60), p.status, fmt.number(p.statistic),
+                fmt.number(p.interaction), fmt.number(p.threshold), fmt.pvalue(p.pvalue_adjusted),
+                _printable(p.explanations[0] if p.explanations else (p.reason or ""), 90),
+            ]
+            for p in pairs
+        ]  # fmt: skip
+        pair_header = ["pair", "status", fmt.short_name(report), "interaction", "threshold", "p-value", "what changed most"]
+        lines += ["", *_table(pair_header, pair_rows, numeric={2, 3, 4, 5})]
     return "\n".join(lines)
 
 
