@@ -530,6 +530,42 @@ def test_group_codes_block_by_block_over_many_blocks():
         np.testing.assert_array_equal(group_codes(current[name], prof[name], groups), expected, err_msg=name)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auto_ranking_equals_an_exact_test_of_every_pair(seed):
+    """The screened ranking (every pair's G at once, exact mutual information for those that
+    may pass) keeps exactly the pairs, in the order, of testing each pair exactly."""
+    from scipy.stats import chi2 as chi2_dist
+
+    from kl_drift.pairs import _strongest, column_groups, group_codes
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    base = rng.normal(size=n)
+    # Dependences from none to strong, several near the p < 0.001 line at this size.
+    frame = pd.DataFrame({f"c{k}": base + s * rng.normal(size=n) for k, s in enumerate([0.5, 2, 4, 6, 8, 12, 50])})
+    frame["t"] = np.where(base + rng.normal(size=n) * 8 > 0, "a", "b")
+    prof = kd.profile(frame)
+    columns = list(prof.columns)
+
+    def sample(names, rows):
+        return {name: frame[name] for name in names}
+
+    got = _strongest(sample, n, columns, 100)
+    groups = [column_groups(c, n) for c in columns]
+    codes = [group_codes(frame[c.name], c, g) for c, g in zip(columns, groups)]
+    expected = []
+    for i in range(len(columns)):
+        for j in range(i + 1, len(columns)):
+            table = np.zeros((max(groups[i]) + 1, max(groups[j]) + 1), dtype=np.int64)
+            np.add.at(table, (codes[i], codes[j]), 1)
+            dof = (np.count_nonzero(table.sum(axis=1)) - 1) * (np.count_nonzero(table.sum(axis=0)) - 1)
+            mi = mutual_information(table)
+            if dof > 0 and 2 * n * mi > chi2_dist.isf(1e-3, dof):
+                expected.append((-mi, columns[i].name, columns[j].name))
+    assert got == [(a, b) for _, a, b in sorted(expected)]
+    assert 3 <= len(got) < len(columns) * (len(columns) - 1) // 2, got
+
+
 def _plain_marginal_fit(reference, rows, cols):
     """marginal_fit written plainly (ndarray methods, sums recomputed): the reference path."""
     fit = np.asarray(reference, dtype=np.float64).copy()
