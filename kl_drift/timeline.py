@@ -373,19 +373,30 @@ def _period_offset(freq: str) -> Any:
     return offset
 
 
+_DAY_NS = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
+
+
 def _absolute_codes(times: pd.Series, freq: str) -> tuple[np.ndarray, np.ndarray, Any]:
     """Each row's period as an absolute number (the same in every chunk of a stream), whether
     it has a time, and the column's time zone."""
-    from pandas.tseries.offsets import Tick
+    from pandas.tseries.offsets import Day, Tick
 
     offset = _period_offset(freq)
     tz = getattr(times.dtype, "tz", None)
     # Periods follow the column's own calendar: local days of a tz-aware column, not UTC ones.
     local = times.dt.tz_localize(None) if tz is not None else times
+    # Periods of a fixed length (pandas 3's Day is no Tick, but a day of wall-clock time is
+    # 86,400 s: its period ordinal is floor(ns / day)) are numbered by one integer division.
+    step = int(offset.nanos) if isinstance(offset, Tick) else _DAY_NS * int(offset.n) if isinstance(offset, Day) else None
+    if step is not None:
+        ns = local.to_numpy(dtype="datetime64[ns]", na_value=np.datetime64("NaT")).view(np.int64)
+        valid = ns != _NAT
+        codes = np.floor_divide(ns, step)
+        if not valid.all():
+            codes[~valid] = 0
+        return codes, valid, tz
     valid = local.notna().to_numpy()
-    if isinstance(offset, Tick):
-        ns = local.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        return np.where(valid, np.floor_divide(ns, int(offset.nanos)), 0), valid, tz
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
@@ -419,8 +430,12 @@ def _cut_by_time(times: pd.Series, freq: str) -> _Cut:
     raw, valid, tz = _absolute_codes(times, freq)
     if not valid.any():
         raise ColumnError(str(times.name), "has no times: every value is missing")
-    first, last = int(raw[valid].min()), int(raw[valid].max())
-    codes = np.where(valid, raw - first, -1).astype(np.int64)
+    everyone = bool(valid.all())
+    present = raw if everyone else raw[valid]
+    first, last = int(present.min()), int(present.max())
+    codes = np.subtract(raw, first, dtype=np.int64)
+    if not everyone:
+        codes[~valid] = -1
     labels, starts, ends = _spans(first, last, freq, tz)
     return _Cut(codes, labels, starts, ends)  # type: ignore[arg-type]
 

@@ -28,7 +28,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from .._core import kernels
-from .._core.bins import CategoricalBins, NumericBins, _edges_for
+from .._core.bins import CategoricalBins, NumericBins, _edges_for, count_numeric
 from ..counts import ColumnCounts, CountTable
 from . import pandas as pandas_engine
 from .types import mismatch, pandas_dtype_family
@@ -44,6 +44,9 @@ _BLOCK = 2048
 # this many edges the bin is a sum of comparisons held in an int8.
 _NUMPY_BLOCK = 65_536
 _COMPARE_MAX_EDGES = 100
+# Categorical columns are counted per (group, distinct value) up to this many cells (128 MB);
+# beyond, per (group, bin) and the listed values apart.
+DENSE_CELLS = 16_000_000
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,14 @@ def count_groups(
     if codes.shape != (len(frame),):
         raise ValueError(f"`codes` must hold one group per row ({len(frame)}), got shape {codes.shape}")
     groups = codes.astype(np.int64, copy=False)
-    sizes = np.bincount(groups[groups >= 0], minlength=n_groups) if len(groups) else np.zeros(n_groups, np.int64)
-    if len(sizes) > n_groups:
-        raise ValueError(f"`codes` go up to {len(sizes) - 1} but `n_groups` is {n_groups}")
+    if groups.size and int(groups.max()) >= n_groups:
+        raise ValueError(f"`codes` go up to {int(groups.max())} but `n_groups` is {n_groups}")
+    # Rows already in group order (a table sorted by time): each group is a slice.
+    runs = np.searchsorted(groups, np.arange(n_groups + 1)) if _is_sorted(groups) else None
+    if runs is not None:
+        sizes = np.diff(runs)
+    else:
+        sizes = np.bincount(groups[groups >= 0], minlength=n_groups) if groups.size else np.zeros(n_groups, np.int64)
     names = set(frame.columns)
     wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
     targets = [c for c in wanted if c.bins is not None]
@@ -135,7 +143,7 @@ def count_groups(
             missing = ColumnCounts.failed(col.name, "missing_column", "in the reference profile but not in the current data")
             return _Column([missing] * n_groups, [()] * n_groups if want_pooled else None)
         series = frame[col.name]
-        fast = _count_fast(series, col.bins, col.name, groups, n_groups, sizes, want_pooled)
+        fast = _count_fast(series, col.bins, col.name, groups, n_groups, sizes, runs, want_pooled)
         if fast is not None:
             return fast
         return _count_each(series, col.bins, col.name, splitter, want_pooled)
@@ -200,6 +208,7 @@ def _count_fast(
     groups: NDArray[np.int64],
     n_groups: int,
     sizes: NDArray[np.int64],
+    runs: NDArray[np.intp] | None,
     want_pooled: bool,
 ) -> _Column | None:
     """One pass over the column, or None where only the pandas engine per group is exact."""
@@ -232,8 +241,8 @@ def _count_fast(
         return _Column(every, [()] * n_groups if want_pooled else None)
     try:
         if isinstance(spec, CategoricalBins):
-            return _categorical(series, spec, name, groups, n_groups, want_pooled)
-        return _numeric(series, spec, name, groups, n_groups)
+            return _categorical(series, spec, name, groups, n_groups, runs, want_pooled)
+        return _numeric(series, spec, name, groups, n_groups, runs)
     except (pandas_engine.ColumnProblem, TypeError, ValueError):
         return None
 
@@ -241,7 +250,13 @@ def _count_fast(
 # --------------------------------------------------------------------------- numeric
 
 
-def _numeric(series: pd.Series, spec: NumericBins, name: str, groups: NDArray[np.int64], n_groups: int) -> _Column | None:
+def _is_sorted(groups: NDArray[np.int64]) -> bool:
+    return bool(groups.size < 2 or np.all(groups[1:] >= groups[:-1]))
+
+
+def _numeric(
+    series: pd.Series, spec: NumericBins, name: str, groups: NDArray[np.int64], n_groups: int, runs: NDArray[np.intp] | None
+) -> _Column | None:
     if spec.datetime:
         if not pd.api.types.is_datetime64_any_dtype(series.dtype):
             return None
@@ -256,8 +271,15 @@ def _numeric(series: pd.Series, spec: NumericBins, name: str, groups: NDArray[np
             # Integers beyond 2**53 with missing values taken out, or beyond int64.
             return None
         nat = None
-    edges = _edges_for(x, spec.edges)
-    table, infs = _bin_groups(x, edges, groups, n_groups)
+    if runs is not None:
+        # Each group a slice: the plain count of each slice (the engine's own function).
+        table = np.zeros((n_groups, len(spec.edges) + 2), dtype=np.int64)
+        infs = np.zeros(n_groups, dtype=np.int64)
+        for g in range(n_groups):
+            if runs[g + 1] > runs[g]:
+                table[g], infs[g] = count_numeric(x[runs[g] : runs[g + 1]], spec.edges)
+    else:
+        table, infs = _bin_groups(x, _edges_for(x, spec.edges), groups, n_groups)
     if nat is not None and nat.any():
         # NaT is the smallest int64, so it was counted in the first bin: it is missing.
         moved = np.bincount(groups[nat & (groups >= 0)], minlength=n_groups)
@@ -400,8 +422,40 @@ def _define() -> Any:
 # --------------------------------------------------------------------------- categorical
 
 
+def _per_value(
+    value_codes: NDArray[np.int64],
+    n_values: int,
+    groups: NDArray[np.int64],
+    inside: NDArray[np.bool_],
+    everyone: bool,
+    n_groups: int,
+    runs: NDArray[np.intp] | None,
+) -> NDArray[np.int64] | None:
+    """Rows per (group, value) with missing in column 0, or None when the table would be
+    larger than `DENSE_CELLS` (many distinct values: then bins and values are counted apart)."""
+    width = n_values + 1
+    if n_groups * width > DENSE_CELLS:
+        return None
+    if runs is not None:
+        per_value = np.zeros((n_groups, width), dtype=np.int64)
+        for g in range(n_groups):
+            if runs[g + 1] > runs[g]:
+                per_value[g] = np.bincount(value_codes[runs[g] : runs[g + 1]] + 1, minlength=width)
+        return per_value
+    keys = groups * width
+    keys += value_codes
+    keys += 1
+    return np.bincount(keys if everyone else keys[inside], minlength=n_groups * width).reshape(n_groups, width)
+
+
 def _categorical(
-    series: pd.Series, spec: CategoricalBins, name: str, groups: NDArray[np.int64], n_groups: int, want_pooled: bool
+    series: pd.Series,
+    spec: CategoricalBins,
+    name: str,
+    groups: NDArray[np.int64],
+    n_groups: int,
+    runs: NDArray[np.intp] | None,
+    want_pooled: bool,
 ) -> _Column:
     n_bins = spec.n_bins
     dense = isinstance(series.dtype, pd.CategoricalDtype)
@@ -419,25 +473,38 @@ def _categorical(
     bin_of = np.append(np.asarray(targets, dtype=np.int64), n_bins - 1)  # code -1: missing
     inside = groups >= 0
     everyone = bool(inside.all())
-    keys = groups * n_bins + bin_of[value_codes]
-    table = np.bincount(keys if everyone else keys[inside], minlength=n_groups * n_bins).reshape(n_groups, n_bins)
+    per_value = _per_value(value_codes, n_values, groups, inside, everyone, n_groups, runs)
+    if per_value is not None:
+        # Rows per (group, value), missing first: bins and listed values both come from it.
+        table = np.zeros((n_groups, n_bins), dtype=np.int64)
+        table[:, n_bins - 1] = per_value[:, 0]
+        for b in np.unique(targets).tolist():
+            table[:, b] += per_value[:, 1:][:, targets == b].sum(axis=1)
+    else:
+        keys = groups * n_bins + bin_of[value_codes]
+        table = np.bincount(keys if everyone else keys[inside], minlength=n_groups * n_bins).reshape(n_groups, n_bins)
     rows = table.tolist()
+
+    def listed(chosen: NDArray[np.intp]) -> list[tuple[list[int], NDArray[np.int64]]]:
+        if per_value is None:
+            return _value_counts(value_codes, groups, inside, chosen, n_values, n_groups, dense)
+        found = per_value[:, 1:][:, chosen]
+        if dense:
+            return [(chosen.tolist(), found[g]) for g in range(n_groups)]
+        return [(chosen[found[g] > 0].tolist(), found[g][found[g] > 0]) for g in range(n_groups)]
 
     unseen_values = np.flatnonzero(bin_of[:-1] == spec.unseen_index)
     unseen: list[tuple[tuple[tuple[Any, int], ...], bool]] = [((), True)] * n_groups
     if unseen_values.size:
-        per_group = _value_counts(value_codes, groups, inside, unseen_values, n_values, n_groups, dense)
         unseen = []
-        for g in range(n_groups):
-            picked, freq = per_group[g]
+        for picked, freq in listed(unseen_values):
             unseen.append(pandas_engine.list_unseen([values[i] for i in picked], freq, np.full(len(picked), spec.unseen_index), spec))
     counts = [ColumnCounts(name, tuple(rows[g]), 0, *unseen[g]) for g in range(n_groups)]
     pooled = None
     if want_pooled:
         pooled_values = np.flatnonzero(bin_of[:-1] == spec.other_index) if spec.other_values else np.zeros(0, np.int64)
         if pooled_values.size:
-            per_group = _value_counts(value_codes, groups, inside, pooled_values, n_values, n_groups, dense)
-            pooled = [pandas_engine.count_pooled([values[i] for i in picked], freq, spec) for picked, freq in per_group]
+            pooled = [pandas_engine.count_pooled([values[i] for i in picked], freq, spec) for picked, freq in listed(pooled_values)]
         else:
             pooled = [tuple(0 for _ in spec.other_values)] * n_groups
     return _Column(counts, pooled)

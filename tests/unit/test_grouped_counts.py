@@ -49,8 +49,17 @@ def counting_path(request, monkeypatch):
     kernels.prepare(0)
 
 
+@pytest.fixture(params=["per_value", "per_bin"])
+def categorical_path(request, monkeypatch):
+    """Both ways of counting categorical columns: per (group, value), and per (group, bin)
+    with the listed values apart (columns of many distinct values)."""
+    if request.param == "per_bin":
+        monkeypatch.setattr(grouped, "DENSE_CELLS", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("group", ["synthetic", "flights"])
-def test_catalogue_groups_equal_the_pandas_engine(group, counting_path):
+def test_catalogue_groups_equal_the_pandas_engine(group, counting_path, categorical_path):
     """The conformance catalogue's current frames (every column case: NaN, ±inf, integer ties,
     naive and aware datetimes, booleans, strings with unseen values, all missing, type mismatch,
     missing column), cut into random groups, some empty, some rows in none."""
@@ -66,7 +75,7 @@ def test_catalogue_groups_equal_the_pandas_engine(group, counting_path):
     assert_groups_equal(prof, frame, np.zeros(len(frame), dtype=np.int64), 1)
 
 
-def test_reference_frames_with_pooled_values_and_categorical_dtype(counting_path):
+def test_reference_frames_with_pooled_values_and_categorical_dtype(counting_path, categorical_path):
     """Profiles that keep pooled values, category-dtype columns with unseen categories (their
     unseen lists carry zero counts), nullable integers and Arrow-backed columns."""
     rng = np.random.default_rng(3)
@@ -93,6 +102,7 @@ def test_reference_frames_with_pooled_values_and_categorical_dtype(counting_path
     cur.loc[cur.index[::17], "nullable"] = pd.NA
     codes = rng.integers(-1, 6, size=n)
     assert_groups_equal(prof, cur, codes, 6)
+    assert_groups_equal(prof, cur, np.sort(codes), 6)
 
 
 def test_problems_per_group():
@@ -148,4 +158,8 @@ def test_random_frames_equal_the_pandas_engine(ref, cur, bins):
                 patch.delenv(kernels.DISABLE_ENV, raising=False)
                 patch.setenv(name, "1")
                 assert_groups_equal(prof, frame, codes, 4)
+                assert_groups_equal(prof, frame, np.sort(codes), 4)
+                with pytest.MonkeyPatch.context() as few_cells:
+                    few_cells.setattr(grouped, "DENSE_CELLS", 0)
+                    assert_groups_equal(prof, frame, codes, 4)
     kernels.prepare(0)

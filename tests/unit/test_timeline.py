@@ -302,3 +302,28 @@ def test_parquet_stream_bad_input(tmp_path) -> None:
         compare_over_time_dataset(tmp_path, time_column="event_time", freq="D", window=2)
     with pytest.raises(ValueError, match="`freq` 'fortnight'"):
         compare_over_time_dataset(tmp_path, time_column="event_time", freq="fortnight")
+
+
+@pytest.mark.parametrize("freq, n", [("D", 1), ("3D", 3), ("h", None), ("15min", None)])
+@pytest.mark.parametrize("tz", [None, "America/New_York"])
+def test_fixed_length_periods_are_pandas_periods(freq: str, n: int | None, tz: str | None) -> None:
+    """Day periods numbered by one integer division are pandas' own period ordinals (local
+    wall clock, across a DST change, before 1970, with missing times)."""
+    from kl_drift.timeline import _absolute_codes
+
+    rng = np.random.default_rng(2)
+    stamps = pd.Timestamp("1969-12-25") + pd.to_timedelta(rng.integers(0, 400 * 86_400, 3000), unit="s")
+    # Period edges exactly: midnights, and one nanosecond before them.
+    midnights = pd.date_range("1969-12-20", "2025-03-01", freq="37D")
+    stamps = stamps.append(midnights).append(midnights - pd.Timedelta(1, "ns"))
+    times = pd.Series(stamps).dt.tz_localize(tz, nonexistent="shift_forward", ambiguous=True) if tz else pd.Series(stamps)
+    times[::97] = pd.NaT
+    codes, valid, _ = _absolute_codes(times, freq)
+    local = times.dt.tz_localize(None) if tz else times
+    assert np.array_equal(valid, local.notna().to_numpy())
+    if n is None:
+        step = pd.Timedelta(pd.tseries.frequencies.to_offset(freq)).value
+        want = local[valid].to_numpy(dtype="datetime64[ns]").view(np.int64) // step
+    else:
+        want = local[valid].dt.to_period("D").array.asi8 // n
+    assert np.array_equal(codes[valid], want)
