@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,9 @@ def test_reference_frames_with_pooled_values_and_categorical_dtype(counting_path
         "flag": pd.array(rng.random(n) < 0.5, dtype="boolean"),
         "x": pd.array(rng.normal(size=n), dtype="float64[pyarrow]"),
     })  # fmt: skip
+    cur["arrow_word"] = cur["word"].astype("string[pyarrow]")
+    cur["large_word"] = cur["word"].astype(pd.ArrowDtype(pa.large_string()))
+    prof = kd.profile(ref.assign(arrow_word=ref["word"], large_word=ref["word"]), max_categories=10)
     cur.loc[cur.index[::17], "nullable"] = pd.NA
     codes = rng.integers(-1, 6, size=n)
     assert_groups_equal(prof, cur, codes, 6)
