@@ -1,12 +1,8 @@
 """Column pairs in SQL: one ``GROUP BY`` of two ``CASE`` expressions per pair.
 
-Each column of a pair is mapped to its group in the pair's 2-D bins
-(:func:`kl_drift._core.pairs.coarsen`) by a ``CASE`` that follows the bins' semantics as the
-aggregate plan does (:mod:`kl_drift._engines.plan`): missing values (NULL, and NaN where
-the dialect has it) first, then numeric groups by their upper boundaries (right-closed,
-±inf in the tails), or categorical groups by the categories that own one, every other value
-in the group of "(unseen)" (or "(other)"). The database returns one row per non-empty cell;
-no data row is fetched. Types are decided by the SQL engine's type table, as for columns.
+Each column of a pair is mapped to its group in the pair's 2-D bins by a ``CASE``
+(:mod:`kl_drift._engines.pair_plan`). The database returns one row per non-empty cell; no
+data row is fetched. Types are decided by the SQL engine's type table, as for columns.
 """
 
 from __future__ import annotations
@@ -20,6 +16,7 @@ import sqlalchemy as sa
 from .._core.bins import CategoricalBins, NumericBins
 from .._core.pairs import PairCounts
 from . import sql as sql_engine
+from .pair_plan import group_branches
 from .types import mismatch
 
 if TYPE_CHECKING:
@@ -30,27 +27,8 @@ __all__ = ["group_case", "count_pairs"]
 
 def group_case(column: Any, spec: NumericBins | CategoricalBins, groups: Sequence[int], ops: Any, *, floating: bool) -> Any:
     """A ``CASE`` giving each row's group of `groups` (one per bin of `spec`, "(missing)" last)."""
-    missing_group = int(groups[-1])
-    whens: list[tuple[Any, int]] = [(ops.is_missing(column, floating), missing_group)]
-    if isinstance(spec, NumericBins):
-        if spec.datetime:
-            value = ops.datetime_operand(column)
-            bound = [ops.datetime_edge(int(e), spec.tz) for e in spec.edges]
-        else:
-            value, bound = column, list(spec.edges)
-        # Bin i is (e_(i-1), e_i]: the group ends after bin i where the next bin's differs.
-        for i in range(len(spec.edges)):
-            if groups[i] != groups[i + 1]:
-                whens.append((value <= bound[i], int(groups[i])))
-        return sa.case(*whens, else_=int(groups[len(spec.edges)]))
-    rest_bin = spec.other_index if spec.has_other and not spec.other_complete else spec.unseen_index
-    rest = int(groups[rest_bin])
-    for i, category in enumerate(spec.categories):
-        if groups[i] != rest:
-            whens.append((column == category, int(groups[i])))
-    if spec.other_values and groups[spec.other_index] != rest:
-        whens.append((ops.isin(column, spec.other_values), int(groups[spec.other_index])))
-    return sa.case(*whens, else_=rest)
+    branches, otherwise = group_branches(column, spec, groups, ops, floating=floating)
+    return sa.case(*branches, else_=otherwise)
 
 
 def count_pairs(

@@ -8,7 +8,7 @@ Importing this module registers, with GE:
   profiled column, with the dataset-level rule;
 * the metric ``kl_drift.bin_counts`` that both use, for pandas, SQLAlchemy and Spark;
 * the metric ``kl_drift.pair_counts`` of the table expectation's ``pairs`` option (column
-  pairs on 2-D bins, joint drift), for pandas and SQLAlchemy.
+  pairs on 2-D bins, joint drift), for pandas, SQLAlchemy and Spark.
 
 GE rebuilds saved expectations from registered classes only and silently drops the others,
 so import this module before loading a suite, and load with :func:`load_suite` (or verify

@@ -66,7 +66,7 @@ RANDOM_STATE_DESCRIPTION = "Seed of the permutation test, so results are reprodu
 PAIRS_DESCRIPTION = (
     "Also check column pairs for joint drift (a change in how two columns relate): 'auto' checks "
     "every pair the reference profile holds (kd.profile(ref, pairs=...)), or a list of [column, column] "
-    "pairs it holds. Default: no pairs. Pandas and SQL batches."
+    "pairs it holds. Default: no pairs."
 )
 
 
@@ -344,8 +344,8 @@ class ExpectTableKlDriftToBeLessThan(_KlDriftExpectation):
         Also check column pairs for joint drift (:mod:`kl_drift.pairs`): "auto" checks every
         pair the reference profile holds (``kd.profile(ref, pairs="auto")``), a list the pairs
         named. A drifted pair fails the expectation; ``details["pairs"]`` holds each pair's
-        ``statistic``, ``interaction``, ``pvalue`` and explanations. Pandas and SQL batches
-        (a Spark batch fails with an error saying so). Default: no pairs.
+        ``statistic``, ``interaction``, ``pvalue`` and explanations, counted on pandas, SQL
+        and Spark batches. Default: no pairs.
     smoothing, direction, base, alpha, min_effect, pvalue_method, n_permutations, random_state
         As for :class:`ExpectColumnKlDriftToBeLessThan`.
     row_condition : optional

@@ -17,8 +17,8 @@ runs in :func:`kl_drift.compare`.
 ``kl_drift.pair_counts`` counts column pairs into their 2-D bins (the table expectation's
 ``pairs`` option, :mod:`kl_drift.pairs`); its value kwarg ``pairs`` lists each pair's
 columns, bin-to-group maps and the two columns' bins. Pandas: the pandas code of
-:mod:`kl_drift.pairs`; SQLAlchemy: one ``GROUP BY`` of two ``CASE`` expressions per pair
-(:mod:`kl_drift._engines.sql_pairs`); Spark batches raise an error saying so.
+:mod:`kl_drift.pairs`; SQLAlchemy and Spark: one ``GROUP BY`` of two ``CASE`` expressions
+per pair (:mod:`kl_drift._engines.sql_pairs`, :mod:`kl_drift._engines.spark_pairs`).
 """
 
 from __future__ import annotations
@@ -180,12 +180,6 @@ class KlDriftBinCounts(TableMetricProvider):
         return spark_engine.count(target_profile(metric_value_kwargs), frame)
 
 
-_NOT_ON_SPARK = (
-    "`pairs`: kl_drift counts column pairs on pandas and SQL batches only, not on Spark yet. "
-    "Check pairs with kd.compare(profile, dataframe) or kd.compare_dataset on Parquet, or drop `pairs`"
-)
-
-
 class KlDriftPairCounts(TableMetricProvider):
     """``kl_drift.pair_counts``: counts of column pairs in their 2-D bins (see module doc)."""
 
@@ -255,4 +249,8 @@ class KlDriftPairCounts(TableMetricProvider):
         metrics: dict[str, Any],
         runtime_configuration: dict[str, Any],
     ) -> tuple[PairCounts, ...]:
-        raise ValueError(_NOT_ON_SPARK)
+        from .._engines import spark_pairs
+
+        frame, _, _ = execution_engine.get_compute_domain(metric_domain_kwargs, domain_type=MetricDomainTypes.TABLE)
+        profile, pairs = target_pairs(metric_value_kwargs)
+        return spark_pairs.count_pairs(profile, pairs, frame)
