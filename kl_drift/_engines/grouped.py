@@ -433,7 +433,11 @@ def _factorize(series: pd.Series) -> tuple[NDArray[np.integer[Any]], Any]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        encoded = pc.dictionary_encode(pa.array(series.array))
+        values = pa.array(series.array)
+        if isinstance(values, pa.ChunkedArray):
+            # One dictionary for the whole column (each chunk would get its own).
+            values = values.combine_chunks()
+        encoded = pc.dictionary_encode(values)
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
         return codes, encoded.dictionary.to_pylist()
     return pd.factorize(series, use_na_sentinel=True)

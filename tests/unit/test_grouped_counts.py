@@ -100,9 +100,13 @@ def test_reference_frames_with_pooled_values_and_categorical_dtype(counting_path
         "flag": pd.array(rng.random(n) < 0.5, dtype="boolean"),
         "x": pd.array(rng.normal(size=n), dtype="float64[pyarrow]"),
     })  # fmt: skip
-    cur["arrow_word"] = cur["word"].astype("string[pyarrow]")
+    # Arrow text in several chunks (as pd.concat leaves it), each with values of its own.
+    cur["arrow_word"] = pd.concat(
+        [cur["word"].iloc[: n // 2].astype("string[pyarrow]"), cur["word"].iloc[n // 2 :].str.upper().astype("string[pyarrow]")]
+    )
     cur["large_word"] = cur["word"].astype(pd.ArrowDtype(pa.large_string()))
     prof = kd.profile(ref.assign(arrow_word=ref["word"], large_word=ref["word"]), max_categories=10)
+    assert pa.array(cur["arrow_word"].array).num_chunks == 2
     cur.loc[cur.index[::17], "nullable"] = pd.NA
     codes = rng.integers(-1, 6, size=n)
     assert_groups_equal(prof, cur, codes, 6)
