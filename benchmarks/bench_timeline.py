@@ -11,14 +11,12 @@ and the load average (the development machine is shared).
     python benchmarks/bench_timeline.py [--rows 2000000] [--freq D] [--repeat 1]
     python benchmarks/bench_timeline.py --parquet [--rows 2000000]   # streamed, peak RSS
 
-Measured (shared 2-core machine, load average 4-6, 2026-12): 2M rows in memory, compare
-0.82 s CPU, timeline 18.5 s CPU (22x); 10M rows streamed from Parquet, compare_dataset 7.7 s
-CPU, timeline 31.9 s CPU (4.1x), peak RSS 0.48 GiB. Short of the issue's 2x target: each of
-the 366 periods is a full report (about 40 ms CPU for 25 columns).
+Measured figures are in docs/timelines.md ("Cost").
 
 ``--parquet`` writes the same rows to Parquet files (in chunks of 500,000 rows) and times
 `compare_over_time_dataset` (batches of 131,072 rows) in a fresh process, whose peak RSS
-is the memory bound of the streamed timeline.
+is the memory bound of the streamed timeline; `compare_dataset` of the same files runs first,
+in a process of its own, for the ratio.
 """
 
 from __future__ import annotations
@@ -58,9 +56,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--parquet", action="store_true")
     parser.add_argument("--stream-only", metavar="FOLDER", help=argparse.SUPPRESS)
+    parser.add_argument("--stream-compare", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stream_only:
         stream(Path(args.stream_only), args.freq)
+        return
+    if args.stream_compare:
+        stream_compare(Path(args.stream_compare))
         return
     if args.parquet:
         write_and_stream(args.rows, args.freq)
@@ -120,7 +122,22 @@ def write_and_stream(rows: int, freq: str) -> None:
         part = frame(min(chunk, rows - offset), seed=2, drift=True, chunk=k)
         with_time(part, offset, rows).to_parquet(folder / f"part-{k:04d}.parquet", index=False)
     kd.profile(frame(200_000, seed=1)).save(folder / "profile.json")
+    subprocess.run([sys.executable, __file__, "--stream-compare", str(folder)], check=True)
     subprocess.run([sys.executable, __file__, "--stream-only", str(folder), "--freq", freq], check=True)
+
+
+def stream_compare(folder: Path) -> None:
+    """One `compare_dataset` of the same files, in its own process: the floor of the ratio."""
+    from kl_drift.dataset import compare_dataset
+
+    prof = kd.ReferenceProfile.load(folder / "profile.json")
+    files = sorted(str(p) for p in folder.glob("part-*.parquet"))
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    compare_dataset(prof, files)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"compare_dataset (one report): wall {wall:.2f} s cpu {cpu:.2f} s peak RSS {peak:.2f} GiB "
+          f"· load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
 def stream(folder: Path, freq: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._core.bins import CategoricalBins
+from ._core.bins import CategoricalBins, NumericBins
 from ._core.novelty import PooledValues
 from ._engines import pandas as pandas_engine
 from ._engines.grouped import count_groups
@@ -813,8 +813,9 @@ def compare_over_time_dataset(
     >>> compare_over_time_dataset(folder, rows=100, batch_size=40).drifted_periods
     ['100:200']
     """
+    from ._core import kernels
     from ._engines.files import data_columns as file_columns
-    from ._engines.files import file_schema, find_files, read_batches
+    from ._engines.files import file_schema_and_rows, find_files, read_batches
 
     opts = CompareOptions.resolve(**options)
     min_rows = _check_count("min_rows", min_rows)
@@ -839,7 +840,8 @@ def compare_over_time_dataset(
     files = find_files(source)
     if not files:
         raise EmptyDataError(f"no files in {source!r}")
-    known = list(dict.fromkeys(c for f in files for c in file_columns(file_schema(f))))
+    schemas = [file_schema_and_rows(f) for f in files]
+    known = list(dict.fromkeys(c for schema, _ in schemas for c in file_columns(schema)))
     if time_column is not None and time_column not in known:
         raise ColumnError(time_column, f"is the `time_column` but not a column of the data; columns: {known[:20]}")
     if isinstance(reference, ReferenceProfile):
@@ -894,6 +896,10 @@ def compare_over_time_dataset(
     else:
         raise ValueError(f"`reference` must be a ReferenceProfile, 'first' or 'previous', got {reference!r}")
 
+    # The counting path for the whole job, from the footers' row total (as compare_dataset):
+    # batch by batch, no batch would be worth loading the compiled kernels.
+    n_numeric = sum(isinstance(prof[c].bins, NumericBins) for c in compared if c in prof)
+    kernels.prepare(sum(rows or 0 for _, rows in schemas) * n_numeric, n_numeric)
     tables: dict[int, CountTable] = {}
     pooled: dict[int, dict[str, tuple[int, ...]]] = {}
     n_unassigned, seen, tz = 0, 0, None
@@ -905,7 +911,7 @@ def compare_over_time_dataset(
         present, inverse = np.unique(raw[valid], return_inverse=True)
         groups = np.full(len(chunk), -1, dtype=np.int64)
         groups[valid] = inverse
-        counted = count_groups(prof, chunk, groups, len(present), columns=compared, pooled=rolling)
+        counted = count_groups(prof, chunk, groups, len(present), columns=compared, pooled=rolling, parallel=False)
         for code, table, extra in zip(present.tolist(), counted.tables, counted.pooled):
             tables[code] = tables[code].merge(table) if code in tables else table
             pooled[code] = _add_pooled(pooled[code], extra) if code in pooled else extra
