@@ -1,10 +1,11 @@
 """Compiled counting of numeric and datetime values into right-closed bins (numba, optional).
 
 One pass through memory per column: the values are read in blocks small enough to stay in
-the L1 cache, and every edge is compared with a block while it is there, with the NaN and
-±inf counts taken in the same visit. The comparisons are exactly those of the numpy path
-(:func:`kl_drift._core.bins.count_numeric`): ``x <= e`` per edge, ``x == x`` for
-non-missing and ``|x| == inf``, so the counts are the same integers, bit for bit. Beyond
+the L1 cache, and every edge is compared with a block while it is there (four edges per
+visit), with the NaN and ±inf counts taken in the same visit. The counts are those of the
+numpy path's comparisons (:func:`kl_drift._core.bins.count_numeric`): ``x <= e`` per edge,
+``x == x`` for non-missing (here ``x <= +inf``, the same for every float; every int64 is
+at most the largest int64) and ``|x| == inf``, so they are the same integers, bit for bit. Beyond
 `LINEAR_MAX_EDGES` edges a binary search per value (the number of edges below it, as
 ``searchsorted(side="left")`` gives) beats comparing every edge.
 
