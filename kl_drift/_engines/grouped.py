@@ -422,59 +422,14 @@ def _define() -> Any:
 # --------------------------------------------------------------------------- categorical
 
 
-def _arrow_text(series: pd.Series) -> bool:
-    dtype = series.dtype
-    return (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
-        isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string", "large_string")
-    )
-
-
-def _arrow_slices(
-    series: pd.Series, runs: NDArray[np.intp], n_groups: int
-) -> tuple[NDArray[np.int64], list[Any]] | None:
-    """Rows per (group, value), missing in column 0, of Arrow text whose groups are slices:
-    Arrow's value counts of each slice (one hash pass over the column in all, as the pandas
-    engine's value_counts: 0.27 s of dictionary_encode per 10M strings saved), the distinct
-    values of all slices encoded once. None beyond `DENSE_CELLS` cells."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.array(series.array)
-    if isinstance(text, pa.ChunkedArray):
-        text = text.combine_chunks()
-    found, counts, owners = [], [], []
-    missing = np.zeros(n_groups, dtype=np.int64)
-    for g in range(n_groups):
-        if runs[g + 1] == runs[g]:
-            continue
-        part = text.slice(int(runs[g]), int(runs[g + 1] - runs[g]))
-        missing[g] = part.null_count
-        tally = pc.value_counts(part)
-        present = pc.is_valid(tally.field("values"))
-        found.append(pc.filter(tally.field("values"), present))
-        counts.append(pc.filter(tally.field("counts"), present).to_numpy())
-        owners.append(np.full(len(counts[-1]), g, dtype=np.int64))
-    if found:
-        encoded = pc.dictionary_encode(pa.concat_arrays(found))
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        uniques = encoded.dictionary.to_pylist()
-    else:
-        codes, uniques = np.zeros(0, dtype=np.int64), []
-    width = len(uniques) + 1
-    if n_groups * width > DENSE_CELLS:
-        return None
-    per_value = np.zeros((n_groups, width), dtype=np.int64)
-    if found:
-        # Each (group, value) pair occurs once: a plain assignment, no addition needed.
-        per_value[np.concatenate(owners), codes + 1] = np.concatenate(counts)
-    per_value[:, 0] = missing
-    return per_value, uniques
-
-
 def _factorize(series: pd.Series) -> tuple[NDArray[np.integer[Any]], Any]:
     """Each row's distinct-value code (-1 missing) and the distinct values. Arrow-backed text
     is encoded by Arrow (half the time of ``pd.factorize`` on 10M strings: 0.19 vs 0.46 s)."""
-    if _arrow_text(series):
+    dtype = series.dtype
+    arrow_text = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
+        isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string", "large_string")
+    )
+    if arrow_text:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -530,13 +485,7 @@ def _categorical(
         # pandas engine's unseen list of a group (zeros included).
         value_codes = series.cat.codes.to_numpy().astype(np.int64)
         uniques: Any = series.cat.categories
-    sliced = _arrow_slices(series, runs, n_groups) if _arrow_text(series) and runs is not None else None
-    by_slices = sliced is not None
-    per_value: NDArray[np.int64] | None = None
-    if sliced is not None:
-        per_value, uniques = sliced
-        value_codes = np.zeros(0, dtype=np.int64)  # not needed: every count comes from per_value
-    elif not dense:
+    else:
         value_codes, uniques = _factorize(series)
     values = list(np.asarray(uniques, dtype=object))
     n_values = len(values)
@@ -544,8 +493,7 @@ def _categorical(
     bin_of = np.append(np.asarray(targets, dtype=np.int64), n_bins - 1)  # code -1: missing
     inside = groups >= 0
     everyone = bool(inside.all())
-    if not by_slices:
-        per_value = _per_value(value_codes, n_values, groups, inside, everyone, n_groups, runs)
+    per_value = _per_value(value_codes, n_values, groups, inside, everyone, n_groups, runs)
     if per_value is not None:
         # Rows per (group, value), missing first: bins and listed values both come from it.
         table = np.zeros((n_groups, n_bins), dtype=np.int64)
