@@ -27,24 +27,13 @@ from .dataset import compare_dataset, profile_dataset
 from .errors import ColumnError, KlDriftError
 from .profile import MAX_BINS, ReferenceProfile, _check_bins
 from .report import DriftReport, json_safe
-from .reporting import (
-    DriftHistory,
-    SourceError,
-    parquet_stream,
-    parse_since,
-    progress_bar,
-    read_table,
-    render_history_html,
-    render_history_text,
-    render_html,
-    render_markdown,
-    render_text,
-)
 from .reporting.config import FAIL_ON, FORMATS, STRATEGIES, DriftConfig, load_config
-from .reporting.history import as_of_text
 from .reporting.paths import STDOUT, check_outputs, input_columns, input_files, write_output
-from .reporting.timeline import render_timeline_text
-from .timeline import DEFAULT_MIN_ROWS, compare_over_time, compare_over_time_dataset
+from .reporting.sources import SourceError, parquet_stream, progress_bar, read_table
+
+# Only what every command needs is imported above; renderers, the history database and
+# timelines are imported by the commands that use them, so `import kl_drift.cli` costs about
+# what `import kl_drift` does (benchmarks/bench_cli_startup.py).
 
 __all__ = ["main", "build_parser", "EXIT_OK", "EXIT_DRIFT", "EXIT_ERROR", "EXIT_INTERNAL"]
 
@@ -505,6 +494,8 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
     if args.as_of is not None:
         if not args.history:
             raise UsageError("--as-of dates the run in the history: give --history too")
+        from .reporting.history import as_of_text
+
         as_of = _usage(as_of_text, args.as_of)
     reports = _reports(args)
     to_stdout = [label for label, path in reports if path == STDOUT]
@@ -536,8 +527,8 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
     context = {"reference": args.reference, "current": args.current}
     renderers = {
         "--json": lambda: report.to_json() + "\n",
-        "--markdown": lambda: render_markdown(report, **context),
-        "--html": lambda: render_html(report, fingerprint=fingerprint, **context),
+        "--markdown": lambda: _reporting("markdown").render_markdown(report, **context),
+        "--html": lambda: _reporting("html").render_html(report, fingerprint=fingerprint, **context),
     }
     # Render everything before writing anything, so a rendering error writes no file.
     texts = [(label, path, renderers[label]()) for label, path in reports if label in renderers]
@@ -545,6 +536,8 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
         if path != STDOUT:
             write_output(label, path, text)
     if args.history:
+        from .reporting.history import DriftHistory
+
         DriftHistory(args.history).record(
             report, reference_fingerprint=fingerprint, reference_source=args.reference,
             current_source=", ".join(args.current), as_of=as_of,
@@ -553,7 +546,7 @@ def _run_compare(args: argparse.Namespace, config: DriftConfig, console: _Consol
         if path == STDOUT:
             console.out(text, always=True)
     if not to_stdout:
-        console.out(report.to_json() if args.format == "json" else render_text(report, **context))
+        console.out(report.to_json() if args.format == "json" else _reporting("text").render_text(report, **context))
     return _fail_code(report, args.fail_on)
 
 
@@ -625,6 +618,8 @@ def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Conso
             raise SourceError(args.reference, "holds no rows")
         reference = profile(ref_data, **_binning(args, config, selected))
     binning = {} if isinstance(reference, ReferenceProfile) else _binning(args, config, selected)
+    from .timeline import DEFAULT_MIN_ROWS
+
     periods = {"time_column": time_column, "freq": args.freq, "rows": args.rows, "min_rows": args.min_rows or DEFAULT_MIN_ROWS,
                "reference_periods": args.reference_periods or 1}  # fmt: skip
     stream = None if args.rolling else parquet_stream(args.data, wanted, missing="ignore")
@@ -651,7 +646,7 @@ def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Conso
         else:
             console.out(text, always=True)
     if not to_stdout:
-        console.out(timeline.to_json() if args.format == "json" else render_timeline_text(timeline))
+        console.out(timeline.to_json() if args.format == "json" else _reporting("timeline").render_timeline_text(timeline))
     if args.fail_on == "never":
         return EXIT_OK
     reports_of = [p.report for p in timeline.periods if p.report is not None]
@@ -664,6 +659,8 @@ _TIMELINE_FLAGS = {"`freq`": "--freq", "`window`": "--rolling", "`reference_peri
 
 
 def _timeline_flags(data: Any, *, streamed: bool = False, **options: Any) -> Any:
+    from .timeline import compare_over_time, compare_over_time_dataset
+
     try:
         return compare_over_time_dataset(data, **options) if streamed else compare_over_time(data, **options)
     except KlDriftError:
@@ -683,6 +680,8 @@ def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Consol
         check_outputs([("--html", args.html)], [("the history", database), *_config_inputs(args)])
         if args.html == STDOUT and args.format is not None:
             raise UsageError("--format and --html - both print on stdout; drop one")
+    from .reporting.history import DriftHistory, parse_since
+
     if args.since is not None:
         _usage(parse_since, args.since)
     history = DriftHistory(database)
@@ -693,7 +692,7 @@ def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Consol
                 raise ColumnError(name, f"has no runs in {database}; recorded columns are {known}")
     rows = history.rows(columns=args.column, since=args.since)
     if args.html:
-        page = render_history_html(rows, source=database)
+        page = _reporting("html").render_history_html(rows, source=database)
         if args.html == STDOUT:
             console.out(page, always=True)
         else:
@@ -703,8 +702,15 @@ def _run_history(args: argparse.Namespace, config: DriftConfig, console: _Consol
         records = json_safe([dataclasses.asdict(row) for row in rows])
         console.out(json.dumps(records, indent=1, allow_nan=False, ensure_ascii=False))
     elif args.format == "table" or not args.html:
-        console.out(render_history_text(rows))
+        console.out(_reporting("text").render_history_text(rows))
     return EXIT_OK
+
+
+def _reporting(module: str) -> Any:
+    """A renderer module of `kl_drift.reporting`, imported when a command first renders with it."""
+    import importlib
+
+    return importlib.import_module(f".reporting.{module}", __package__)
 
 
 def _run(argv: Sequence[str] | None, console: _Console) -> int:

@@ -41,12 +41,6 @@ from .._core.stats import CORRECTIONS
 from .._options import check_alpha, check_choice, check_level, check_threshold
 from ..errors import KlDriftError
 from ..profile import _check_bins
-from .history import parse_since
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - the back-port has the same API
-    import tomli as tomllib
 
 __all__ = ["ConfigError", "ColumnOptions", "DriftConfig", "load_config", "parse_config", "SECTIONS", "COLUMN_KEYS"]
 
@@ -106,6 +100,9 @@ def _choice(allowed: tuple[str, ...]) -> Check:
 
 
 def _since(name: str, value: Any) -> str:
+    # Imported here: the history (sqlite3) is not loaded by a command that does not use it.
+    from .history import parse_since
+
     parse_since(_text(name, value))
     return str(value)
 
@@ -268,6 +265,10 @@ def parse_config(text: str, path: str = "<string>", *, base: str | None = None) 
     ...
     kl_drift.reporting.config.ConfigError: drift.toml: unknown key 'treshold' in [compare]; known keys: ...
     """
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - the back-port has the same API
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

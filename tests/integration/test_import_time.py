@@ -40,3 +40,13 @@ def test_the_pydantic_schema_is_loaded_only_when_a_profile_is_read():
     )
     assert "pydantic" in loaded
     assert "great_expectations" not in loaded
+
+
+def test_the_command_line_imports_renderers_history_and_timelines_only_when_used():
+    loaded = modules_after_import("import kl_drift.cli")
+    assert "kl_drift.cli" in loaded and "kl_drift.reporting.sources" in loaded
+    deferred = ("kl_drift.reporting.html", "kl_drift.reporting.markdown", "kl_drift.reporting.history",
+                "kl_drift.reporting.timeline", "sqlite3", "tomllib")  # fmt: skip
+    assert sorted(m for m in deferred if m in loaded) == []
+    rendered = modules_after_import("import kl_drift.reporting as r\nr.render_html")
+    assert "kl_drift.reporting.html" in rendered

@@ -22,6 +22,8 @@ exclude = ["order_id"]
 bins = 12
 strategy = "uniform"
 max_categories = 30
+pairs = "auto"
+max_pairs = 4
 quiet = true
 
 [compare]
@@ -43,6 +45,8 @@ exclude = ["order_id"]
 bins = 8
 strategy = "quantile"
 max_categories = 20
+pairs = [["amount", "plan"]]
+max_pairs = 2
 quiet = false
 
 [history]

@@ -1,0 +1,100 @@
+"""Start-up share of ``kl-drift compare`` on a 1M-row Parquet file (issue 11's target: at most 40%).
+
+Usage (from the repository root)::
+
+    python benchmarks/bench_cli_startup.py [--rows 1000000] [--repeat 3]
+
+Writes the shared benchmark table (20 numeric, 5 string columns, ``_data_gen.py``) to a
+Parquet file and a profile of a separate 200,000-row reference to JSON (both in a temporary
+folder, deleted at the end), then runs, each as a fresh subprocess, best of `--repeat`:
+
+* ``python -c pass``: the interpreter alone;
+* ``python -c "import pandas, pyarrow.parquet, scipy.special"``: the floor of any Python
+  tool that reads Parquet into pandas and computes p-values;
+* ``python -c "import kl_drift.cli"``: kl-drift's start-up (everything it imports before
+  it reads an option);
+* ``kl-drift compare --reference profile.json current.parquet --quiet`` (as
+  ``python -m kl_drift``): the whole command.
+
+Prints wall and CPU seconds of each (CPU of the child: user + system, from
+``resource.getrusage(RUSAGE_CHILDREN)``), the start-up share (import of ``kl_drift.cli``
+over the whole command, wall and CPU), and the 1-minute load average before and after
+(the machine is shared: CPU seconds move less with the load than wall seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _run(command: list[str], repeat: int) -> tuple[float, float]:
+    """Best wall and best CPU seconds of `command` run `repeat` times."""
+    best_wall = best_cpu = float("inf")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode not in (0, 1):
+            raise RuntimeError(f"{command} exited {done.returncode}: {done.stderr}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
+    return best_wall, best_cpu
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    from _data_gen import frame, write_parquet
+
+    import kl_drift as kd
+
+    folder = Path(tempfile.mkdtemp(prefix="bench_cli_startup_"))
+    try:
+        data = write_parquet(folder / "current.parquet", args.rows, seed=2, drift=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kd.KlDriftWarning)
+            kd.profile(frame(200_000, seed=1)).save(folder / "profile.json")
+        python = sys.executable
+        load_before = os.getloadavg()[0]
+        rows = [
+            ("python -c pass", [python, "-c", "pass"]),
+            ("import pandas, pyarrow.parquet, scipy.special", [python, "-c", "import pandas, pyarrow.parquet, scipy.special"]),
+            ("import kl_drift.cli (start-up)", [python, "-c", "import kl_drift.cli"]),
+            (
+                "kl-drift compare (whole command)",
+                [python, "-m", "kl_drift", "compare", "--reference", str(folder / "profile.json"), str(data), "--quiet"],
+            ),
+        ]
+        results = {label: _run(command, args.repeat) for label, command in rows}
+        load_after = os.getloadavg()[0]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"kl-drift compare on {args.rows:,} rows x 25 columns of Parquet, best of {args.repeat}")
+    for label, (wall, cpu) in results.items():
+        print(f"  {label:<48} wall {wall:6.2f} s   CPU {cpu:6.2f} s")
+    start_wall, start_cpu = results["import kl_drift.cli (start-up)"]
+    whole_wall, whole_cpu = results["kl-drift compare (whole command)"]
+    print(f"  start-up share: wall {start_wall / whole_wall:.0%}, CPU {start_cpu / whole_cpu:.0%} (target <= 40%)")
+    print(f"  load average (1 min) before {load_before:.2f}, after {load_after:.2f}; cores {os.cpu_count()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
