@@ -103,6 +103,20 @@ def target_pairs(metric_value_kwargs: Mapping[str, Any]) -> tuple[ReferenceProfi
     return ReferenceProfile(tuple(columns.values()), 0), tuple(pairs)
 
 
+def _with_column_types(
+    dependencies: dict[str, MetricConfiguration], metric: MetricConfiguration, execution_engine: Any
+) -> dict[str, MetricConfiguration]:
+    """On SQL, depend on ``table.column_types`` in the configuration GE's own column metrics
+    use, so the value is shared and the table is reflected once per validation."""
+    if isinstance(execution_engine, SqlAlchemyExecutionEngine):
+        dependencies["table.column_types"] = MetricConfiguration(
+            metric_name="table.column_types",
+            metric_domain_kwargs=metric.metric_domain_kwargs,
+            metric_value_kwargs={"include_nested": True},
+        )
+    return dependencies
+
+
 class KlDriftBinCounts(TableMetricProvider):
     """``kl_drift.bin_counts``: counts of the batch's columns in reference bins (see module doc)."""
 
@@ -123,15 +137,7 @@ class KlDriftBinCounts(TableMetricProvider):
             execution_engine=execution_engine,
             runtime_configuration=runtime_configuration,
         )
-        if isinstance(execution_engine, SqlAlchemyExecutionEngine):
-            # The same configuration GE's own column metrics use, so the value is shared and
-            # the table is reflected once per validation.
-            dependencies["table.column_types"] = MetricConfiguration(
-                metric_name="table.column_types",
-                metric_domain_kwargs=metric.metric_domain_kwargs,
-                metric_value_kwargs={"include_nested": True},
-            )
-        return dependencies
+        return _with_column_types(dependencies, metric, execution_engine)
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(
@@ -200,14 +206,8 @@ class KlDriftPairCounts(TableMetricProvider):
             execution_engine=execution_engine,
             runtime_configuration=runtime_configuration,
         )
-        if isinstance(execution_engine, SqlAlchemyExecutionEngine):
-            # Shared with kl_drift.bin_counts: the table is reflected once per validation.
-            dependencies["table.column_types"] = MetricConfiguration(
-                metric_name="table.column_types",
-                metric_domain_kwargs=metric.metric_domain_kwargs,
-                metric_value_kwargs={"include_nested": True},
-            )
-        return dependencies
+        # Shared with kl_drift.bin_counts: the table is reflected once per validation.
+        return _with_column_types(dependencies, metric, execution_engine)
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(
