@@ -33,6 +33,7 @@ __all__ = [
     "sorted_values",
     "at_most_distinct",
     "just_below",
+    "room_below",
     "with_range",
     "value_range",
 ]
@@ -332,11 +333,29 @@ def just_below(value: Any) -> Any:
     """
     if isinstance(value, (int, np.integer)):
         return int(value) - 1
-    below = float(np.nextafter(float(value), -np.inf))
+    with np.errstate(over="ignore"):
+        below = float(np.nextafter(float(value), -np.inf))
     tiny = float(np.finfo(np.float64).tiny)
     if abs(below) < tiny and below != 0:
         return 0.0 if value > 0 else -tiny
     return below
+
+
+def room_below(value: Any) -> bool:
+    """Whether `value` has an edge below it that every engine can count with.
+
+    False for the lowest float64 (only -inf lies below it) and for the lowest int64 (its
+    next integer down fits no int64, and is pandas' NaT as datetime nanoseconds).
+
+    Examples
+    --------
+    >>> room_below(0.0), room_below(-np.finfo(np.float64).max), room_below(-(2**63))
+    (True, False, False)
+    """
+    below = just_below(value)
+    if isinstance(below, int):
+        return below > -(2**63)
+    return math.isfinite(below)
 
 
 def with_range(edges: tuple[Any, ...], low: Any, high: Any) -> tuple[Any, ...]:

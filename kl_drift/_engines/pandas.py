@@ -27,6 +27,7 @@ from .._core.bins import (
     count_numeric,
     count_sorted,
     fit_numeric,
+    room_below,
     sorted_values,
     value_range,
     with_range,
@@ -506,8 +507,11 @@ def fit_column(
 def ranged_bins(edges: tuple[Any, ...], extent: tuple[Any, Any] | None, **options: Any) -> NumericBins:
     """Numeric bins with the reference's exact (min, max) `extent` as two more edges; a
     column without finite values (`extent` None) has none. Every engine that fits numeric
-    or datetime bins builds them here (datetimes: integer nanoseconds)."""
-    if extent is None:
+    or datetime bins builds them here (datetimes: integer nanoseconds). A minimum at the
+    floor of its type leaves the bins without a range, as no value can be counted below it."""
+    if extent is None or not room_below(extent[0]):
+        # No value can lie below a minimum at the floor of its type (the lowest float64,
+        # or of int64, whose next integer down is also pandas' NaT): no range edges.
         return NumericBins(edges, **options)
     low, high = extent
     return NumericBins(with_range(edges, low, high), low=low, high=high, **options)

@@ -257,3 +257,43 @@ def test_integer_current_against_many_fractional_edges(rng):
     col = numeric_profile(ref, bins=50)
     cur = rng.integers(-60, 60, 2000)
     assert list(col.count(pd.Series(cur)).counts) == cut_counts(cur, col.bins.edges)
+
+
+@pytest.mark.parametrize(
+    "floor",
+    [-np.finfo(np.float64).max, np.iinfo(np.int64).min],
+    ids=["lowest-float64", "lowest-int64"],
+)
+def test_minimum_at_the_floor_of_its_type_is_profiled_without_a_range(rng, floor, tmp_path):
+    # No value lies below the lowest float64 / int64, so there is no "below the minimum" bin
+    # to count into; the column must still profile, save, stream and compare, with every
+    # row counted once.
+    body = rng.integers(0, 1_000, size=2_000)
+    values = np.r_[body.astype(np.float64) if isinstance(floor, float) else body, floor]
+    ref = pd.DataFrame({"x": values})
+    prof = kd.profile(ref, discrete_threshold=0)
+    spec = prof["x"].bins
+    assert not spec.has_range
+    assert all(np.isfinite(float(e)) and e > floor for e in spec.edges)
+    assert int(np.sum(prof["x"].counts)) == len(ref)
+    path = tmp_path / "ref.parquet"
+    ref.to_parquet(path)
+    streamed = kd.profile_dataset(path, discrete_threshold=0)
+    assert streamed["x"].bins == spec
+    assert list(streamed["x"].counts) == list(prof["x"].counts)
+    shifted = pd.DataFrame({"x": values + 500})
+    shifted.loc[len(values) - 1, "x"] = floor
+    prof.save(tmp_path / "profile.json")
+    report = kd.compare(kd.ReferenceProfile.load(tmp_path / "profile.json"), shifted)
+    assert report["x"].n_current == len(shifted)
+    assert report["x"].drifted
+
+
+def test_room_below_the_floor_of_each_type():
+    from kl_drift._core.bins import room_below
+
+    assert room_below(0.0) and room_below(-1e308) and room_below(-(2**63) + 2)
+    assert not room_below(-np.finfo(np.float64).max)
+    assert not room_below(-(2**63)) and not room_below(-(2**63) + 1)
+    with np.errstate(over="raise"):
+        assert just_below(-np.finfo(np.float64).max) == -np.inf
