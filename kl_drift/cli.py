@@ -622,17 +622,20 @@ def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Conso
 
     periods = {"time_column": time_column, "freq": args.freq, "rows": args.rows, "min_rows": args.min_rows or DEFAULT_MIN_ROWS,
                "reference_periods": args.reference_periods or 1}  # fmt: skip
-    stream = None if args.rolling else parquet_stream(args.data, wanted, missing="ignore")
+    if args.rolling:
+        reference = "previous"
+    stream = parquet_stream(args.data, wanted, missing="ignore")
     if stream is not None:
-        # Parquet inputs are streamed batch by batch: memory holds a batch and a count table per period.
-        timeline = _usage(_timeline_flags, stream[0], streamed=True, reference=reference, profile_options=binning,
-                          **periods, **options)  # fmt: skip
+        # Parquet inputs are streamed batch by batch: memory holds a batch and a count table per
+        # period (a rolling reference's bins are fitted on the whole stream first).
+        timeline = _usage(_timeline_flags, stream[0], streamed=True, reference=reference, window=args.rolling,
+                          profile_options=binning, **periods, **options)  # fmt: skip
     else:
         data = read_table(args.data, wanted, missing="ignore", progress=_bar(args.quiet))
         if data.empty:
             raise SourceError(", ".join(args.data), "holds no rows")
-        timeline = _usage(_timeline_flags, data, reference="previous" if args.rolling else reference, window=args.rolling,
-                          **periods, **options, **binning)  # fmt: skip
+        timeline = _usage(_timeline_flags, data, reference=reference, window=args.rolling, **periods, **options,
+                          **binning)  # fmt: skip
     renderers = {
         "--json": lambda: timeline.to_json() + "\n",
         "--markdown": timeline.to_markdown,

@@ -720,9 +720,11 @@ def compare_over_time(
         window_size = _check_count("window", window)
         if window_size >= n_periods:
             raise ValueError(f"`window` ({window_size} periods) is not shorter than the data ({n_periods} periods)")
-        # Bins from every period: the reference moves, and bins fitted on the first window
-        # alone would pool a later window's values in a tail bin and hide their changes.
-        prof = profile(rows_before(n_periods), columns=compared, **profile_options)
+        # Bins from the whole table: the reference moves, and bins fitted on the first window
+        # alone would pool a later window's values in a tail bin and hide their changes. The
+        # rows without a time are in the fit too, as on Parquet streams and Spark, which fit
+        # on the whole data without cutting it (bins depend on the rows, not on their order).
+        prof = profile(frame, columns=compared, **profile_options)
     else:
         raise ValueError(f"`reference` must be a ReferenceProfile, a DataFrame, 'first' or 'previous', got {reference!r}")
 

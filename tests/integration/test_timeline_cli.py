@@ -100,3 +100,68 @@ def test_bad_input_exits_2_naming_the_column_or_option(folder: Path, args: tuple
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert (folder / "events.csv").read_bytes() == before
+
+
+# Runs `kl-drift` with the in-memory timeline replaced by a failure: a run that succeeds
+# did not read the table into one frame (it streamed the Parquet files).
+_STREAM_ONLY = """
+import sys
+import kl_drift.timeline
+
+def in_memory(*args, **kwargs):
+    raise AssertionError("the table was read into memory")
+
+kl_drift.timeline.compare_over_time = in_memory
+from kl_drift.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_rolling_streams_parquet_and_equals_the_frame(tmp_path: Path) -> None:
+    """--rolling on Parquet streams the files (more rows than one record batch, 131,072) and
+    gives the timeline of `kd.compare_over_time` on the same rows read into one frame."""
+    n = 150_000
+    rng = np.random.default_rng(7)
+    t = pd.Series(pd.date_range("2024-01-01", periods=n, freq="min"))
+    t[::997] = pd.NaT
+    df = pd.DataFrame({
+        "event_time": t,
+        "amount": rng.normal(size=n) + 0.5 * (t >= "2024-02-20").to_numpy(),
+        "plan": rng.choice(["a", "b", "c"], size=n),
+        # More values than max_categories (50): the rest are pooled, and their counts roll too.
+        "city": np.char.add("c", rng.zipf(1.6, size=n).clip(max=300).astype(str)),
+    })  # fmt: skip
+    df.iloc[:90_000].to_parquet(tmp_path / "a.parquet")
+    df.iloc[90_000:].to_parquet(tmp_path / "b.parquet")
+    args = ["timeline", "a.parquet", "b.parquet", "--time-column", "event_time", "--freq", "W", "--rolling", "3",
+            "--fail-on", "never", "--json", "-"]  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", _STREAM_ONLY, *args], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    with pytest.warns(UserWarning, match="rows have no time"):
+        tl = kd.compare_over_time(df, time_column="event_time", freq="W", reference="previous", window=3)
+    assert data["reference"] == "previous" and data["window"] == 3 and data["n_unassigned"] == tl.n_unassigned > 0
+    assert [(p["label"], p["n_rows"], p["status"]) for p in data["periods"]] == [
+        (p.label, p.n_rows, p.status) for p in tl.periods
+    ]
+    assert data["drifted_periods"] == tl.drifted_periods and data["first_drift"] == tl.first_drift
+    assert data["first_drift"]["amount"] is not None
+    for got, want in zip(data["periods"], tl.periods):
+        if want.report is None:
+            assert got["report"] is None
+            continue
+        by_name = {c["column"]: c for c in got["report"]["columns"]}
+        assert sorted(by_name) == ["amount", "city", "plan"]
+        for c in want.report:
+            assert by_name[c.column]["status"] == c.status
+            assert by_name[c.column]["statistic"] == pytest.approx(c.statistic, rel=1e-12, abs=1e-15)
+            assert by_name[c.column]["pvalue"] == pytest.approx(c.pvalue, rel=1e-12, abs=1e-300)
+            assert by_name[c.column]["n_reference"] == c.n_reference
+
+
+def test_rolling_on_csv_still_reads_into_memory(folder: Path) -> None:
+    """The stream-only run above fails when the table would be read whole (CSV): the check can fail."""
+    result = subprocess.run([sys.executable, "-c", _STREAM_ONLY, "timeline", "steady.csv", "--time-column", "event_time",
+                             "--freq", "MS", "--rolling", "2"], cwd=folder, capture_output=True, text=True, timeout=180)  # fmt: skip
+    assert result.returncode == 3 and "the table was read into memory" in result.stderr
