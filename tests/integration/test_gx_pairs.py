@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
+from shared_helpers import halves, quietly
 
 import kl_drift as kd
 
@@ -26,17 +25,6 @@ from great_expectations.data_context.types.base import ProgressBarsConfig  # noq
 
 ExpectTable = kd_gx.ExpectTableKlDriftToBeLessThan
 COLUMNS = ["temp", "dewp", "humid", "wind_speed", "pressure", "origin"]
-
-
-def quietly(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", kd.KlDriftWarning)
-        return func(*args, **kwargs)
-
-
-def halves(table: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    mask = np.random.default_rng(seed).random(len(table)) < 0.5
-    return table[mask].reset_index(drop=True), table[~mask].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")

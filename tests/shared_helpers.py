@@ -1,0 +1,27 @@
+"""Helpers shared by several test modules (tests/ is on sys.path through tests/conftest.py)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+import kl_drift as kd
+
+T = TypeVar("T")
+
+
+def halves(table: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split the rows of `table` into two random halves (each row a fair coin, by `seed`)."""
+    mask = np.random.default_rng(seed).random(len(table)) < 0.5
+    return table[mask].reset_index(drop=True), table[~mask].reset_index(drop=True)
+
+
+def quietly(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call `func` with kl_drift's own warnings silenced (other warnings still show)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        return func(*args, **kwargs)
