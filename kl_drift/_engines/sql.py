@@ -35,7 +35,7 @@ from .types import Family, mismatch, sql_family
 if TYPE_CHECKING:
     from ..profile import ColumnProfile, ReferenceProfile
 
-__all__ = ["SqlOps", "count"]
+__all__ = ["SqlOps", "Typed", "OpenTable", "open_table", "is_floating", "count"]
 
 # Larger than any finite double: ``ABS(x) > this`` is true exactly for ±inf where NaN does
 # not exist (or is not greater than every number).
@@ -89,8 +89,11 @@ class SqlOps:
         return epoch + timedelta(microseconds=nanoseconds // 1000)
 
 
-def _floating(family: Family) -> bool:
-    # PostgreSQL's NUMERIC holds NaN and ±inf too, and SQLite keeps ±inf in any column.
+def is_floating(family: Family) -> bool:
+    """Whether a column of this family may hold NaN and ±inf (then NaN counts as missing).
+
+    PostgreSQL's NUMERIC holds NaN and ±inf too, and SQLite keeps ±inf in any column.
+    """
     return family in ("float", "decimal")
 
 
@@ -115,8 +118,9 @@ _GENERIC_TYPES: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
-class _Typed:
-    """A current column's type: for expressions, for the type table, and in words."""
+class Typed:
+    """A current column's type: for expressions (`sql_type`), for the type table (`family`),
+    and in words (`text`)."""
 
     sql_type: Any
     family: Family
@@ -130,15 +134,15 @@ def _type_text(sql_type: Any, dialect: Any) -> str:
         return type(sql_type).__name__
 
 
-def _typed(raw: Any, dialect: Any) -> _Typed:
+def _typed(raw: Any, dialect: Any) -> Typed:
     family = sql_family(raw, dialect.name)
     if isinstance(raw, type) and issubclass(raw, sa.types.TypeEngine):
         raw = raw()
     if isinstance(raw, sa.types.TypeEngine):
         # The reflected type binds literals the way the column stores them (SQLite keeps
         # booleans as 0/1 and datetimes as ISO text).
-        return _Typed(raw, family, _type_text(raw, dialect))
-    return _Typed(_GENERIC_TYPES[family](), family, "NULL" if raw is None else str(raw))
+        return Typed(raw, family, _type_text(raw, dialect))
+    return Typed(_GENERIC_TYPES[family](), family, "NULL" if raw is None else str(raw))
 
 
 def _from_clause(source: Any, schema: str | None) -> Any:
@@ -186,6 +190,44 @@ def _connected(bind: Any) -> Iterator[Any]:
 
 
 @dataclass(frozen=True)
+class OpenTable:
+    """A table to count, on an open connection: what every query of the SQL engine needs.
+
+    Attributes
+    ----------
+    from_clause : SQLAlchemy FromClause
+        What the queries select from (a table, or a selectable as a subquery).
+    conn : sqlalchemy.engine.Connection
+        The connection to run them on.
+    types : dict of str to Typed
+        Every column of the table by name, with its type.
+    ops : SqlOps
+        The dialect's expressions for bin conditions.
+    """
+
+    from_clause: Any
+    conn: Any
+    types: dict[str, Typed]
+    ops: SqlOps
+
+
+@contextmanager
+def open_table(
+    source: Any, bind: Any, *, column_types: Sequence[Mapping[str, Any]] | None = None, schema: str | None = None
+) -> Iterator[OpenTable]:
+    """`source` opened on `bind` with its column types (see `count` for the arguments):
+    the column counts and the pair counts (:mod:`kl_drift._engines.sql_pairs`) share it."""
+    from_clause = _from_clause(source, schema)
+    with _connected(bind) as conn:
+        if column_types is not None:
+            raw_types = {str(c["name"]): c.get("type") for c in column_types}
+        else:
+            raw_types = _reflected_types(source, from_clause, conn, schema)
+        typed = {name: _typed(raw, conn.dialect) for name, raw in raw_types.items()}
+        yield OpenTable(from_clause, conn, typed, SqlOps(conn.dialect.name))
+
+
+@dataclass(frozen=True)
 class _Job:
     """One profile column's share of the aggregate query.
 
@@ -203,12 +245,12 @@ class _Job:
     aggregates: tuple[Any, ...] = ()
 
 
-def _job(col: ColumnProfile, current: _Typed | None, ops: SqlOps) -> _Job:
+def _job(col: ColumnProfile, current: Typed | None, ops: SqlOps) -> _Job:
     assert col.bins is not None
     if current is None:
         return _Job(col.name, col.bins)
     column = sa.column(col.name, type_=current.sql_type)
-    floating = _floating(current.family)
+    floating = is_floating(current.family)
     reason = mismatch(col.bins, current.family, current.text)
     if reason is None:
         plan = plan_column(column, col.bins, ops, floating=floating)
@@ -294,14 +336,8 @@ def count(
         missing: then they count as missing, as in pandas).
     """
     wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
-    from_clause = _from_clause(source, schema)
-    with _connected(bind) as conn:
-        if column_types is not None:
-            raw_types = {str(c["name"]): c.get("type") for c in column_types}
-        else:
-            raw_types = _reflected_types(source, from_clause, conn, schema)
-        typed = {name: _typed(raw, conn.dialect) for name, raw in raw_types.items()}
-        ops = SqlOps(conn.dialect.name)
+    with open_table(source, bind, column_types=column_types, schema=schema) as table:
+        conn, from_clause, typed, ops = table.conn, table.from_clause, table.types, table.ops
         jobs = [_job(c, typed.get(c.name), ops) for c in wanted if c.bins is not None]
         aggregates = [sa.func.count(), *(a for job in jobs for a in job.aggregates)]
         row = conn.execute(sa.select(*aggregates).select_from(from_clause)).one()

@@ -46,30 +46,23 @@ def count_pairs(
     (the column counts say why). `column_types` and `schema` as for
     :func:`kl_drift._engines.sql.count`.
     """
-    from_clause = sql_engine._from_clause(source, schema)
     counted = []
-    with sql_engine._connected(bind) as conn:
-        if column_types is not None:
-            raw_types = {str(c["name"]): c.get("type") for c in column_types}
-        else:
-            raw_types = sql_engine._reflected_types(source, from_clause, conn, schema)
-        typed = {name: sql_engine._typed(raw, conn.dialect) for name, raw in raw_types.items()}
-        ops = sql_engine.SqlOps(conn.dialect.name)
+    with sql_engine.open_table(source, bind, column_types=column_types, schema=schema) as opened:
         for pair in pairs:
             cases = []
             for name, groups in zip(pair.columns, pair.groups):
-                spec, current = reference[name].bins, typed.get(name)
+                spec, current = reference[name].bins, opened.types.get(name)
                 if spec is None or current is None or mismatch(spec, current.family, current.text) is not None:
                     break
                 column = sa.column(name, type_=current.sql_type)
-                cases.append(group_case(column, spec, groups, ops, floating=sql_engine._floating(current.family)))
+                cases.append(group_case(column, spec, groups, opened.ops, floating=sql_engine.is_floating(current.family)))
             else:
                 # Grouped in an outer query by name: a GROUP BY repeating the CASEs would bind
                 # their literals again, which a server-side binding database cannot match.
-                cells = sa.select(cases[0].label("gx"), cases[1].label("gy")).select_from(from_clause).subquery()
+                cells = sa.select(cases[0].label("gx"), cases[1].label("gy")).select_from(opened.from_clause).subquery()
                 query = sa.select(cells.c.gx, cells.c.gy, sa.func.count()).group_by(cells.c.gx, cells.c.gy)
                 table = np.zeros(pair.table.shape, dtype=np.int64)
-                for gx, gy, n in conn.execute(query):
+                for gx, gy, n in opened.conn.execute(query):
                     table[int(gx), int(gy)] += int(n)
                 counted.append(pair.with_counts(table))
     return tuple(counted)
