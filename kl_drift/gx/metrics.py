@@ -103,25 +103,10 @@ def target_pairs(metric_value_kwargs: Mapping[str, Any]) -> tuple[ReferenceProfi
     return ReferenceProfile(tuple(columns.values()), 0), tuple(pairs)
 
 
-def _with_column_types(
-    dependencies: dict[str, MetricConfiguration], metric: MetricConfiguration, execution_engine: Any
-) -> dict[str, MetricConfiguration]:
-    """On SQL, depend on ``table.column_types`` in the configuration GE's own column metrics
-    use, so the value is shared and the table is reflected once per validation."""
-    if isinstance(execution_engine, SqlAlchemyExecutionEngine):
-        dependencies["table.column_types"] = MetricConfiguration(
-            metric_name="table.column_types",
-            metric_domain_kwargs=metric.metric_domain_kwargs,
-            metric_value_kwargs={"include_nested": True},
-        )
-    return dependencies
-
-
-class KlDriftBinCounts(TableMetricProvider):
-    """``kl_drift.bin_counts``: counts of the batch's columns in reference bins (see module doc)."""
-
-    metric_name = BIN_COUNTS
-    value_keys = ("targets",)
+class _TableCountsMetric(TableMetricProvider):
+    """A table metric that, on SQL, depends on ``table.column_types`` in the configuration
+    GE's own column metrics use, so the value is shared by every kl_drift metric of a
+    validation and the table is reflected once."""
 
     @classmethod
     def _get_evaluation_dependencies(
@@ -137,7 +122,20 @@ class KlDriftBinCounts(TableMetricProvider):
             execution_engine=execution_engine,
             runtime_configuration=runtime_configuration,
         )
-        return _with_column_types(dependencies, metric, execution_engine)
+        if isinstance(execution_engine, SqlAlchemyExecutionEngine):
+            dependencies["table.column_types"] = MetricConfiguration(
+                metric_name="table.column_types",
+                metric_domain_kwargs=metric.metric_domain_kwargs,
+                metric_value_kwargs={"include_nested": True},
+            )
+        return dependencies
+
+
+class KlDriftBinCounts(_TableCountsMetric):
+    """``kl_drift.bin_counts``: counts of the batch's columns in reference bins (see module doc)."""
+
+    metric_name = BIN_COUNTS
+    value_keys = ("targets",)
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(
@@ -186,28 +184,11 @@ class KlDriftBinCounts(TableMetricProvider):
         return spark_engine.count(target_profile(metric_value_kwargs), frame)
 
 
-class KlDriftPairCounts(TableMetricProvider):
+class KlDriftPairCounts(_TableCountsMetric):
     """``kl_drift.pair_counts``: counts of column pairs in their 2-D bins (see module doc)."""
 
     metric_name = PAIR_COUNTS
     value_keys = ("pairs",)
-
-    @classmethod
-    def _get_evaluation_dependencies(
-        cls,
-        metric: MetricConfiguration,
-        configuration: Any = None,
-        execution_engine: Any = None,
-        runtime_configuration: dict[str, Any] | None = None,
-    ) -> dict[str, MetricConfiguration]:
-        dependencies: dict[str, MetricConfiguration] = super()._get_evaluation_dependencies(
-            metric=metric,
-            configuration=configuration,
-            execution_engine=execution_engine,
-            runtime_configuration=runtime_configuration,
-        )
-        # Shared with kl_drift.bin_counts: the table is reflected once per validation.
-        return _with_column_types(dependencies, metric, execution_engine)
 
     @metric_value(engine=PandasExecutionEngine)
     def _pandas(
