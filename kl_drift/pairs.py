@@ -269,7 +269,7 @@ def plan_pairs(
     if isinstance(pairs, str):
         if pairs != "auto":
             raise ValueError(f"`pairs` must be 'auto' or a sequence of (column, column) pairs, got {pairs!r}")
-        chosen = _strongest(sample, n_rows, [c for c in columns if _usable(c)], int(max_pairs))
+        chosen = _strongest(sample, n_rows, auto_columns(columns), int(max_pairs))
     else:
         chosen = list(dict.fromkeys(_pair_key(p) for p in pairs))
         for a, b in chosen:
@@ -322,7 +322,22 @@ def _strongest(
         return []
     values = sample([c.name for c in columns], sample_rows(n))
     groups = [column_groups(c, n) for c in columns]
-    codes = [group_codes(values[c.name], c, g) for c, g in zip(columns, groups)]
+    return rank_pairs([group_codes(values[c.name], c, g) for c, g in zip(columns, groups)], columns, groups, max_pairs)
+
+
+def auto_columns(columns: Sequence[ColumnProfile]) -> list[ColumnProfile]:
+    """The columns ``pairs="auto"`` ranks: binned and not identifier-like."""
+    return [c for c in columns if _usable(c)]
+
+
+def rank_pairs(
+    codes: Sequence[NDArray[np.uint8]], columns: Sequence[ColumnProfile], groups: Sequence[Sequence[int]], max_pairs: int
+) -> list[tuple[str, str]]:
+    """``pairs="auto"``'s choice from the sample: `codes` holds each of `columns`' group
+    (`groups`, its bin-to-group map) of each sampled row, the same rows for all. An engine
+    that computes the group codes itself (Spark) ranks with this, as the pandas path does."""
+    if len(columns) < 2 or max_pairs == 0:
+        return []
     n_sample = len(codes[0])
     tables = pair_tables(codes, [max(g) + 1 for g in groups])
     keys = list(tables)
