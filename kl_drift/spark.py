@@ -175,10 +175,12 @@ def profile(
 def compare_over_time(
     data: DataFrame,
     *,
-    time_column: str,
-    freq: str,
-    reference: ReferenceProfile | Literal["first"] | None = None,
+    time_column: str | None = None,
+    freq: str | None = None,
+    rows: int | None = None,
+    reference: ReferenceProfile | DataFrame | Literal["first", "previous"] | None = None,
     reference_periods: int = 1,
+    window: int | None = None,
     min_rows: int | None = None,
     columns: Sequence[str] | None = None,
     relative_error: float = 1e-4,
@@ -204,16 +206,21 @@ def compare_over_time(
         datetimes) or a ``TIMESTAMP`` column (periods of the UTC calendar).
     freq : str
         A pandas frequency alias whose periods are a whole number of microseconds or of days.
-    reference : ReferenceProfile or "first", optional
-        A fixed profile, or (the default) the first `reference_periods` periods, profiled
-        on the cluster with :func:`profile` (`relative_error` and `profile_options`).
-        Rolling references are not offered on Spark yet.
-    reference_periods, min_rows, columns
+    rows : None
+        Not offered on Spark (a Spark DataFrame has no row order); giving it is an error.
+    reference : ReferenceProfile, Spark DataFrame, "first" or "previous", optional
+        A fixed profile (or Spark data, profiled here); (the default) the first
+        `reference_periods` periods, profiled on the cluster with :func:`profile`
+        (`relative_error` and `profile_options`); or "previous", a rolling window of the
+        `window` periods before each one: bins fitted on the whole table with
+        :func:`profile`, each period's reference the sum of its window's period counts.
+    reference_periods, window, min_rows, columns
         As in :func:`kl_drift.compare_over_time`.
     relative_error : float, default 1e-4
-        Of :func:`profile`, for the first periods; 0 gives the pandas path's exact edges.
+        Of :func:`profile`, where the reference is fitted here; 0 gives the pandas path's
+        exact edges.
     profile_options : mapping, optional
-        Binning options of :func:`profile` for the first periods.
+        Binning options of :func:`profile` where the reference is fitted here.
     **options
         The comparison options of :func:`kl_drift.compare`.
 
@@ -221,20 +228,40 @@ def compare_over_time(
     -------
     Timeline
         Equal to `kl_drift.compare_over_time` of the same rows as a pandas frame (with
-        ``relative_error=0`` when the first periods are profiled here).
+        ``relative_error=0`` when the reference is fitted here).
+
+    Raises
+    ------
+    ColumnError
+        If `time_column` is missing, not a time, or holds no times.
+    ValueError
+        For `rows`, an unknown `freq`, a window or first-periods reference not shorter than
+        the data, or any invalid comparison option (named).
 
     Examples
     --------
     >>> tl = kds.compare_over_time(spark.table("events"), time_column="event_time",
     ...                            freq="D", reference=prof)                   # doctest: +SKIP
+    >>> week_on_week = kds.compare_over_time(spark.table("events"), time_column="event_time",
+    ...                                      freq="W", reference="previous", window=1)  # doctest: +SKIP
     >>> tl.drifted_periods                                                     # doctest: +SKIP
     """
     import numpy as np
 
     from . import timeline as _timeline
+    from ._core.bins import CategoricalBins
     from ._options import CompareOptions
 
     frame = _check_frame(data, "data")
+    if rows is not None:
+        raise ValueError(
+            "`rows` chunks are not offered on Spark: a Spark DataFrame has no row order; "
+            "cut periods by `time_column` and `freq`"
+        )
+    if time_column is None:
+        raise ValueError("`time_column` (with `freq`) is required to cut a Spark DataFrame into periods")
+    if freq is None:
+        raise ValueError(f"`freq` is required with `time_column` {time_column!r}: a pandas frequency alias such as 'D' or 'W'")
     opts = CompareOptions.resolve(**options)
     min_rows = _timeline._check_count("min_rows", _timeline.DEFAULT_MIN_ROWS if min_rows is None else min_rows)
     types = {field.name: field.dataType for field in frame.schema.fields}
@@ -252,42 +279,75 @@ def compare_over_time(
         raise ColumnError(time_column, "is the `time_column`; it cannot also be compared")
     if not compared:
         raise EmptyDataError("there are no columns to compare besides the time column")
+    fit = {"columns": compared, "relative_error": relative_error, **dict(profile_options or {})}
 
-    n_first: int | None = None
-    if isinstance(reference, ReferenceProfile):
-        mode, prof = "profile", reference
-        unknown = [c for c in compared if c not in reference]
+    def span() -> tuple[int, int]:
+        """The first key and the number of periods (one pass, before anything is fitted)."""
+        low, high = frame.agg(F.min(cut.key), F.max(cut.key)).collect()[0]
+        if low is None:
+            raise ColumnError(time_column, "has no times: every value is missing")
+        codes = cut.codes_of(np.array([low, high], dtype=np.int64))
+        return int(low), int(codes[1] - codes[0]) + 1
+
+    n_reference: int | None = None
+    if isinstance(reference, (ReferenceProfile, DataFrame)):
+        mode = "profile"
+        if reference_periods != 1 or window is not None:
+            raise ValueError("`reference_periods` and `window` apply to reference='first' or 'previous', not to a given reference")
+        if isinstance(reference, DataFrame):
+            prof = profile(reference, **fit)
+        else:
+            prof = reference
+        unknown = [c for c in compared if c not in prof]
         if unknown:
             raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
     elif reference is None or reference == "first":
         mode = "first"
-        n_first = _timeline._check_count("reference_periods", reference_periods)
-        low = frame.agg(F.min(cut.key)).collect()[0][0]
-        if low is None:
-            raise ColumnError(time_column, "has no times: every value is missing")
-        last_key = cut.last_key_of_periods(int(low), n_first)
-        prof = profile(
-            frame.where(cut.key <= last_key), columns=compared, relative_error=relative_error, **dict(profile_options or {})
-        )
+        if window is not None:
+            raise ValueError("`window` applies to reference='previous'")
+        n_reference = _timeline._check_count("reference_periods", reference_periods)
+        low, n_periods = span()
+        if n_reference >= n_periods:
+            raise ValueError(
+                f"`reference_periods` ({n_reference}) leaves no period to compare: the data has {n_periods} period(s)"
+            )
+        prof = profile(frame.where(cut.key <= cut.last_key_of_periods(low, n_reference)), **fit)
+    elif reference == "previous":
+        mode = "previous"
+        if window is None:
+            raise ValueError("`window` is required with reference='previous': the number of previous periods to compare with")
+        n_reference = _timeline._check_count("window", window)
+        _, n_periods = span()
+        if n_reference >= n_periods:
+            raise ValueError(f"`window` ({n_reference} periods) is not shorter than the data ({n_periods} periods)")
+        # Bins from the whole table, as the pandas path fits them: the reference moves.
+        prof = profile(frame, **fit)
     else:
-        raise ValueError(
-            f"`reference` must be a ReferenceProfile or 'first' on Spark, got {reference!r}; "
-            "rolling references ('previous') are offered on pandas frames and Parquet streams"
-        )
+        raise ValueError(f"`reference` must be a ReferenceProfile, a Spark DataFrame, 'first' or 'previous', got {reference!r}")
 
     by_key = _engine.count_by_group(prof, frame, cut.key, columns=compared)
     n_unassigned = by_key.pop(None).n_rows if None in by_key else 0
+    pooled_of: dict[Any, dict[str, tuple[int, ...]]] | None = None
+    if mode == "previous":
+        # What each period's profile keeps of its pooled values, so that windows add up.
+        specs = {c: prof[c].bins for c in compared if isinstance(prof[c].bins, CategoricalBins) and prof[c].pooled is not None}
+        pooled_of = _engine.pooled_by_group(frame, cut.key, specs) if specs else {}  # type: ignore[arg-type]
+        zeros = {name: tuple(0 for _ in spec.other_values) for name, spec in specs.items()}  # type: ignore[union-attr]
     tables: dict[int, CountTable] = {}
+    pooled: dict[int, dict[str, tuple[int, ...]]] = {}
     if by_key:
         keys = np.array(sorted(by_key), dtype=np.int64)
         for key, code in zip(keys.tolist(), cut.codes_of(keys).tolist()):
             tables[code] = tables[code].merge(by_key[key]) if code in tables else by_key[key]
+            if pooled_of is not None:
+                extra = pooled_of.get(key, zeros)
+                pooled[code] = _timeline._add_pooled(pooled[code], extra) if code in pooled else dict(extra)
     if not tables:
         raise EmptyDataError("the data has no rows with a time")
     return _timeline.timeline_from_counts(
-        prof, tables, None, time_column=time_column, freq=freq, rows=None, tz=cut.tz, n_seen=0, mode=mode,
-        n_reference=n_first, n_unassigned=n_unassigned, min_rows=min_rows, opts=opts, compared=compared,
-        data_columns=list(types), stacklevel=3,
+        prof, tables, pooled if mode == "previous" else None, time_column=time_column, freq=freq, rows=None, tz=cut.tz,
+        n_seen=0, mode=mode, n_reference=n_reference, n_unassigned=n_unassigned, min_rows=min_rows, opts=opts,
+        compared=compared, data_columns=list(types), stacklevel=3,
     )  # fmt: skip
 
 

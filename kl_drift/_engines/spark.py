@@ -48,6 +48,7 @@ from .pandas import (
     MAX_LISTED_OTHER_VALUES,
     ColumnProblem,
     _resolve_edges,
+    count_pooled,
     distinct_integers_identifier,
     fit_categories,
     list_unseen,
@@ -338,6 +339,42 @@ def _unseen_by_group(
         freq = np.array([c for _, _, c in entries], dtype=np.int64)
         listed, all_listed = list_unseen([v for _, v, _ in entries], freq, np.full(len(entries), spec.unseen_index), spec)
         result.setdefault(key, {})[names[i]] = (listed, all_listed and complete)
+    return result
+
+
+def pooled_by_group(
+    data: DataFrame, group: Column, specs: Mapping[str, CategoricalBins]
+) -> dict[Any, dict[str, tuple[int, ...]]]:
+    """Rows per listed pooled value (``bins.other_values``) of each column, per value of
+    `group`, in one query: the pandas engine's ``count_pooled`` of each group's rows (what a
+    profile of those rows keeps, so that groups add up to a rolling reference). Only groups
+    with a pooled value are listed; rows whose `group` is NULL form the group ``None``."""
+    types = {field.name: field.dataType for field in data.schema.fields}
+    keyed = data.withColumn(GROUP_COLUMN, group)
+    names = [name for name, spec in specs.items() if spec.other_values and name in types]
+    items = [_Values(n, types[n], spark_column(n).isin(list(specs[n].other_values))) for n in names]
+    found: dict[tuple[Any, int], list[tuple[Any, int]]] = {}
+    if items:
+        rows = (
+            keyed.select(spark_column(GROUP_COLUMN), F.explode(F.array(*_value_pairs(items))).alias("v"))
+            .where(F.col("v").isNotNull())
+            .select(spark_column(GROUP_COLUMN), "v.*")
+            .groupBy(spark_column(GROUP_COLUMN), "i", *_SLOTS)
+            .count()
+            .collect()
+        )
+        for row in rows:
+            slot = _slot(items[row["i"]].data_type)
+            found.setdefault((row[GROUP_COLUMN], row["i"]), []).append((row[slot], int(row["count"])))
+    result: dict[Any, dict[str, tuple[int, ...]]] = {}
+    for key in {key for key, _ in found}:
+        per_column = {name: tuple(0 for _ in spec.other_values) for name, spec in specs.items()}
+        for i, name in enumerate(names):
+            entries = found.get((key, i))
+            if entries:
+                freq = np.array([c for _, c in entries], dtype=np.int64)
+                per_column[name] = count_pooled([v for v, _ in entries], freq, specs[name])
+        result[key] = per_column
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -114,7 +115,47 @@ def test_spark_timeline_bad_input(spark, events):
         kds.compare_over_time(sdf, time_column="x", freq="D")
     with pytest.raises(ValueError, match="`freq` 'fortnight'"):
         kds.compare_over_time(sdf, time_column="t", freq="fortnight")
-    with pytest.raises(ValueError, match="rolling references"):
+    with pytest.raises(ValueError, match="`rows` chunks are not offered on Spark: a Spark DataFrame has no row order"):
+        kds.compare_over_time(sdf, rows=1000)
+    with pytest.raises(ValueError, match="`window` is required with reference='previous'"):
         kds.compare_over_time(sdf, time_column="t", freq="D", reference="previous")
+    # A reference as long as the data: the same message as on pandas, before anything is fitted.
+    frame, _ = events
+    n_weeks = len(frame["t"].dt.to_period("W").dropna().unique())
+    for too_long in ({"reference": "previous", "window": n_weeks}, {"reference_periods": n_weeks}):
+        with pytest.raises(ValueError) as on_pandas, warnings.catch_warnings():
+            warnings.simplefilter("ignore", kd.KlDriftWarning)
+            kd.compare_over_time(frame, time_column="t", freq="W", **too_long)
+        with pytest.raises(ValueError, match=f"^{re.escape(str(on_pandas.value))}$"):
+            kds.compare_over_time(sdf, time_column="t", freq="W", **too_long)
+        assert f"the data has {n_weeks} period" in str(on_pandas.value) or f"data ({n_weeks} periods)" in str(on_pandas.value)
+    with pytest.raises(ValueError, match="`window` applies to reference='previous'"):
+        kds.compare_over_time(sdf, time_column="t", freq="W", window=2)
+    with pytest.raises(ValueError, match="`reference_periods` and `window` apply to reference='first' or 'previous'"):
+        kds.compare_over_time(sdf, time_column="t", freq="W", reference=kd.profile(pd.DataFrame({"x": [1.0, 2.0]})), window=2)
     with pytest.raises(ValueError, match="`freq` 'bh' cannot cut periods"):
         kds.compare_over_time(sdf, time_column="t", freq="bh", reference=kd.profile(pd.DataFrame({"x": [1.0, 2.0]})))
+
+
+@pytest.mark.parametrize(("freq", "window", "binning"), [("W", 2, {}), ("D", 7, {"max_categories": 3})])
+def test_spark_rolling_reference_equals_pandas(spark, events, freq, window, binning):
+    """A rolling reference on Spark: bins fitted on the whole table (exact edges), period counts
+    from the one grouped aggregation, each window the sum of its periods' counts, as on pandas.
+    With max_categories=3 the plan column pools values, whose per-period counts roll too."""
+    from kl_drift import spark as kds
+
+    frame, sdf = events
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        want = kd.compare_over_time(frame, time_column="t", freq=freq, reference="previous", window=window, **binning)
+        got = kds.compare_over_time(
+            sdf, time_column="t", freq=freq, reference="previous", window=window, relative_error=0, profile_options=binning
+        )
+    assert (got.reference, got.window) == ("previous", window)
+    assert [p.status for p in got.periods[: window + 1]] == ["reference"] * window + ["scored"]
+    _same(got, want)
+    if binning:
+        # The pooled values' reference counts, summed over each window, are those of pandas.
+        pooled = [(a.report["plan"].reference_counts, b.report["plan"].reference_counts)
+                  for a, b in zip(got.periods, want.periods) if b.report is not None]  # fmt: skip
+        assert all(x == y for x, y in pooled) and len(pooled) > 10
