@@ -338,7 +338,8 @@ def _usage(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def _apply_config(args: argparse.Namespace, config: DriftConfig) -> None:
     """Options the command line left out, from the configuration file, then the defaults."""
     given_exclude = getattr(args, "exclude", None) is not None
-    for key, value in config.options(args.command).items():
+    given = {key for key, value in vars(args).items() if value is not None}
+    for key, value in config.options(args.command, given=given).items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
     if args.command != "history" and not given_exclude:

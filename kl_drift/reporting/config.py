@@ -12,6 +12,11 @@ Layout (each key is a long option of the command, ``-`` written ``_``)::
     threshold = 0.1
     html = "reports/orders.html"
 
+    [timeline]                # kl-drift timeline
+    time_column = "order_time"
+    freq = "W"
+    rolling = 4               # or reference_periods = 4, or reference = "orders-profile.json"
+
     [history]                 # kl-drift history
     since = "90d"
 
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -141,22 +146,33 @@ def _pairs(name: str, value: Any) -> str | list[tuple[str, str]]:
     return [(a, b) for a, b in value]
 
 
+def _freq(name: str, value: Any) -> str:
+    # Imported here: timelines are loaded by the command that uses them.
+    from ..timeline import _period_offset
+
+    _period_offset(_text(name, value))
+    return str(value)
+
+
 _SELECTION: dict[str, Check] = {"columns": _names, "exclude": _names}
 _BINNING: dict[str, Check] = {
     "bins": _check_bins, "strategy": _choice(STRATEGIES), "max_categories": _positive, "pairs": _pairs, "max_pairs": _positive,
 }  # fmt: skip
+_DECISION: dict[str, Check] = {
+    "threshold": lambda name, value: check_threshold(value),
+    "warn_threshold": check_level,
+    "direction": _choice(DIRECTIONS),
+    "alpha": lambda name, value: check_alpha(value),
+    "min_effect": check_level,
+    "correction": _choice(CORRECTIONS),
+    "fail_on": _choice(FAIL_ON),
+    "format": _choice(FORMATS),
+}
 SECTIONS: dict[str, dict[str, Check]] = {
     "profile": {"output": _text, **_SELECTION, **_BINNING, "quiet": _flag},
     "compare": {
         "reference": _text,
-        "threshold": lambda name, value: check_threshold(value),
-        "warn_threshold": check_level,
-        "direction": _choice(DIRECTIONS),
-        "alpha": lambda name, value: check_alpha(value),
-        "min_effect": check_level,
-        "correction": _choice(CORRECTIONS),
-        "fail_on": _choice(FAIL_ON),
-        "format": _choice(FORMATS),
+        **_DECISION,
         "json": _text,
         "markdown": _text,
         "html": _text,
@@ -165,7 +181,31 @@ SECTIONS: dict[str, dict[str, Check]] = {
         **_BINNING,
         "quiet": _flag,
     },
+    "timeline": {
+        "time_column": _text,
+        "freq": _freq,
+        "rows": _positive,
+        "min_rows": _positive,
+        "reference": _text,
+        "reference_periods": _positive,
+        "rolling": _positive,
+        **_DECISION,
+        "json": _text,
+        "markdown": _text,
+        "html": _text,
+        **_SELECTION,
+        **{key: _BINNING[key] for key in ("bins", "strategy", "max_categories")},
+        "quiet": _flag,
+    },
     "history": {"column": _names, "since": _since, "html": _text, "format": _choice(FORMATS), "quiet": _flag},
+}
+# Options of a section that exclude one another (two ways to cut periods, three references):
+# a file may set one of each group, and one given on the command line replaces the file's.
+EXCLUSIVE: dict[str, tuple[tuple[tuple[str, ...], ...], ...]] = {
+    "timeline": (
+        (("time_column", "freq"), ("rows",)),
+        (("reference",), ("reference_periods",), ("rolling",)),
+    ),
 }
 # Keys naming a file, taken relative to the configuration file's folder ("-" is stdout).
 PATH_KEYS = {"output", "reference", "json", "markdown", "html", "history"}
@@ -202,7 +242,7 @@ class DriftConfig:
     path : str or None
         The file it was read from.
     sections : mapping
-        ``{"profile" | "compare" | "history": {option: value}}``, validated.
+        ``{"profile" | "compare" | "timeline" | "history": {option: value}}``, validated.
     columns : mapping
         ``{column: ColumnOptions}`` from the ``[columns.NAME]`` tables, in file order.
     """
@@ -211,9 +251,18 @@ class DriftConfig:
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     columns: Mapping[str, ColumnOptions] = field(default_factory=dict)
 
-    def options(self, command: str) -> Mapping[str, Any]:
-        """The options of one command's section."""
-        return self.sections.get(command, {})
+    def options(self, command: str, *, given: Collection[str] = ()) -> Mapping[str, Any]:
+        """The options of one command's section; with `given` (the options the command line
+        set), without those of the file that one of them excludes (``EXCLUSIVE``): a
+        ``--rolling 7`` replaces the file's ``reference_periods``, ``--rows`` its
+        ``time_column`` and ``freq``."""
+        options = self.sections.get(command, {})
+        dropped: set[str] = set()
+        for group in EXCLUSIVE.get(command, ()):
+            for choice in group:
+                if any(key in given for key in choice):
+                    dropped.update(key for other in group if other is not choice for key in other)
+        return {key: value for key, value in options.items() if key not in dropped} if dropped else options
 
     def per_column(self, option: str) -> dict[str, Any]:
         """``{column: value}`` of one per-column option, for the columns that set it."""
@@ -285,6 +334,10 @@ def parse_config(text: str, path: str = "<string>", *, base: str | None = None) 
                 options[key] = _checked(path, f"[{name}]", key, item, known[key])
                 if base and key in PATH_KEYS and item != "-":
                     options[key] = os.path.join(base, item)
+            for group in EXCLUSIVE.get(name, ()):
+                chosen = [choice[0] for choice in group if any(key in options for key in choice)]
+                if len(chosen) > 1:
+                    raise ConfigError(path, f"[{name}] sets both {chosen[0]} and {chosen[1]}, which exclude each other; keep one")
             sections[name] = options
         elif name == "columns":
             for column, table in _table(path, "[columns]", value).items():
@@ -297,7 +350,7 @@ def parse_config(text: str, path: str = "<string>", *, base: str | None = None) 
                 columns[column] = ColumnOptions(**options)
         else:
             raise ConfigError(
-                path, f"unknown key {name!r} at the top level; known: [profile], [compare], [history], [columns.NAME]"
+                path, f"unknown key {name!r} at the top level; known: [profile], [compare], [timeline], [history], [columns.NAME]"
             )
     return DriftConfig(path=path, sections=sections, columns=columns)
 

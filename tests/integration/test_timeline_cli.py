@@ -165,3 +165,27 @@ def test_rolling_on_csv_still_reads_into_memory(folder: Path) -> None:
     result = subprocess.run([sys.executable, "-c", _STREAM_ONLY, "timeline", "steady.csv", "--time-column", "event_time",
                              "--freq", "MS", "--rolling", "2"], cwd=folder, capture_output=True, text=True, timeout=180)  # fmt: skip
     assert result.returncode == 3 and "the table was read into memory" in result.stderr
+
+
+def test_config_file_timeline_section(folder: Path) -> None:
+    """[timeline] of --config sets the periods, the reference and the outputs (paths from the
+    file's folder); a reference option on the command line replaces the file's."""
+    (folder / "jobs").mkdir(exist_ok=True)
+    (folder / "jobs" / "drift.toml").write_text(
+        '[timeline]\ntime_column = "event_time"\nfreq = "MS"\nrolling = 2\nmin_rows = 40\nfail_on = "never"\n'
+        'json = "out.json"\ncolumns = ["amount"]\n'
+    )
+    result = run("timeline", "--config", "jobs/drift.toml", "events.csv", "--quiet", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    data = json.loads((folder / "jobs" / "out.json").read_text())
+    tl = kd.compare_over_time(events()[["event_time", "amount"]], time_column="event_time", freq="MS",
+                              reference="previous", window=2, min_rows=40)  # fmt: skip
+    assert (data["reference"], data["window"], data["min_rows"], data["columns"]) == ("previous", 2, 40, ["amount"])
+    assert data["drifted_periods"] == tl.drifted_periods != []
+    override = run("timeline", "--config", "jobs/drift.toml", "events.csv", "--reference-periods", "3", "--json", "-",
+                   cwd=folder)  # fmt: skip
+    assert override.returncode == 0, override.stderr
+    assert (json.loads(override.stdout)["reference"], json.loads(override.stdout)["reference_periods"]) == ("first", 3)
+    (folder / "jobs" / "bad.toml").write_text('[timeline]\nfreq = "fortnight"\n')
+    bad = run("timeline", "--config", "jobs/bad.toml", "events.csv", cwd=folder)
+    assert bad.returncode == 2 and "[timeline] `freq` 'fortnight' is not a pandas frequency alias" in bad.stderr

@@ -229,3 +229,84 @@ def test_every_key_is_an_option_of_its_command_and_every_option_has_a_key() -> N
     for name, keys in SECTIONS.items():
         dests = {a.dest for a in commands[name]._actions if a.option_strings and a.dest != "help"}
         assert set(keys) == dests - {"config", "as_of"}, name
+
+
+TIMELINE = """
+[timeline]
+time_column = "event_time"
+freq = "W-MON"
+min_rows = 50
+rolling = 4
+threshold = 0.1
+warn_threshold = 0.05
+direction = "symmetric"
+alpha = 0.01
+min_effect = 0.02
+correction = "bh"
+fail_on = "warn"
+format = "json"
+json = "out/timeline.json"
+markdown = "-"
+html = "timeline.html"
+columns = ["amount"]
+exclude = ["order_id"]
+bins = 8
+strategy = "uniform"
+max_categories = 20
+quiet = true
+"""
+
+
+def test_the_timeline_section_reads_every_option(tmp_path: Path) -> None:
+    path = tmp_path / "drift.toml"
+    path.write_text(TIMELINE)
+    options = load_config(path).options("timeline")
+    others = {"rows", "reference", "reference_periods"}  # each excludes a key set above
+    assert set(options) == set(SECTIONS["timeline"]) - others
+    assert (options["time_column"], options["freq"], options["rolling"], options["min_rows"]) == ("event_time", "W-MON", 4, 50)
+    assert options["json"] == str(tmp_path / "out" / "timeline.json") and options["markdown"] == "-"
+    chunks = parse_config('[timeline]\nrows = 5000\nreference = "ref.json"', "drift.toml", base="jobs").options("timeline")
+    assert chunks == {"rows": 5000, "reference": str(Path("jobs") / "ref.json")}
+    assert parse_config("[timeline]\nreference_periods = 3").options("timeline") == {"reference_periods": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[timeline]\nfreq = "fortnight"', "[timeline] `freq` 'fortnight' is not a pandas frequency alias"),
+        ("[timeline]\nfreq = 7", "[timeline] `freq` must be a non-empty string"),
+        ("[timeline]\nrolling = 0", "[timeline] `rolling` must be a positive integer"),
+        ("[timeline]\nrows = 2.5", "[timeline] `rows` must be a positive integer"),
+        ("[timeline]\nmin_rows = -1", "[timeline] `min_rows`"),
+        ("[timeline]\nreference_periods = true", "[timeline] `reference_periods`"),
+        ('[timeline]\ntime_column = ""', "[timeline] `time_column`"),
+        ("[timeline]\npairs = 'auto'", "unknown key 'pairs' in [timeline]"),
+        ('[timeline]\ntime_column = "t"\nrows = 10', "[timeline] sets both time_column and rows, which exclude each other"),
+        ("[timeline]\nrolling = 2\nreference_periods = 3", "[timeline] sets both reference_periods and rolling"),
+        ('[timeline]\nreference = "p.json"\nrolling = 2', "[timeline] sets both reference and rolling"),
+    ],
+)
+def test_timeline_values_and_exclusive_options_are_checked(text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
+        parse_config(text, "drift.toml")
+    assert str(info.value).startswith("drift.toml: ")
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        (set(), {"time_column", "freq", "rolling", "alpha"}),
+        ({"reference_periods"}, {"time_column", "freq", "alpha"}),
+        ({"reference"}, {"time_column", "freq", "alpha"}),
+        ({"rolling"}, {"time_column", "freq", "rolling", "alpha"}),
+        ({"rows"}, {"rolling", "alpha"}),
+        ({"freq"}, {"time_column", "freq", "rolling", "alpha"}),
+        ({"alpha", "columns"}, {"time_column", "freq", "rolling", "alpha"}),
+    ],
+)
+def test_an_option_of_the_command_line_replaces_the_files_exclusive_ones(given: set[str], kept: set[str]) -> None:
+    config = parse_config('[timeline]\ntime_column = "t"\nfreq = "D"\nrolling = 3\nalpha = 0.01', "drift.toml")
+    assert set(config.options("timeline", given=given)) == kept
+    # Sections without exclusive options keep every key.
+    compare = parse_config("[compare]\nalpha = 0.01\nthreshold = 0.2", "drift.toml")
+    assert set(compare.options("compare", given={"alpha", "rolling", "rows"})) == {"alpha", "threshold"}
