@@ -181,12 +181,13 @@ def compare(
             raise EmptyDataError("the current data has no rows")
         table = pandas_engine.count(prof, frame, columns=columns)
     report = score_table(prof, table, opts, columns=columns)
-    if pairs is None and (not prof.pairs or isinstance(current, CountTable)):
+    counted_pairs = isinstance(current, CountTable) and bool(current.pairs)
+    if pairs is None and (not prof.pairs or (isinstance(current, CountTable) and not counted_pairs)):
         return report
     from .pairs import attach_pairs
 
-    return attach_pairs(report, prof, frame if not isinstance(current, (CountTable, ReferenceProfile)) else current,
-                        table, pairs, opts, columns=columns)  # fmt: skip
+    rows = current.pairs if counted_pairs else frame if not isinstance(current, (CountTable, ReferenceProfile)) else current
+    return attach_pairs(report, prof, rows, table, pairs, opts, columns=columns)
 
 
 def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._core.pairs import PairCounts
 from .errors import IncompatibleProfilesError
 
 __all__ = ["ColumnCounts", "CountTable", "Problem", "MAX_LISTED_UNSEEN_VALUES", "merge_unseen"]
@@ -144,6 +145,9 @@ class CountTable:
         profile does not know.
     engine : str
         Which engine counted ("pandas", "arrow", "sql", "spark"); informational.
+    pairs : tuple of PairCounts
+        The profile's column pairs counted on their 2-D bins, where the engine counts them
+        (``kl_drift.spark.count``); `kl_drift.compare` then compares them. Empty otherwise.
 
     Examples
     --------
@@ -158,11 +162,14 @@ class CountTable:
     columns: Mapping[str, ColumnCounts]
     data_columns: tuple[str, ...] = ()
     engine: str = field(default="pandas", compare=False)
+    pairs: tuple[PairCounts, ...] = ()
 
     @classmethod
-    def of(cls, n_rows: int, columns: Iterable[ColumnCounts], data_columns: Iterable[str], engine: str) -> CountTable:
-        """A table from column counts in order."""
-        return cls(int(n_rows), {c.name: c for c in columns}, tuple(data_columns), engine)
+    def of(
+        cls, n_rows: int, columns: Iterable[ColumnCounts], data_columns: Iterable[str], engine: str, pairs: Iterable[PairCounts] = ()
+    ) -> CountTable:
+        """A table from column counts in order (and pair counts)."""
+        return cls(int(n_rows), {c.name: c for c in columns}, tuple(data_columns), engine, tuple(pairs))
 
     def __getitem__(self, name: str) -> ColumnCounts:
         try:
@@ -187,9 +194,14 @@ class CountTable:
             raise IncompatibleProfilesError(
                 f"count tables have different columns: {list(self.columns)} and {list(other.columns)}"
             )
+        if [(p.columns, p.groups) for p in self.pairs] != [(p.columns, p.groups) for p in other.pairs]:
+            raise IncompatibleProfilesError(
+                f"count tables hold different pairs: {[p.columns for p in self.pairs]} and {[p.columns for p in other.pairs]}"
+            )
         merged = [mine.merge(other.columns[name]) for name, mine in self.columns.items()]
         data_columns = tuple(dict.fromkeys((*self.data_columns, *other.data_columns)))
-        return CountTable.of(self.n_rows + other.n_rows, merged, data_columns, self.engine)
+        pairs = [a.merge(b) for a, b in zip(self.pairs, other.pairs)]
+        return CountTable.of(self.n_rows + other.n_rows, merged, data_columns, self.engine, pairs)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -198,4 +210,5 @@ class CountTable:
             "engine": self.engine,
             "data_columns": list(self.data_columns),
             "columns": [c.to_dict() for c in self.columns.values()],
+            **({"pairs": [p.to_dict() for p in self.pairs]} if self.pairs else {}),
         }

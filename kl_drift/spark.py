@@ -27,6 +27,7 @@ except ImportError as exc:  # pragma: no cover - exercised with the package fake
 
 from pyspark.sql import functions as F
 
+from ._core.pairs import DEFAULT_MAX_PAIRS
 from ._engines import spark as _engine
 from .compare import compare as _compare
 from .counts import CountTable
@@ -46,7 +47,13 @@ def _check_frame(data: Any, what: str) -> DataFrame:
     return data
 
 
-def count(reference: ReferenceProfile, data: DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:
+def count(
+    reference: ReferenceProfile,
+    data: DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
+) -> CountTable:
     """Count a Spark DataFrame into a profile's bins, on the cluster.
 
     Parameters
@@ -57,14 +64,20 @@ def count(reference: ReferenceProfile, data: DataFrame, *, columns: Sequence[str
         The current data.
     columns : sequence of str, optional
         Profile columns to count (default: all).
+    pairs : "auto" or sequence of (str, str), optional
+        The profile's column pairs to count on their 2-D bins, chosen as
+        :func:`kl_drift.compare` chooses them: by default (or "auto") every pair the
+        profile holds, only those of two of `columns` when `columns` is given; pairs
+        named are counted as named. All of them in one more aggregation.
 
     Returns
     -------
     CountTable
         Columns absent from `data` have ``problem="missing_column"``; columns whose type
         does not fit the reference bins ``problem="type_mismatch"`` with a reason naming
-        the column and both types. Pass the table to :func:`kl_drift.compare`, or merge it
-        with the counts of other partitions.
+        the column and both types. Its ``pairs`` hold the pair counts (a pair with such a
+        column is left out, and compared as skipped). Pass the table to
+        :func:`kl_drift.compare`, or merge it with the counts of other partitions.
 
     Examples
     --------
@@ -73,7 +86,21 @@ def count(reference: ReferenceProfile, data: DataFrame, *, columns: Sequence[str
     """
     if not isinstance(reference, ReferenceProfile):
         raise TypeError(f"`reference` must be a ReferenceProfile, got {type(reference).__name__}")
-    return _engine.count(reference, _check_frame(data, "data"), columns=columns)
+    frame = _check_frame(data, "data")
+    table = _engine.count(reference, frame, columns=columns)
+    if pairs is None and not reference.pairs:
+        return table
+    from dataclasses import replace
+
+    from ._engines import spark_pairs
+    from .pairs import chosen_pairs
+
+    chosen = chosen_pairs(reference, pairs, columns)
+    if not chosen:
+        return table
+    failed = {c.name for c in table if c.problem is not None}
+    counted = spark_pairs.count_pairs(reference, [p for p in chosen if failed.isdisjoint(p.columns)], frame)
+    return replace(table, pairs=counted)
 
 
 def compare(reference: ReferenceProfile, data: DataFrame, **options: Any) -> DriftReport:
@@ -86,7 +113,9 @@ def compare(reference: ReferenceProfile, data: DataFrame, **options: Any) -> Dri
     data : pyspark.sql.DataFrame
         The current data.
     **options
-        Any option of :func:`kl_drift.compare` (thresholds, direction, ...).
+        Any option of :func:`kl_drift.compare` (thresholds, direction, ...). ``pairs``
+        as there: the profile's column pairs are counted on the cluster (:func:`count`)
+        and compared, every pair it holds by default.
 
     Returns
     -------
@@ -101,7 +130,8 @@ def compare(reference: ReferenceProfile, data: DataFrame, **options: Any) -> Dri
             f"`reference` must be a ReferenceProfile (profile Spark data with kl_drift.spark.profile), "
             f"got {type(reference).__name__}"
         )
-    return _compare(reference, count(reference, data), **options)
+    table = count(reference, data, columns=options.get("columns"), pairs=options.get("pairs"))
+    return _compare(reference, table, **options)
 
 
 def profile(
@@ -115,6 +145,8 @@ def profile(
     max_categories: int = 50,
     discrete_threshold: int = 20,
     relative_error: float = 1e-4,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
+    max_pairs: int = DEFAULT_MAX_PAIRS,
 ) -> ReferenceProfile:
     """Profile a Spark DataFrame: bins and reference counts in three aggregation passes.
 
@@ -122,6 +154,9 @@ def profile(
     ``percentile_approx`` (a Greenwald-Khanna sketch): each edge's rank is within
     ``relative_error * n`` of the exact order statistic; ``relative_error=0`` gives the
     exact edges of the pandas path (at a higher cost in memory). Counts are always exact.
+    Pair counts (`pairs`) take one more aggregation, and ``"auto"`` two small jobs before
+    it that collect the group codes of at most 50,000 sample rows to the driver (see
+    docs/pairs.md).
 
     Parameters
     ----------
@@ -131,6 +166,14 @@ def profile(
         As for :func:`kl_drift.profile`.
     relative_error : float, default 1e-4
         Rank error allowed for quantile edges, as a share of the rows.
+    pairs : "auto" or sequence of (str, str), optional
+        Also count column pairs on 2-D bins, for joint drift, as :func:`kl_drift.profile`
+        does: the pairs named, or ``"auto"``, the `max_pairs` pairs of strongest reference
+        dependence, ranked on the rows the pandas path ranks on (all rows up to 50,000;
+        beyond, 50,000 positions drawn with a fixed seed, a row's position being its place
+        in the DataFrame's partitions).
+    max_pairs : int, default 10
+        Most pairs ``pairs="auto"`` keeps.
 
     Returns
     -------
@@ -169,7 +212,15 @@ def profile(
         max_categories=max_categories,
         discrete_threshold=discrete_threshold,
     )
-    return _engine.fit(frame, names, opts, relative_error)
+    fitted = _engine.fit(frame, names, opts, relative_error)
+    if pairs is None:
+        return fitted
+    from ._engines import spark_pairs
+
+    empty = spark_pairs.plan_pairs(fitted, frame, pairs, max_pairs=max_pairs)
+    counted = spark_pairs.count_pairs(fitted, empty, frame) if empty else ()
+    settings = {**fitted.settings, "pairs": pairs if isinstance(pairs, str) else [list(p.columns) for p in counted]}
+    return ReferenceProfile(fitted.columns, fitted.n_rows, created_at=fitted.created_at, settings=settings, pairs=counted)
 
 
 def compare_over_time(

@@ -1,0 +1,54 @@
+"""A CountTable holding pair counts (as kl_drift.spark.count makes it) is compared like rows.
+
+Pair counts of chunks add, so tables of partitions merge; `kd.compare(prof, table)` scores
+a table's pairs exactly as it scores the rows they were counted from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kl_drift as kd
+from kl_drift.errors import IncompatibleProfilesError
+from kl_drift.pairs import count_pairs
+
+
+def data(n: int, seed: int, *, decoupled: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=n)
+    b = a + rng.normal(size=n)
+    if decoupled:
+        b = rng.permutation(b)
+    return pd.DataFrame({"a": a, "b": b, "c": np.where(a > 0.5, "hi", "lo")})
+
+
+def with_pairs(prof: kd.ReferenceProfile, frame: pd.DataFrame) -> kd.CountTable:
+    return replace(kd.count(prof, frame), pairs=count_pairs(frame, prof, prof.pairs))
+
+
+def test_a_table_with_pair_counts_compares_as_its_rows_and_merges() -> None:
+    prof = kd.profile(data(4000, 1), pairs=[("a", "b"), ("c", "b")])
+    current = data(3000, 2, decoupled=True)
+    table = with_pairs(prof, current)
+    expected = kd.compare(prof, current)
+    got = kd.compare(prof, table)
+    assert got.pairs == expected.pairs and got.pairs[("a", "b")].drifted
+    halves = with_pairs(prof, current.iloc[:1000]).merge(with_pairs(prof, current.iloc[1000:]))
+    assert halves.pairs == table.pairs and kd.compare(prof, halves).pairs == expected.pairs
+    assert table.to_dict()["pairs"] == [p.to_dict() for p in table.pairs]
+    with pytest.raises(IncompatibleProfilesError, match="different pairs"):
+        table.merge(kd.count(prof, current))
+    # A pair the table lacks is skipped; a table without pair counts compares none, as before.
+    partial = kd.compare(prof, replace(table, pairs=table.pairs[:1]))
+    assert (
+        partial.pairs[("c", "b")].status == "skipped"
+        and partial.pairs[("a", "b")].interaction == expected.pairs[("a", "b")].interaction
+    )
+    assert not kd.compare(prof, kd.count(prof, current)).pairs
+    assert "pairs" not in kd.count(prof, current).to_dict()
+    with pytest.raises(ValueError, match="column counts only"):
+        kd.compare(prof, kd.count(prof, current), pairs="auto")
