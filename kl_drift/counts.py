@@ -166,7 +166,12 @@ class CountTable:
 
     @classmethod
     def of(
-        cls, n_rows: int, columns: Iterable[ColumnCounts], data_columns: Iterable[str], engine: str, pairs: Iterable[PairCounts] = ()
+        cls,
+        n_rows: int,
+        columns: Iterable[ColumnCounts],
+        data_columns: Iterable[str],
+        engine: str,
+        pairs: Iterable[PairCounts] = (),
     ) -> CountTable:
         """A table from column counts in order (and pair counts)."""
         return cls(int(n_rows), {c.name: c for c in columns}, tuple(data_columns), engine, tuple(pairs))
@@ -187,20 +192,26 @@ class CountTable:
         return len(self.columns)
 
     def merge(self, other: CountTable) -> CountTable:
-        """Counts of two chunks of data, counted into the same profile's bins."""
+        """Counts of two chunks of data, counted into the same profile's bins (pair counts
+        too: a pair held by one side only is left out; 2-D bins that differ are an error)."""
         if not isinstance(other, CountTable):
             raise TypeError(f"can only merge a CountTable, got {type(other).__name__}")
         if list(self.columns) != list(other.columns):
             raise IncompatibleProfilesError(
                 f"count tables have different columns: {list(self.columns)} and {list(other.columns)}"
             )
-        if [(p.columns, p.groups) for p in self.pairs] != [(p.columns, p.groups) for p in other.pairs]:
-            raise IncompatibleProfilesError(
-                f"count tables hold different pairs: {[p.columns for p in self.pairs]} and {[p.columns for p in other.pairs]}"
-            )
         merged = [mine.merge(other.columns[name]) for name, mine in self.columns.items()]
         data_columns = tuple(dict.fromkeys((*self.data_columns, *other.data_columns)))
-        pairs = [a.merge(b) for a, b in zip(self.pairs, other.pairs)]
+        # A pair only one side holds could not be counted on the other (a column's problem,
+        # which the merged column keeps): it is left out, as the whole data would leave it.
+        theirs = {p.columns: p for p in other.pairs}
+        pairs = []
+        for mine in self.pairs:
+            if mine.columns not in theirs:
+                continue
+            if theirs[mine.columns].groups != mine.groups:
+                raise IncompatibleProfilesError(f"pair {mine.columns!r}: the two tables were counted on different 2-D bins")
+            pairs.append(mine.merge(theirs[mine.columns]))
         return CountTable.of(self.n_rows + other.n_rows, merged, data_columns, self.engine, pairs)
 
     def to_dict(self) -> dict[str, Any]:

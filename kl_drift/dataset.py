@@ -258,6 +258,7 @@ def count_dataset(
     format: Any = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
 ) -> CountTable:
     """Count Parquet/CSV data larger than memory into a profile's bins, in one streamed pass.
 
@@ -283,12 +284,18 @@ def count_dataset(
         Rows per record batch.
     progress : callable, optional
         Called with the number of rows of each batch once it is counted.
+    pairs : "auto" or sequence of (str, str), optional
+        The profile's column pairs to count on their 2-D bins, chosen as `kl_drift.compare`
+        chooses them: by default (or "auto") every pair the profile holds, only those of
+        two of `columns` when `columns` is given; pairs named are counted as named. They
+        are counted in the same pass, from the same batches as the columns.
 
     Returns
     -------
     CountTable
         Score it with `kl_drift.compare`; merge tables of several sources with
-        `CountTable.merge`.
+        `CountTable.merge`. Its ``pairs`` hold the pair counts (a pair with a column that
+        could not be counted is left out, and compared as skipped).
 
     Examples
     --------
@@ -304,7 +311,25 @@ def count_dataset(
     >>> print(table["plan"].reason.replace(folder + os.sep, ""))
     column 'plan' in file 2.parquet: the reference is categories of strings but the current column is numeric (double)
     """
-    return arrow.count(reference, source, columns=columns, format=format, batch_size=batch_size, progress=progress)
+    chosen = _chosen_pairs(reference, pairs, columns)
+    if not chosen:
+        return arrow.count(reference, source, columns=columns, format=format, batch_size=batch_size, progress=progress)
+    from dataclasses import replace
+
+    from ._engines.arrow_pairs import PairTally
+
+    tally = PairTally(reference, chosen)
+    table = arrow.count(reference, source, columns=columns, format=format, batch_size=batch_size, progress=progress, hook=tally)
+    return replace(table, pairs=tally.result(table))
+
+
+def _chosen_pairs(reference: ReferenceProfile, pairs: Any, columns: Sequence[str] | None) -> tuple[Any, ...]:
+    """The profile's pairs a count or comparison asks for (none when it holds none and none are asked)."""
+    if pairs is None and not (isinstance(reference, ReferenceProfile) and reference.pairs):
+        return ()
+    from .pairs import chosen_pairs
+
+    return chosen_pairs(reference, pairs, columns)
 
 
 def compare_dataset(
@@ -340,8 +365,8 @@ def compare_dataset(
         bar's ``update``).
     **compare_options
         Passed to `kl_drift.compare` (``threshold``, ``smoothing``, ``direction``...).
-        ``pairs`` as there: the profile's pair counts are compared, the pairs' columns
-        counted batch by batch in one more pass.
+        ``pairs`` as there: the profile's pair counts are compared, their cells counted
+        from the same batches as the columns, in the same pass.
 
     Returns
     -------
@@ -366,12 +391,19 @@ def compare_dataset(
     ('drift', True)
     """
     pairs = compare_options.pop("pairs", None)
-    counted = count_dataset(reference, source, columns=columns, format=format, batch_size=batch_size, progress=progress)
-    report = compare(reference, counted, columns=columns, **compare_options)
-    if pairs is None and not reference.pairs:
-        return report
-    from ._engines import arrow_pairs
-
-    return arrow_pairs.compare_pairs(
-        report, reference, source, counted, pairs, columns=columns, format=format, batch_size=batch_size, **compare_options
+    chosen = _chosen_pairs(reference, pairs, columns)
+    counted = count_dataset(
+        reference, source, columns=columns, format=format, batch_size=batch_size, progress=progress, pairs=pairs
     )
+    if not chosen:
+        return compare(reference, counted, columns=columns, **compare_options)
+    from dataclasses import replace
+
+    from ._options import CompareOptions
+    from .pairs import attach_pairs
+
+    # Scored here rather than by `compare`, so that pairs none of which could be counted
+    # are still reported (skipped, with the reason).
+    report = compare(reference, replace(counted, pairs=()), columns=columns, **compare_options)
+    opts = CompareOptions.resolve(**compare_options)
+    return attach_pairs(report, reference, counted.pairs, counted, pairs, opts, columns=columns)

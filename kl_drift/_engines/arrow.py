@@ -26,7 +26,7 @@ from .._core.bins import NumericBins, sorted_values
 from ..counts import ColumnCounts, CountTable
 from ..errors import ColumnError, EmptyDataError, SkippedColumnWarning
 from ..profile import BinningOptions, ColumnProfile, ReferenceProfile, _degeneracy_notes
-from .arrow_count import count_files
+from .arrow_count import BatchHook, count_files
 from .arrow_sample import Reservoir
 from .arrow_stats import ColumnScan, categorical_counts, exact_range, numeric_sample, range_series, start_scan, whole_dtype
 from .arrow_survey import Survey
@@ -64,6 +64,7 @@ def count(
     format: Any = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Progress | None = None,
+    hook: BatchHook | None = None,
 ) -> CountTable:
     """Count files into a profile's bins: the streaming engine's count function.
 
@@ -71,6 +72,7 @@ def count(
     ``problem="missing_column"``; one whose type in some file does not fit the bins with
     ``problem="type_mismatch"`` and a reason naming the column, the file and both types.
     Rows of a file that lacks a column (which other files have) are missing values.
+    `hook` counts more of the same batches (pair cells) in the same pass.
     """
     if not isinstance(profile, ReferenceProfile):
         raise TypeError(f"`reference` must be a ReferenceProfile, got {type(profile).__name__}")
@@ -84,7 +86,7 @@ def count(
     survey = Survey.of(find_files(source, format=format))
     present = [c for c in binned if c.name in survey.names]
     counted, n_rows = count_files(
-        survey.files, present, batch_size=batch_size, progress=progress, expected_rows=survey.rows
+        survey.files, present, batch_size=batch_size, progress=progress, expected_rows=survey.rows, hook=hook
     )
     missing = ColumnCounts.failed
     table = [

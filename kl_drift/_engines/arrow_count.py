@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -40,7 +40,7 @@ from .types import arrow_family, mismatch
 if TYPE_CHECKING:
     from ..profile import ColumnProfile
 
-__all__ = ["Tally", "count_files"]
+__all__ = ["Tally", "BatchHook", "count_files"]
 
 # Threads counting the columns of a batch (the machine this was tuned on has 2 cores).
 _COUNT_THREADS = max(1, min(2, os.cpu_count() or 1))
@@ -172,6 +172,21 @@ class Tally:
         return ColumnCounts(self.name, tuple(int(c) for c in counts), int(self.n_inf), unseen, complete)
 
 
+class BatchHook(Protocol):
+    """More counting of the same batches (pair cells, :mod:`~kl_drift._engines.arrow_pairs`).
+
+    `columns` are read besides the counted ones; ``jobs(batch)`` returns work that runs on
+    the counting threads with the columns' counts, ``done()`` runs after it (in order, one
+    batch at a time).
+    """
+
+    columns: Sequence[str]
+
+    def jobs(self, batch: pa.RecordBatch) -> list[Callable[[], None]]: ...
+
+    def done(self) -> None: ...
+
+
 def count_files(
     files: Sequence[InputFile],
     columns: Sequence[ColumnProfile],
@@ -179,11 +194,13 @@ def count_files(
     batch_size: int,
     progress: Callable[[int], None] | None = None,
     expected_rows: int | None = None,
+    hook: BatchHook | None = None,
 ) -> tuple[dict[str, ColumnCounts], int]:
     """Count every batch of `files` into the bins of `columns`: the counts per column and the rows.
 
     `expected_rows` (from the Parquet footers) lets the counting path be chosen for the whole
     job from its first batch; without it the compiled kernels load once enough is counted.
+    `hook` counts more of each batch in the same pass (its columns are read too).
     """
     tallies = [Tally.of(c) for c in columns if c.bins is not None]
     # String columns in categorical bins are read as dictionaries where a file stores strings.
@@ -192,13 +209,14 @@ def count_files(
     current: InputFile | None = None
     by_array: list[Tally] = []
     by_frame: list[Tally] = []
-    workers = max(1, min(len(tallies), _COUNT_THREADS))
+    workers = max(1, min(len(tallies) + (len(hook.columns) if hook is not None else 0), _COUNT_THREADS))
     n_numeric = sum(isinstance(t.column.bins, NumericBins) for t in tallies)
     n_batches = 0
     if expected_rows:
         kernels.prepare(expected_rows * n_numeric, n_numeric)
+    names = [t.name for t in tallies] if hook is None else list(dict.fromkeys([*(t.name for t in tallies), *hook.columns]))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        batches = read_batches(files, [t.name for t in tallies], batch_size=batch_size, dictionary=dictionary, progress=progress)
+        batches = read_batches(files, names, batch_size=batch_size, dictionary=dictionary, progress=progress)
         for source, batch in batches:
             if source is not current:
                 current = source
@@ -210,14 +228,21 @@ def count_files(
             n_batches += 1
             # A long stream pays for loading the compiled kernels once it has counted enough.
             kernels.prepare(n_rows * n_numeric, n_batches * n_numeric)
-            _count_batch(pool, workers, batch, by_array, by_frame)
+            _count_batch(pool, workers, batch, by_array, by_frame, hook.jobs(batch) if hook is not None else [])
+            if hook is not None:
+                hook.done()
     return {t.name: t.result() for t in tallies}, n_rows
 
 
 def _count_batch(
-    pool: ThreadPoolExecutor, workers: int, batch: pa.RecordBatch, by_array: list[Tally], by_frame: list[Tally]
+    pool: ThreadPoolExecutor,
+    workers: int,
+    batch: pa.RecordBatch,
+    by_array: list[Tally],
+    by_frame: list[Tally],
+    extra: list[Callable[[], None]],
 ) -> None:
-    jobs = [lambda t=t: t.add(batch) for t in by_array]
+    jobs = [lambda t=t: t.add(batch) for t in by_array] + extra
     if by_frame:
         frame = to_frame(batch.select([t.name for t in by_frame]))
         jobs += [lambda t=t: t.add_frame(frame[t.name]) for t in by_frame]

@@ -8,17 +8,21 @@ record batch at a time, each batch's rows placed in the pairs' 2-D bins by the p
   (``kd.profile_dataset(..., pairs=...)``). ``pairs="auto"`` ranks the same sample rows
   (positions in the stream's row order) as ``kd.profile`` of the whole table, fetched in
   a first pass; the chosen pairs are counted in a second. Named pairs take one pass.
-* :func:`compare_pairs` counts a current stream into a profile's pairs and scores them
-  (``kd.compare_dataset``), one pass over the pairs' columns besides the column count.
+* :class:`PairTally` counts a current stream into a profile's pairs in the same pass as
+  its columns (``kd.count_dataset`` / ``kd.compare_dataset``): it is the column count's
+  :class:`~kl_drift._engines.arrow_count.BatchHook`, so each batch is read once, its pair
+  columns' group codes computed on the counting threads beside the column counts, and the
+  cells added after them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from numpy.typing import NDArray
 
 from .._core.pairs import DEFAULT_MAX_PAIRS, PairCounts, pair_table
@@ -26,9 +30,8 @@ from .._core.pairs import DEFAULT_MAX_PAIRS, PairCounts, pair_table
 if TYPE_CHECKING:
     from ..counts import CountTable
     from ..profile import ReferenceProfile
-    from ..report import DriftReport
 
-__all__ = ["profile_pairs", "count_pairs", "compare_pairs"]
+__all__ = ["profile_pairs", "count_pairs", "PairTally"]
 
 
 def _frames(source: Any, names: Sequence[str], format: Any, batch_size: int) -> Iterator[pd.DataFrame]:
@@ -104,31 +107,63 @@ def profile_pairs(
     return ReferenceProfile(prof.columns, prof.n_rows, settings=settings, pairs=counted)
 
 
-def compare_pairs(
-    report: DriftReport,
-    reference: ReferenceProfile,
-    source: Any,
-    table: CountTable,
-    pairs: Any,
-    *,
-    columns: Sequence[str] | None = None,
-    format: Any = None,
-    batch_size: int,
-    **compare_options: Any,
-) -> DriftReport:
-    """`report` (``compare`` of the stream's column counts `table`) with the pairs scored.
+class PairTally:
+    """Pair cells of a stream's batches, counted in the column count's pass (a ``BatchHook``).
 
-    `pairs` as in :func:`kl_drift.compare`: None compares every pair the profile holds
-    (those of two of `columns` when given), "auto" the same, or the pairs named.
+    Each batch's files hold the columns in their own types: a paired column is converted to
+    pandas as ``pandas.read_parquet`` gives it (:func:`kl_drift._engines.arrow_values.to_frame`)
+    and placed in its groups by :func:`kl_drift.pairs.group_codes`, so the cells equal the
+    in-memory path's. A file that lacks a column has it missing in every row (as
+    ``pandas.concat`` gives); a pair whose values do not fit its bins in some file is left
+    out (the column counts name the problem, and the comparison reports the pair skipped).
     """
-    from .._options import CompareOptions
-    from ..pairs import attach_pairs, chosen_pairs
 
-    chosen = chosen_pairs(reference, pairs, columns)
-    if not chosen:
-        return report
-    problems = {c.name for c in table.columns.values() if c.problem is not None}
-    countable = [p for p in chosen if problems.isdisjoint(p.columns)]
-    counted = count_pairs(reference, source, countable, format=format, batch_size=batch_size)
-    opts = CompareOptions.resolve(**compare_options)
-    return attach_pairs(report, reference, counted, table, pairs, opts, columns=columns)
+    def __init__(self, reference: ReferenceProfile, pairs: Sequence[PairCounts]) -> None:
+        self.reference = reference
+        self.pairs = list(pairs)
+        self.needed = list(dict.fromkeys((n, g) for p in self.pairs for n, g in zip(p.columns, p.groups)))
+        self.columns = list(dict.fromkeys(name for name, _ in self.needed))
+        self.tables = {p.columns: np.zeros(p.table.shape, dtype=np.int64) for p in self.pairs}
+        self.failed: set[tuple[str, tuple[int, ...]]] = set()
+        self._codes: dict[tuple[str, tuple[int, ...]], NDArray[np.uint8] | None] = {}
+
+    def jobs(self, batch: pa.RecordBatch) -> list[Callable[[], None]]:
+        """One job per paired column of the batch: its group codes."""
+        self._codes = {}
+        return [lambda item=item: self._code(batch, *item) for item in self.needed if item not in self.failed]
+
+    def _code(self, batch: pa.RecordBatch, name: str, groups: tuple[int, ...]) -> None:
+        from ..pairs import group_codes
+        from .arrow_values import to_frame
+        from .pandas import ColumnProblem
+
+        if batch.schema.get_field_index(name) < 0:
+            self._codes[(name, groups)] = np.full(batch.num_rows, groups[-1], dtype=np.uint8)
+            return
+        try:
+            self._codes[(name, groups)] = group_codes(to_frame(batch.select([name]))[name], self.reference[name], groups)
+        except (ColumnProblem, ValueError, TypeError, OverflowError):
+            self._codes[(name, groups)] = None
+
+    def done(self) -> None:
+        """Add the batch's cells of every pair whose two columns fit."""
+        for item, codes in self._codes.items():
+            if codes is None:
+                self.failed.add(item)
+        for pair in self.pairs:
+            items = list(zip(pair.columns, pair.groups))
+            if any(item in self.failed for item in items):
+                continue
+            cx, cy = (self._codes[item] for item in items)
+            assert cx is not None and cy is not None
+            self.tables[pair.columns] += pair_table(cx, cy, pair.table.shape)
+        self._codes = {}
+
+    def result(self, table: CountTable | None = None) -> tuple[PairCounts, ...]:
+        """The pairs counted, without those whose columns failed (here, or in `table`)."""
+        problems = {c.name for c in table if c.problem is not None} if table is not None else set()
+        return tuple(
+            p.with_counts(self.tables[p.columns])
+            for p in self.pairs
+            if problems.isdisjoint(p.columns) and not any(item in self.failed for item in zip(p.columns, p.groups))
+        )

@@ -113,3 +113,41 @@ def test_counts_add_over_batches(reference) -> None:
     prof = quietly(kd.profile, frame, pairs="auto")
     counts = [arrow_pairs.count_pairs(prof, path, prof.pairs, batch_size=size) for size in (1000, 7919, 100_000)]
     assert counts[0] == counts[1] == counts[2] == prof.pairs
+
+
+def test_count_dataset_counts_the_pairs_in_the_column_pass(reference, tmp_path) -> None:
+    """The pair cells come from the batches the column count reads (one pass): equal to the
+    pandas counts of the whole table, with a file lacking a paired column counted as missing
+    there (as pandas.concat gives) and tables of two sources merging."""
+    from kl_drift.dataset import count_dataset
+    from kl_drift.pairs import count_pairs
+
+    frame, path = reference
+    prof = quietly(kd.profile, frame, pairs=[("x", "y"), ("level", "when"), ("count", "x")])
+    current = table(9000, seed=5, decoupled=True)
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    current.iloc[:4000].to_parquet(folder / "a.parquet", index=False)
+    current.iloc[4000:].drop(columns="level").to_parquet(folder / "b.parquet", index=False)
+    whole = pd.concat([pd.read_parquet(folder / "a.parquet"), pd.read_parquet(folder / "b.parquet")], ignore_index=True)
+    assert whole["level"].isna().sum() >= 5000
+    counted = quietly(count_dataset, prof, str(folder), batch_size=1500)
+    assert counted.pairs == count_pairs(whole, prof, prof.pairs)
+    assert quietly(count_dataset, prof, str(folder), columns=["x", "y"]).pairs == count_pairs(whole, prof, prof.pairs[:1])
+    assert quietly(count_dataset, prof, str(folder), pairs=[("x", "count")]).pairs == count_pairs(whole, prof, prof.pairs[2:])
+    # Counted apart, the file without "level" makes it a missing column, and its pair is left out.
+    halves = quietly(count_dataset, prof, str(folder / "a.parquet")).merge(
+        quietly(count_dataset, prof, str(folder / "b.parquet"))
+    )
+    assert halves["level"].problem == "missing_column"
+    assert halves.pairs == (counted.pairs[0], counted.pairs[2])
+    report = quietly(kd.compare, prof, counted)
+    assert [p.to_dict() for p in report.pairs.values()] == [p.to_dict() for p in quietly(kd.compare, prof, whole).pairs.values()]
+    assert report.pairs[("x", "y")].drifted
+    # A paired column whose values do not fit in a file: the pair is left out, reported skipped.
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    current.iloc[:100].assign(x=current["x"].iloc[:100].astype(str)).to_parquet(bad / "a.parquet", index=False)
+    report = quietly(compare_dataset, prof, str(bad))
+    assert report["x"].status == "type_mismatch" and report.pairs[("x", "y")].status == "skipped"
+    assert "x" in report.pairs[("x", "y")].reason and report.pairs[("level", "when")].status != "skipped"

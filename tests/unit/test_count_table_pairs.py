@@ -40,8 +40,12 @@ def test_a_table_with_pair_counts_compares_as_its_rows_and_merges() -> None:
     halves = with_pairs(prof, current.iloc[:1000]).merge(with_pairs(prof, current.iloc[1000:]))
     assert halves.pairs == table.pairs and kd.compare(prof, halves).pairs == expected.pairs
     assert table.to_dict()["pairs"] == [p.to_dict() for p in table.pairs]
-    with pytest.raises(IncompatibleProfilesError, match="different pairs"):
-        table.merge(kd.count(prof, current))
+    # A pair one side could not count is left out of the sum; other 2-D bins are an error.
+    assert table.merge(replace(table, pairs=table.pairs[1:])).pairs == tuple(p.merge(p) for p in table.pairs[1:])
+    assert table.merge(kd.count(prof, current)).pairs == ()
+    other = kd.profile(data(400, 3), pairs=[("a", "b")])
+    with pytest.raises(IncompatibleProfilesError, match="2-D bins"):
+        table.merge(replace(table, pairs=(other.pairs[0], *table.pairs[1:])))
     # A pair the table lacks is skipped; a table without pair counts compares none, as before.
     partial = kd.compare(prof, replace(table, pairs=table.pairs[:1]))
     assert (
