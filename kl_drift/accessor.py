@@ -8,14 +8,16 @@ and ``df.kl_drift is df.kl_drift``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from .compare import compare, score
 from .profile import ColumnProfile, ReferenceProfile, profile
 from .report import ColumnDrift, DriftReport
-from .timeline import Timeline, compare_over_time
+
+if TYPE_CHECKING:
+    from .timeline import Timeline
 
 __all__ = ["DataFrameDriftAccessor", "SeriesDriftAccessor"]
 
@@ -63,6 +65,10 @@ class DataFrameDriftAccessor(_CachedPerObject):
 
     def over_time(self, time_column: str, *, freq: str, **options: Any) -> Timeline:
         """`kl_drift.compare_over_time` of this DataFrame by `time_column`."""
+        # Imported here: the accessor is registered when pandas finishes importing, which may
+        # happen while kl_drift.timeline (which imports pandas) is still being imported.
+        from .timeline import compare_over_time
+
         return compare_over_time(self._obj, time_column=time_column, freq=freq, **options)
 
 

@@ -22,7 +22,6 @@ from typing import IO, Any
 
 from . import compare, profile
 from ._options import CompareOptions, check_level
-from ._version import __version__
 from .dataset import compare_dataset, profile_dataset
 from .errors import ColumnError, KlDriftError
 from .profile import MAX_BINS, ReferenceProfile, _check_bins
@@ -215,6 +214,20 @@ def _add_decision(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-on", choices=FAIL_ON, help="exit 1 on drift (default), on drift or warning, or never")
 
 
+class _Version(argparse.Action):
+    """``--version``: the version is read from the package metadata only when asked
+    (importlib.metadata takes 10-20 ms to import, a command's start-up does not need it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: str | None = None) -> None:
+        from ._version import __version__
+
+        parser._print_message(f"kl-drift {__version__}\n", sys.stdout)
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kl-drift`` and its subcommands."""
     formatter = argparse.RawDescriptionHelpFormatter
@@ -224,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXIT_CODES,
         formatter_class=formatter,
     )
-    parser.add_argument("--version", action="version", version=f"kl-drift {__version__}")
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
 
     prof = commands.add_parser(
@@ -753,6 +766,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             code, error = EXIT_INTERRUPTED, "interrupted"
         except Exception as exc:  # a bug: say so, with the traceback to report
             code, trace = EXIT_INTERNAL, traceback.format_exc()
+            from ._version import __version__
+
             error = f"internal error ({type(exc).__name__}: {exc}); this is a bug in kl-drift {__version__}, please report it with the traceback above"
     for warning in caught:
         console.note(f"kl-drift: warning: {_one_line(warning.message)}")

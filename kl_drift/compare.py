@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from ._engines import pandas as pandas_engine
 from ._options import DEFAULT_MIN_EFFECT, DEFAULT_THRESHOLDS, CompareOptions
@@ -20,6 +18,11 @@ from .counts import CountTable
 from .errors import ColumnError, EmptyDataError
 from .profile import ColumnProfile, ReferenceProfile, _check_frame, profile
 from .report import ColumnDrift, DriftReport
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 __all__ = ["compare", "count", "score", "DEFAULT_THRESHOLDS", "DEFAULT_MIN_EFFECT"]
 

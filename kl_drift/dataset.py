@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyarrow.dataset as ds
 
 from ._engines import arrow
 from ._engines.arrow import DEFAULT_BATCH_SIZE, DEFAULT_SAMPLE_SIZE, Progress
@@ -39,6 +38,9 @@ from .compare import compare
 from .counts import CountTable
 from .profile import ReferenceProfile
 from .report import DriftReport
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -128,6 +130,8 @@ def open_dataset(source: Any, *, format: Any = None) -> ds.Dataset:
     >>> open_dataset(folder).to_table().num_rows
     2
     """
+    import pyarrow.dataset as ds
+
     if isinstance(source, ds.Dataset):
         return source
     files = find_files(source, format=format)

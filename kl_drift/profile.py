@@ -10,17 +10,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._core.novelty import PooledValues
 from ._core.pairs import DEFAULT_MAX_PAIRS, PairCounts
 from ._engines.pandas import PARALLEL_MIN_ROWS, ColumnProblem, count_column, count_pooled_series, fit_column
 from ._io import atomic_write_text
-from ._version import __version__
 from .counts import merge_unseen as _merge_unseen_lists
 from .errors import (
     AllMissingWarning,
@@ -31,6 +29,11 @@ from .errors import (
     SkippedColumnWarning,
     SmallSampleWarning,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from ._lazy import pandas as pd
 
 __all__ = ["ColumnProfile", "ReferenceProfile", "profile", "SCHEMA_VERSION"]
 
@@ -170,6 +173,13 @@ def _checksum(columns: Sequence[Mapping[str, Any]], n_rows: int, pairs: Sequence
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _installed_version() -> str:
+    # Read when a profile is made, not at import: importlib.metadata takes 10-20 ms to load.
+    from ._version import __version__
+
+    return __version__
+
+
 @dataclass(frozen=True)
 class ReferenceProfile:
     """Bins and counts of a reference dataset: all a later comparison needs.
@@ -207,7 +217,7 @@ class ReferenceProfile:
     columns: tuple[ColumnProfile, ...]
     n_rows: int
     created_at: str = field(default_factory=_now, compare=False)
-    kl_drift_version: str = field(default=__version__, compare=False)
+    kl_drift_version: str = field(default_factory=_installed_version, compare=False)
     settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
     pairs: tuple[PairCounts, ...] = ()
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from .._core.bins import NumericBins, sorted_values
@@ -33,6 +32,11 @@ from .arrow_survey import Survey
 from .arrow_values import arrow_kind, to_frame
 from .files import find_files, read_batches
 from .pandas import ColumnProblem, fit_column, integer_identifier, numeric_values
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from .._lazy import pandas as pd
 
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_SAMPLE_SIZE", "count", "fit", "check_positive"]
 

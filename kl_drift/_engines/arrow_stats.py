@@ -10,10 +10,9 @@ reservoir sample (:mod:`kl_drift._engines.arrow_sample`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,6 +30,11 @@ from .pandas import (
     text_identifier,
 )
 from .types import arrow_family
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from .._lazy import pandas as pd
 
 __all__ = ["ColumnScan", "start_scan", "whole_dtype", "numeric_sample", "range_series", "categorical_counts", "exact_range"]
 

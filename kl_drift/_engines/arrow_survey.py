@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 
 from ..errors import ColumnError
 from .files import InputFile, data_columns, file_schema, file_schema_and_rows, index_columns
 from .types import FITS, arrow_family, family_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from .._lazy import pandas as pd
 
 __all__ = ["Survey"]
 

@@ -6,15 +6,19 @@ Arrow column the way the in-memory path reads the same column converted to panda
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from .._core.bins import count_numeric
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from .._lazy import pandas as pd
 
 __all__ = [
     "ValueCounter",
@@ -56,9 +60,61 @@ def keeps_integers(schema: pa.Schema, name: str) -> bool:
     return any(c.get("name") == name and str(c.get("numpy_type", "")).startswith(("Int", "UInt")) for c in columns)
 
 
+# Fixed-width numbers whose Arrow buffer is the numpy array itself. pyarrow's own
+# `to_numpy` imports pandas (half a second), even for a zero-copy view.
+_NUMPY_TYPES = {
+    pa.int8(): np.int8, pa.int16(): np.int16, pa.int32(): np.int32, pa.int64(): np.int64,
+    pa.uint8(): np.uint8, pa.uint16(): np.uint16, pa.uint32(): np.uint32, pa.uint64(): np.uint64,
+    pa.float32(): np.float32, pa.float64(): np.float64,
+}  # fmt: skip
+
+
+def buffer_values(array: pa.Array) -> NDArray[Any] | None:
+    """A read-only numpy view of a fixed-width numeric array's values (the slots of nulls
+    included, whatever they hold), or None for any other type."""
+    dtype = _NUMPY_TYPES.get(array.type)
+    if dtype is None:
+        return None
+    data = array.buffers()[1]
+    start, n = array.offset, len(array)
+    if data is None:  # no values at all (an empty array)
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(data, dtype=dtype, count=start + n)[start:]
+
+
+def arrow_indices(indices: NDArray[np.intp]) -> pa.Array:
+    """int64 numpy indices as an Arrow array sharing their buffer (`pa.array` of a numpy
+    array imports pandas)."""
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(indices), [None, pa.py_buffer(indices)])
+
+
+def valid_mask(array: pa.Array) -> NDArray[np.bool_]:
+    """True where the array holds a value, False at its nulls."""
+    bitmap = array.buffers()[0]
+    start, n = array.offset, len(array)
+    if bitmap is None:
+        return np.ones(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), count=start + n, bitorder="little")[start:]
+    return bits.view(bool)
+
+
+def _to_numpy(array: pa.Array) -> NDArray[Any]:
+    """`array.to_numpy(zero_copy_only=False)`, the same values and dtype, read from the
+    buffers for fixed-width numbers: nulls become NaN, in float64 for integers."""
+    values = buffer_values(array)
+    if values is None:
+        return array.to_numpy(zero_copy_only=False)
+    if not array.null_count:
+        return values
+    filled = values.astype(np.float64 if values.dtype.kind in "iu" else values.dtype)
+    filled[~valid_mask(array)] = np.nan
+    return filled
+
+
 def numeric_buffer(array: pa.Array) -> NDArray[Any]:
     """The values as the in-memory path counts them: float64 (NaN for nulls) or int64."""
-    x = array.to_numpy(zero_copy_only=False)
+    x = _to_numpy(array)
     if x.dtype.kind == "f" or (x.dtype.kind == "u" and x.dtype.itemsize == 8):
         return x.astype(np.float64, copy=False)
     return x.astype(np.int64, copy=False)
@@ -125,10 +181,12 @@ class ValueCounter:
         size = len(dictionary)
         if array.null_count == 0 and array.indices.type != pa.uint64():
             # The codes' own buffer, without a copy: half the time of the cast and fill below.
-            self._per_code[:size] += np.bincount(array.indices.to_numpy(), minlength=size)
+            self._per_code[:size] += np.bincount(_to_numpy(array.indices), minlength=size)
             return
         # Nulls go to an extra last code (cast first: the codes' own type may be full).
-        codes = pc.fill_null(array.indices.cast(pa.int64()), size).to_numpy(zero_copy_only=False)
+        indices = array.indices
+        codes = buffer_values(indices).astype(np.int64)  # type: ignore[union-attr]  (indices are integers)
+        codes[~valid_mask(indices)] = size
         self._per_code += np.bincount(codes, minlength=size + 1)
 
     def flush(self) -> None:
@@ -136,7 +194,7 @@ class ValueCounter:
         if self._dictionary is None:
             return
         used = np.flatnonzero(self._per_code[:-1])
-        values = self._dictionary.take(pa.array(used)).to_pylist()
+        values = self._dictionary.take(arrow_indices(used)).to_pylist()
         self._merge(values, self._per_code[used].tolist(), int(self._per_code[-1]))
         self._dictionary = None
 

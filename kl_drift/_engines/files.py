@@ -29,19 +29,22 @@ from __future__ import annotations
 import copy
 import glob
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty, Queue
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from ..errors import KlDriftError
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pads
 
 __all__ = [
     "SourceError",
@@ -160,15 +163,22 @@ def format_of(name: str) -> Format | None:
     return None
 
 
+def _is_dataset_object(value: Any, class_name: str) -> bool:
+    """Whether `value` is a ``pyarrow.dataset`` object of that class, without importing
+    ``pyarrow.dataset`` (which imports pandas): no such object exists before it is imported."""
+    module = sys.modules.get("pyarrow.dataset")
+    return module is not None and isinstance(value, getattr(module, class_name))
+
+
 def _resolve_format(format: Any) -> tuple[Format | None, Any]:
     """The format name and CSV options a `format` argument gives."""
     if format is None:
         return None, None
     if isinstance(format, str) and format.lower() in ("parquet", "csv"):
         return format.lower(), None  # type: ignore[return-value]
-    if isinstance(format, pads.ParquetFileFormat):
+    if _is_dataset_object(format, "ParquetFileFormat"):
         return "parquet", None
-    if isinstance(format, pads.CsvFileFormat):
+    if _is_dataset_object(format, "CsvFileFormat"):
         return "csv", format
     raise ValueError(f"`format` must be 'parquet', 'csv' or a pyarrow.dataset ParquetFileFormat/CsvFileFormat, got {format!r}")
 
@@ -208,14 +218,15 @@ def find_files(source: Any, *, format: Any = None) -> list[InputFile]:
     ['data[1].csv']
     """
     fmt, csv = _resolve_format(format)
-    items = [source] if isinstance(source, (str, os.PathLike, InputFile, pads.Dataset)) else list(source)
+    single = isinstance(source, (str, os.PathLike, InputFile)) or _is_dataset_object(source, "Dataset")
+    items = [source] if single else list(source)
     if not items:
         raise MissingSourceError("<inputs>", "no input files given")
     files: list[InputFile] = []
     for item in items:
         if isinstance(item, InputFile):
             files.append(item)
-        elif isinstance(item, pads.Dataset):
+        elif _is_dataset_object(item, "Dataset"):
             files.extend(_dataset_files(item))
         else:
             files.extend(_expand(os.fspath(item), fmt, csv))
@@ -257,6 +268,8 @@ def _directory_files(directory: str, fmt: Format | None, csv: Any) -> list[Input
         raise SourceError(directory, "the directory holds no .parquet or .csv files")
     # pyarrow reads the key=value folder names, with the value types it infers (int32 for
     # digits, else string), as pyarrow.dataset.dataset(..., partitioning="hive") would.
+    import pyarrow.dataset as pads
+
     dataset = pads.dataset(
         [str(p) for p in visible],
         format=fmt,
@@ -267,6 +280,8 @@ def _directory_files(directory: str, fmt: Format | None, csv: Any) -> list[Input
 
 
 def _partition(fragment: Any, schema: pa.Schema) -> dict[str, Any]:
+    import pyarrow.dataset as pads
+
     values = pads.get_partition_keys(fragment.partition_expression)
     typed: dict[str, Any] = {}
     for name, value in values.items():
@@ -297,6 +312,8 @@ def _single_file(path: str, fmt: Format | None, csv: Any) -> InputFile:
 
 def _dataset_files(dataset: pads.Dataset) -> list[InputFile]:
     """The files of an opened pyarrow dataset, with its partition values and CSV options."""
+    import pyarrow.dataset as pads
+
     if isinstance(dataset, pads.UnionDataset):
         return [f for child in dataset.children for f in _dataset_files(child)]
     if not isinstance(dataset, pads.FileSystemDataset):

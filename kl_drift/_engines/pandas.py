@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from .._core import kernels
@@ -35,6 +34,11 @@ from .._core.bins import (
 from .._core.novelty import PooledValues, describe_pooled
 from ..counts import MAX_LISTED_UNSEEN_VALUES, ColumnCounts, CountTable
 from .types import Family, mismatch, pandas_dtype_family
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from .._lazy import pandas as pd
 
 # At most this many pooled reference values are listed in the bins (every engine matches
 # current values against the list); the rest are kept as a count histogram and a Bloom
@@ -285,16 +289,29 @@ def map_values(
     """
     targets = np.full(len(values), spec.unseen_index if spec.other_complete else spec.other_index, dtype=np.intp)
     if len(values):
-        lookup_keys = _lookup_keys(values, spec.value_type)
+        text = spec.value_type == "string" and all(type(v) is str for v in values)
+        lookup_keys = None if text else _lookup_keys(values, spec.value_type)
         if spec.categories:
-            hit = _lookup_index(list(spec.categories), spec.value_type).get_indexer(lookup_keys)
+            hit = _positions(list(spec.categories), values, lookup_keys, spec.value_type)
             targets = np.where(hit >= 0, hit, targets)
         if spec.other_values:
-            pooled = _lookup_index(list(spec.other_values), spec.value_type).get_indexer(lookup_keys)
+            pooled = _positions(list(spec.other_values), values, lookup_keys, spec.value_type)
             targets = np.where(pooled >= 0, int(spec.other_index or 0), targets)
     counts = np.bincount(targets, weights=np.asarray(freq, dtype=np.float64), minlength=spec.n_bins).astype(np.int64)
     counts[-1] += n_missing
     return counts, targets
+
+
+def _positions(targets: list[Any], values: Sequence[Any], lookup_keys: pd.Index | None, value_type: str) -> NDArray[np.intp]:
+    """Each value's position among `targets` (-1 if absent), as pandas' ``Index.get_indexer``
+    gives it. Python strings (`lookup_keys` None) are looked up in a dict, which compares
+    them as that index does, without importing pandas (a Parquet comparison never needs it)."""
+    if lookup_keys is None and all(type(t) is str for t in targets):
+        where = {t: i for i, t in enumerate(targets)}
+        return np.fromiter((where.get(v, -1) for v in values), dtype=np.intp, count=len(values))
+    if lookup_keys is None:
+        lookup_keys = _lookup_keys(values, value_type)
+    return _lookup_index(targets, value_type).get_indexer(lookup_keys)
 
 
 def _lookup_keys(values: Sequence[Any], value_type: str) -> pd.Index:

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 import pyarrow as pa
 
 from .._engines.files import (
@@ -25,6 +24,11 @@ from .._engines.files import (
     find_files,
     read_file,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    from .._lazy import pandas as pd
 
 __all__ = ["SourceError", "InputFile", "expand_paths", "parquet_stream", "read_table", "progress_bar"]
 
