@@ -29,7 +29,7 @@ from .._core.pairs import DEFAULT_MAX_PAIRS, PairCounts, pair_table
 
 if TYPE_CHECKING:
     from ..counts import CountTable
-    from ..profile import ReferenceProfile
+    from ..profile import ColumnProfile, ReferenceProfile
 
 __all__ = ["profile_pairs", "count_pairs", "PairTally"]
 
@@ -140,10 +140,14 @@ class PairTally:
         if batch.schema.get_field_index(name) < 0:
             self._codes[(name, groups)] = np.full(batch.num_rows, groups[-1], dtype=np.uint8)
             return
+        col = self.reference[name]
         try:
-            self._codes[(name, groups)] = group_codes(to_frame(batch.select([name]))[name], self.reference[name], groups)
+            codes = _arrow_codes(batch.column(name), col, groups)
+            if codes is None:
+                codes = group_codes(to_frame(batch.select([name]))[name], col, groups)
         except (ColumnProblem, ValueError, TypeError, OverflowError):
-            self._codes[(name, groups)] = None
+            codes = None
+        self._codes[(name, groups)] = codes
 
     def done(self) -> None:
         """Add the batch's cells of every pair whose two columns fit."""
@@ -167,3 +171,36 @@ class PairTally:
             for p in self.pairs
             if problems.isdisjoint(p.columns) and not any(item in self.failed for item in zip(p.columns, p.groups))
         )
+
+
+def _arrow_codes(array: pa.Array, col: ColumnProfile, groups: tuple[int, ...]) -> NDArray[np.uint8] | None:
+    """Group codes of the two commonest Arrow columns without a pandas conversion of the
+    batch, the values as pandas would hold them; None for any other column.
+
+    * integers and floats in numeric bins: the values as float64 (nulls NaN, as
+      ``pandas.read_parquet`` holds integers with nulls), through
+      :func:`kl_drift.pairs.group_codes`;
+    * dictionary-encoded text in categorical bins: each dictionary entry's group found once
+      by :func:`kl_drift.pairs.group_codes` of the entries, then looked up per row (null
+      rows are missing).
+    """
+    import pyarrow.compute as pc
+
+    from .._core.bins import CategoricalBins, NumericBins
+    from ..pairs import group_codes
+
+    spec = col.bins
+    if isinstance(spec, NumericBins) and not spec.datetime and (pa.types.is_integer(array.type) or pa.types.is_floating(array.type)):
+        values = array.to_numpy(zero_copy_only=False)
+        if array.null_count and values.dtype.kind != "f":  # pragma: no cover - pyarrow gives floats for nulls
+            return None
+        return group_codes(pd.Series(values, copy=False), col, groups)
+    if isinstance(spec, CategoricalBins) and spec.value_type == "string" and pa.types.is_dictionary(array.type):
+        dictionary = array.dictionary
+        if not (pa.types.is_string(dictionary.type) or pa.types.is_large_string(dictionary.type)):
+            return None
+        entries = group_codes(pd.Series(dictionary.to_pylist(), dtype=object), col, groups)
+        table = np.append(entries, np.uint8(groups[-1]))
+        indices = pc.fill_null(array.indices, len(dictionary)).to_numpy(zero_copy_only=False)
+        return table[indices]
+    return None

@@ -151,3 +151,38 @@ def test_count_dataset_counts_the_pairs_in_the_column_pass(reference, tmp_path) 
     report = quietly(compare_dataset, prof, str(bad))
     assert report["x"].status == "type_mismatch" and report.pairs[("x", "y")].status == "skipped"
     assert "x" in report.pairs[("x", "y")].reason and report.pairs[("level", "when")].status != "skipped"
+
+
+def test_arrow_group_codes_equal_the_pandas_ones() -> None:
+    """The stream's shortcut for numbers and dictionary text gives pandas' group codes."""
+    import pyarrow as pa
+
+    from kl_drift._engines.arrow_pairs import _arrow_codes
+    from kl_drift.pairs import column_groups, group_codes
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    ints = rng.integers(-50, 50, n)
+    text = rng.choice(["a", "b", "c", "d", "e", "f", "g"], n).astype(object)
+    prof = quietly(
+        kd.profile,
+        pd.DataFrame({"i": ints, "f": rng.normal(size=n), "t": text, "big": ints * 2**54}),
+        discrete_threshold=0,
+        max_categories=4,
+    )
+    cur_text = np.where(rng.random(n) < 0.05, None, rng.choice(["a", "b", "c", "new", "g"], n)).astype(object)
+    floats = rng.normal(size=n)
+    floats[:4] = [np.nan, np.inf, -np.inf, 0.0]
+    arrays = {
+        "i": pa.array(ints, mask=rng.random(n) < 0.1),
+        "f": pa.array(floats),
+        "t": pa.array(cur_text, type=pa.large_string()).dictionary_encode(),
+        "big": pa.array(ints * 2**54 + 1),
+    }
+    for name, array in arrays.items():
+        groups = column_groups(prof[name], prof.n_rows)
+        got = _arrow_codes(array, prof[name], groups)
+        assert got is not None, name
+        expected = group_codes(pa.table({name: array}).to_pandas()[name], prof[name], groups)
+        assert np.array_equal(got, expected), name
+        assert len(set(got.tolist())) > 2, name
