@@ -174,6 +174,9 @@ def compare(
         unknown = [c for c in columns if c not in prof]
         if unknown:
             raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
+    # Paired columns' group codes, made by the column count that reads the same rows.
+    pair_groups: dict[str, tuple[int, ...]] = {}
+    pair_codes: dict[str, Any] = {}
     if isinstance(current, CountTable):
         table = current
     elif isinstance(current, ReferenceProfile):
@@ -182,7 +185,11 @@ def compare(
         frame = _check_frame(current, "current")
         if len(frame) == 0:
             raise EmptyDataError("the current data has no rows")
-        table = pandas_engine.count(prof, frame, columns=columns)
+        if prof.pairs:
+            from .pairs import wanted_groups
+
+            pair_groups = wanted_groups(prof, pairs, columns)
+        table = pandas_engine.count(prof, frame, columns=columns, pair_groups=pair_groups, pair_codes=pair_codes)
     report = score_table(prof, table, opts, columns=columns)
     counted_pairs = isinstance(current, CountTable) and bool(current.pairs)
     if pairs is None and (not prof.pairs or (isinstance(current, CountTable) and not counted_pairs)):
@@ -190,7 +197,7 @@ def compare(
     from .pairs import attach_pairs
 
     rows = current.pairs if counted_pairs else frame if not isinstance(current, (CountTable, ReferenceProfile)) else current
-    return attach_pairs(report, prof, rows, table, pairs, opts, columns=columns)
+    return attach_pairs(report, prof, rows, table, pairs, opts, columns=columns, codes=pair_codes, groups=pair_groups)
 
 
 def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.stats import chi2
+from scipy.special import chdtri
 
 from ._core.bins import CategoricalBins, NumericBins
 from ._core.pairs import (
@@ -346,7 +346,8 @@ def rank_pairs(
     for k, table in enumerate(tables.values()):
         stacked[k, : table.shape[0], : table.shape[1]] = table
     dofs = (np.count_nonzero(stacked.sum(axis=2), axis=1) - 1) * (np.count_nonzero(stacked.sum(axis=1), axis=1) - 1)
-    critical = {int(d): float(chi2.isf(_AUTO_ALPHA, int(d))) for d in np.unique(dofs) if d > 0}
+    # chdtri(dof, q) is what scipy.stats.chi2.isf(q, dof) returns, without importing scipy.stats (0.5 s).
+    critical = {int(d): float(chdtri(int(d), _AUTO_ALPHA)) for d in np.unique(dofs) if d > 0}
     # Every pair's G statistic at once decides which pairs can pass; those are tested again
     # with `mutual_information` itself, so the choice is that function's. The margin (1e-6
     # relative) is far beyond the rounding of a sum of 36 terms in another order (1e-14).
@@ -375,13 +376,52 @@ def _mutual_informations(tables: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.asarray(xlogy(p, ratio).sum(axis=(1, 2)), dtype=np.float64)
 
 
-def count_pairs(frame: pd.DataFrame, prof: ReferenceProfile, pairs: Sequence[PairCounts]) -> tuple[PairCounts, ...]:
-    """Count a DataFrame into the 2-D bins of `pairs` (a profile's pair counts)."""
+def count_pairs(
+    frame: pd.DataFrame,
+    prof: ReferenceProfile,
+    pairs: Sequence[PairCounts],
+    *,
+    codes: Mapping[str, NDArray[np.uint8]] | None = None,
+    groups: Mapping[str, tuple[int, ...]] | None = None,
+) -> tuple[PairCounts, ...]:
+    """Count a DataFrame into the 2-D bins of `pairs` (a profile's pair counts).
+
+    `codes` holds group codes the column count already made (``pandas_engine.count`` with
+    ``pair_groups=groups``): a column's codes are used for the pairs whose bin-to-group map
+    is its entry in `groups`; the other columns are placed here.
+    """
     for pair in pairs:
         for name in pair.columns:
             if name not in frame.columns:
                 raise ColumnError(name, "is in the profile's pairs but not in the data")
-    return _count(frame, pairs, lambda name, groups: group_codes(frame[name], prof[name], groups))
+    known = codes or {}
+    made = groups or {}
+
+    def codes_of(name: str, g: Sequence[int]) -> NDArray[np.uint8]:
+        if name in known and made.get(name) == tuple(g):
+            return known[name]
+        return group_codes(frame[name], prof[name], g)
+
+    return _count(frame, pairs, codes_of)
+
+
+def wanted_groups(prof: ReferenceProfile, pairs: Any, columns: Sequence[str] | None = None) -> dict[str, tuple[int, ...]]:
+    """The bin-to-group map of each column of the pairs a comparison will count (see
+    `chosen_pairs`); none where it asks for pairs it cannot have (the comparison says why)."""
+    try:
+        return pair_column_groups(chosen_pairs(prof, pairs, columns))
+    except (ValueError, TypeError):
+        return {}
+
+
+def pair_column_groups(pairs: Sequence[PairCounts]) -> dict[str, tuple[int, ...]]:
+    """Each paired column's bin-to-group map (its first pair's, should two pairs differ),
+    for ``pandas_engine.count(..., pair_groups=...)``."""
+    out: dict[str, tuple[int, ...]] = {}
+    for pair in pairs:
+        for name, g in zip(pair.columns, pair.groups):
+            out.setdefault(name, tuple(g))
+    return out
 
 
 # ---------------------------------------------------------------- results
@@ -654,6 +694,8 @@ def attach_pairs(
     pairs: Any,
     opts: CompareOptions,
     columns: Sequence[str] | None = None,
+    codes: Mapping[str, NDArray[np.uint8]] | None = None,
+    groups: Mapping[str, tuple[int, ...]] | None = None,
 ) -> DriftReport:
     """The report with its pairs scored and decided (Benjamini–Hochberg across pairs).
 
@@ -662,6 +704,8 @@ def attach_pairs(
     tuple of PairCounts, as an engine counted them: a pair it could not count is skipped).
     With `columns` (compare's option) and `pairs` None or "auto", only the profile's pairs of
     two of those columns are compared; pairs named explicitly are compared as named.
+    `codes` and `groups`: group codes of the current rows the column count made (see
+    `count_pairs`).
     """
     from .profile import ReferenceProfile
 
@@ -687,7 +731,7 @@ def attach_pairs(
                 )
             counted.append(other)
     elif isinstance(current, pd.DataFrame):
-        counted = list(count_pairs(current, prof, countable))
+        counted = list(count_pairs(current, prof, countable, codes=codes, groups=groups))
     else:
         raise ValueError(
             "`pairs` needs the current rows (a DataFrame) or a profile of them (reference_profile.count(data)); "

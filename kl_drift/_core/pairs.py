@@ -402,7 +402,8 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
     >>> association_test([[10, 40], [40, 10]], [[40, 10], [10, 40]])[2] < 1e-6
     True
     """
-    from scipy.stats import chi2
+    # chdtrc(dof, x) is what scipy.stats.chi2.sf(x, dof) returns, without importing scipy.stats (0.5 s).
+    from scipy.special import chdtrc
 
     table = np.stack([np.asarray(current, dtype=np.float64), np.asarray(reference, dtype=np.float64)])
     table = table[:, table.sum(axis=(0, 2)) > 0, :]
@@ -432,7 +433,7 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
     dof = (table.shape[1] - 1) * (table.shape[2] - 1) - int(np.count_nonzero(xy == 0))
     if dof <= 0:
         return x2, 0, 1.0
-    return x2, dof, float(chi2.sf(x2, dof))
+    return x2, dof, float(chdtrc(dof, x2))
 
 
 def _ratio(target: NDArray[np.float64], current: NDArray[np.float64]) -> NDArray[np.float64]:

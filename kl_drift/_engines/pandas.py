@@ -655,12 +655,20 @@ def _ints(counts: NDArray[np.int64]) -> tuple[int, ...]:
 
 
 def count(
-    profile: ReferenceProfile, frame: pd.DataFrame, *, columns: Sequence[str] | None = None, parallel: bool = True
+    profile: ReferenceProfile,
+    frame: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    parallel: bool = True,
+    pair_groups: dict[str, tuple[int, ...]] | None = None,
+    pair_codes: dict[str, NDArray[np.uint8]] | None = None,
 ) -> CountTable:
     """Count a DataFrame into a profile's bins: the pandas engine's count function.
 
     Columns of the profile that were not profiled (no bins) are left out; columns absent
-    from `frame` come back with ``problem="missing_column"``.
+    from `frame` come back with ``problem="missing_column"``. A column named in
+    `pair_groups` (its bin-to-group map in a pair) also gets each row's group, stored in
+    `pair_codes` where the same pass gives it (see `kl_drift._engines.pandas_groups`).
     """
     names = set(frame.columns)
     wanted = [profile[c] for c in dict.fromkeys(columns)] if columns is not None else list(profile.columns)
@@ -670,6 +678,13 @@ def count(
         assert col.bins is not None
         if col.name not in names:
             return ColumnCounts.failed(col.name, "missing_column", "in the reference profile but not in the current data")
+        if pair_groups and col.name in pair_groups and pair_codes is not None:
+            from .pandas_groups import count_column_grouped
+
+            counted, codes = count_column_grouped(frame[col.name], col.bins, col.name, pair_groups[col.name])
+            if codes is not None:
+                pair_codes[col.name] = codes
+            return counted
         return count_column(frame[col.name], col.bins, col.name)
 
     numeric = sum(isinstance(c.bins, NumericBins) for c in targets)

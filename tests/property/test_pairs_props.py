@@ -6,11 +6,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import kl_drift as kd
+from kl_drift._core import kernels
 from kl_drift._core.pairs import association_test, chain_rule, coarsen, interaction_terms
 
 _shapes = st.tuples(st.integers(1, 6), st.integers(1, 6))
@@ -98,3 +100,97 @@ def test_pair_counts_of_any_split_merge_into_the_whole(xs, labels, data) -> None
     for axis, (name, groups) in enumerate(zip(pair.columns, pair.groups)):
         merged = np.bincount(groups, weights=whole[name].counts, minlength=max(groups) + 1)
         np.testing.assert_array_equal(pair.table.sum(axis=1 - axis), merged)
+
+
+_values = {
+    "float": st.lists(
+        st.one_of(st.floats(-4, 4), st.sampled_from([np.nan, np.inf, -np.inf, -0.0, 0.0])), min_size=1, max_size=80
+    ),
+    "int": st.lists(st.integers(-30, 30), min_size=1, max_size=80),
+    "text": st.lists(st.one_of(st.sampled_from(["a", "b", "c", "d", "e", "new", ""]), st.none()), min_size=1, max_size=80),
+}
+_storages = {
+    "float": [lambda v: pd.Series(v, dtype="float64")],
+    "int": [lambda v: pd.Series(v, dtype="int64"), lambda v: pd.Series(v, dtype="int16")],
+    "text": [
+        lambda v: pd.Series(v, dtype=object),
+        lambda v: pd.Series(v, dtype="string[pyarrow]"),
+        lambda v: pd.Series(v, dtype="str"),
+        lambda v: pd.Series(v, dtype="category"),
+    ],
+}
+
+
+def _reference_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=600)
+    x[::37] = np.nan
+    return pd.DataFrame(
+        {
+            "float": x,
+            "int": rng.integers(-25, 25, size=600),
+            "text": rng.choice(["a", "b", "c", "d", "e"], p=[0.4, 0.25, 0.15, 0.12, 0.08], size=600),
+        }
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(_values)), st.data())
+def test_counting_with_groups_is_counting_then_placing(kind, data) -> None:
+    """One pass for a column's counts and its rows' groups equals the engine's count and the
+    groups of each row's bin, for any values and storage (edges hit exactly, NaN, ±inf)."""
+    from kl_drift._engines.pandas import count_column
+    from kl_drift._engines.pandas_groups import count_column_grouped
+    from kl_drift.pairs import column_codes, column_groups
+
+    reference = _reference_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        prof = kd.profile(reference, max_categories=3, bins=data.draw(st.sampled_from([4, 10])))
+    col = prof[kind]
+    values = data.draw(_values[kind])
+    if kind == "float" and col.bins.edges:
+        # Values equal to edges are placed by the right-closed rule.
+        values = values + data.draw(st.lists(st.sampled_from(list(col.bins.edges)), max_size=10))
+    series = data.draw(st.sampled_from(_storages[kind]))(values)
+    groups = column_groups(col, len(reference))
+    with pytest.MonkeyPatch.context() as patch:
+        # The numpy path (the compiled kernels, once a test loaded them, count apart).
+        patch.setenv(kernels.DISABLE_ENV, "1")
+        kernels.prepare(0)
+        counted, codes = count_column_grouped(series, col.bins, kind, groups)
+    kernels.prepare(0)
+    assert counted == count_column(series, col.bins, kind)
+    assert codes is not None
+    np.testing.assert_array_equal(codes, np.asarray(groups)[column_codes(series, col)])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_compare_counts_pairs_as_each_row_is_placed(data) -> None:
+    """The pair counts `compare` reports (groups made by the column count) equal one
+    ``np.add.at`` per row of the rows' groups, for every pair of three kinds of column."""
+    from kl_drift.pairs import column_codes
+
+    reference = _reference_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        prof = kd.profile(reference, max_categories=3, pairs=[("float", "int"), ("float", "text"), ("int", "text")])
+        n = data.draw(st.integers(1, 80))
+        current = pd.DataFrame(
+            {
+                kind: data.draw(st.sampled_from(_storages[kind]))(
+                    data.draw(st.lists(_values[kind].map(lambda v: v[0]), min_size=n, max_size=n))
+                )
+                for kind in _values
+            }
+        )
+        report = kd.compare(prof, current, n_permutations=100)
+    for pair in prof.pairs:
+        expected = np.zeros(pair.table.shape, dtype=np.int64)
+        placed = [np.asarray(g)[column_codes(current[name], prof[name])] for name, g in zip(pair.columns, pair.groups)]
+        np.add.at(expected, tuple(placed), 1)
+        result = report.pairs[pair.columns]
+        both = expected + pair.table
+        rows, cols = both.sum(axis=1) > 0, both.sum(axis=0) > 0
+        np.testing.assert_array_equal(np.asarray(result.current_counts), expected[np.ix_(rows, cols)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -80,11 +81,16 @@ def test_row_codes_count_like_the_engine(series):
 
 
 def test_row_codes_of_unseen_and_iso_text():
-    prof = kd.profile(pd.DataFrame({"t": ["2020-01-01T00:00", "2020-01-02T00:00", "2020-01-03T00:00"] * 20, "c": ["a", "b"] * 30}))
+    prof = kd.profile(
+        pd.DataFrame({"t": ["2020-01-01T00:00", "2020-01-02T00:00", "2020-01-03T00:00"] * 20, "c": ["a", "b"] * 30})
+    )
     current = pd.DataFrame({"t": ["2019-12-01T00:00", None, "2020-01-02T12:00"] * 5, "c": ["a", "zz", None] * 5})
     for name in ("t", "c"):
         codes = column_codes(current[name], prof[name])
-        assert tuple(np.bincount(codes, minlength=prof[name].bins.n_bins)) == count_column(current[name], prof[name].bins, name).counts
+        assert (
+            tuple(np.bincount(codes, minlength=prof[name].bins.n_bins))
+            == count_column(current[name], prof[name].bins, name).counts
+        )
 
 
 def test_groups_per_column_follow_the_sample_size():
@@ -389,7 +395,9 @@ def test_auto_leaves_out_identifiers_and_independent_columns():
     rng = np.random.default_rng(4)
     n = 3000
     x = rng.normal(size=n)
-    frame = pd.DataFrame({"id": [f"row{i}" for i in range(n)], "x": x, "y": -x + 0.2 * rng.normal(size=n), "noise": rng.normal(size=n)})
+    frame = pd.DataFrame(
+        {"id": [f"row{i}" for i in range(n)], "x": x, "y": -x + 0.2 * rng.normal(size=n), "noise": rng.normal(size=n)}
+    )
     prof = kd.profile(frame, pairs="auto")
     assert prof["id"].identifier is not None
     assert [p.columns for p in prof.pairs] == [("x", "y")]
@@ -643,3 +651,176 @@ def test_columns_restrict_the_profiles_pairs_unless_pairs_are_named(reference):
     assert not kd.compare(prof, current, columns=["x"]).pairs
     named = kd.compare(prof, current, columns=["x", "z"], pairs=[("x", "y")])
     assert list(named.pairs) == [("x", "y")] and named.pairs[("x", "y")].drifted
+
+
+# ---------------------------------------------------------------- counts and groups in one pass
+
+
+@pytest.fixture
+def numpy_path(monkeypatch):
+    """The numpy counting path (the compiled kernels stay in use once a test loaded them)."""
+    from kl_drift._core import kernels
+
+    monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+    kernels.prepare(0)
+    yield
+    monkeypatch.delenv(kernels.DISABLE_ENV)
+    kernels.prepare(0)
+
+
+def _cells_from_row_codes(frame: pd.DataFrame, prof, pair) -> np.ndarray:
+    """A pair's cells counted independently: each row's bin (`column_codes`), its group,
+    one ``np.add.at`` per row."""
+    table = np.zeros(pair.table.shape, dtype=np.int64)
+    placed = [np.asarray(g)[column_codes(frame[name], prof[name])] for name, g in zip(pair.columns, pair.groups)]
+    np.add.at(table, tuple(placed), 1)
+    return table
+
+
+@pytest.mark.parametrize("group", ["synthetic", "flights"])
+def test_counts_with_groups_equal_the_engine_and_the_row_codes(group, numpy_path):
+    """Every column of the conformance catalogue: the column counted with its groups gives
+    the engine's counts, and the groups of its rows' bins, whichever path it takes."""
+    from kl_drift._engines.pandas_groups import count_column_grouped
+    from kl_drift.pairs import column_groups
+    from tests.conformance.catalogue import groups, reference_profile
+
+    frames = groups()[group]
+    prof = reference_profile(group)
+    fused: dict[str, set[str]] = {"reference": set(), "current": set()}
+    for col in prof.columns:
+        if col.bins is None:
+            continue
+        n_groups = column_groups(col, prof.n_rows)
+        for side, frame in (("reference", frames.reference), ("current", frames.current)):
+            if col.name not in frame.columns:
+                continue
+            series = frame[col.name]
+            counted, codes = count_column_grouped(series, col.bins, col.name, n_groups)
+            assert counted == count_column(series, col.bins, col.name), col.name
+            if codes is not None:
+                fused[side].add(col.name)
+                assert codes.dtype == np.uint8
+                np.testing.assert_array_equal(codes, np.asarray(n_groups)[column_codes(series, col)], err_msg=col.name)
+    # The one-pass path is taken by numbers, integers and text (not datetimes, nor a column
+    # whose current type does not fit its bins).
+    expected = {
+        "synthetic": {"amount", "rating", "visits", "member", "channel", "sku"},
+        "flights": {"dep_delay", "carrier", "origin"},
+    }
+    assert expected[group] <= fused["current"] & fused["reference"], expected[group]
+    assert not (fused["current"] | fused["reference"]) & {"created", "shipped_at", "time_hour"}
+    assert "code" not in fused["current"]
+
+
+def test_compare_counts_pairs_as_the_row_codes_place_them():
+    """Pairs of every kind counted by `compare` (groups from the column count) equal an
+    independent count, and the counts of the separate pass; skipped columns stay skipped."""
+    from kl_drift.pairs import count_pairs
+    from tests.conformance.catalogue import groups
+
+    frames = groups()["synthetic"]
+    names = ["amount", "rating", "visits", "member", "channel", "sku", "created", "code"]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        prof = kd.profile(frames.reference, pairs=pairs)
+        report = kd.compare(prof, frames.current, n_permutations=200)
+    by_columns = {p.columns: p for p in prof.pairs}
+    current = frames.current
+    separate = {p.columns: p for p in count_pairs(current, prof, [p for p in prof.pairs if "code" not in p.columns])}
+    for key, result in report.pairs.items():
+        if "code" in key:
+            assert result.status == "skipped"
+            continue
+        expected = _cells_from_row_codes(current, prof, by_columns[key])
+        rows, cols = (
+            expected.sum(axis=1) + by_columns[key].table.sum(axis=1) > 0,
+            expected.sum(axis=0) + by_columns[key].table.sum(axis=0) > 0,
+        )
+        np.testing.assert_array_equal(np.asarray(result.current_counts), expected[np.ix_(rows, cols)], err_msg=str(key))
+        np.testing.assert_array_equal(separate[key].table, expected, err_msg=str(key))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["a", None, "b", "a", "zz"] * 40, dtype="string[pyarrow]"),
+        pd.Series(["a", None, "b", "a", "zz"] * 40, dtype="str"),
+        pd.Series(pd.Categorical(["a", None, "b", "a", "zz"] * 40, categories=["zz", "b", "a", "unused"])),
+        pd.Series([True, False, True, True, False] * 40),
+        pd.Series([1.5, np.nan, -np.inf, np.inf, 0.0] * 40),
+        pd.Series(np.arange(200) * 7, dtype="int32"),
+    ],
+    ids=["arrow", "str", "category", "bool", "float-inf-nan", "int32"],
+)
+def test_counts_with_groups_of_each_storage(values, numpy_path):
+    from kl_drift._engines.pandas_groups import count_column_grouped
+    from kl_drift.pairs import column_groups
+
+    reference = pd.DataFrame({"v": values.sample(frac=1.0, random_state=2).reset_index(drop=True)})
+    if values.dtype == np.float64:
+        # Numeric bins, with edges at 0.0 and beyond it.
+        reference["v"] = np.linspace(-3, 3, len(values))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        prof = kd.profile(reference, max_categories=2)
+    col = prof["v"]
+    n_groups = column_groups(col, 400)
+    counted, codes = count_column_grouped(values, col.bins, "v", n_groups)
+    assert counted == count_column(values, col.bins, "v")
+    assert codes is not None
+    np.testing.assert_array_equal(codes, np.asarray(n_groups)[column_codes(values, col)])
+
+
+def test_counts_with_groups_beyond_one_block_and_at_the_edges(numpy_path):
+    """Many blocks, NaN in some only, values equal to every edge, a group map whose
+    "(missing)" does not follow the top group, and integers beyond 2**53 (left to the
+    separate pass, which places them as float64)."""
+    from kl_drift._core.pairs import BLOCK_ROWS
+    from kl_drift._engines.pandas_groups import count_column_grouped, numeric_groups_counted
+
+    rng = np.random.default_rng(8)
+    n = 3 * BLOCK_ROWS + 11
+    x = rng.normal(size=n)
+    x[BLOCK_ROWS + 3 :: 97] = np.nan
+    prof = kd.profile(pd.DataFrame({"x": x, "i": rng.integers(-50, 50, size=n), "big": 2**53 + rng.integers(0, 999, size=n)}))
+    edges = prof["x"].bins.edges
+    x[: len(edges)] = edges
+    for groups in ((0, 0, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5), (0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 0)):
+        got = numeric_groups_counted(x, edges, groups)
+        assert got is not None
+        counts, n_inf, codes = got
+        assert tuple(counts.tolist()) == count_column(pd.Series(x), prof["x"].bins, "x").counts and n_inf == 0
+        np.testing.assert_array_equal(codes, np.asarray(groups)[column_codes(pd.Series(x), prof["x"])])
+    for name in ("i", "big"):
+        col = prof[name]
+        series = pd.Series(rng.integers(-60, 60, size=n) if name == "i" else 2**53 + rng.integers(-9, 999, size=n))
+        n_groups = tuple(min(g, 4) for g in range(col.bins.n_bins))
+        n_groups = (*n_groups[:-1], max(n_groups[:-1]) + 1)
+        counted, codes = count_column_grouped(series, col.bins, name, n_groups)
+        assert counted == count_column(series, col.bins, name)
+        if name == "i":
+            np.testing.assert_array_equal(codes, np.asarray(n_groups)[column_codes(series, col)])
+
+
+def test_pairs_are_the_same_with_the_compiled_kernels(monkeypatch):
+    """With the kernels counting numeric columns, their groups are placed apart: same pairs."""
+    pytest.importorskip("numba")
+    from kl_drift._core import kernels
+    from tests.conformance.catalogue import groups
+
+    frames = groups()["synthetic"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        prof = kd.profile(frames.reference, pairs=[("amount", "visits"), ("amount", "sku"), ("rating", "channel")])
+
+        def pairs():
+            return [p.to_dict() for p in kd.compare(prof, frames.current, n_permutations=100).pairs.values()]
+
+        monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+        plain = pairs()
+        monkeypatch.delenv(kernels.DISABLE_ENV)
+        monkeypatch.setenv(kernels.FORCE_ENV, "1")
+        assert kernels.ready()
+        assert pairs() == plain
