@@ -161,7 +161,11 @@ def test_counting_with_groups_is_counting_then_placing(kind, data) -> None:
         counted, codes = count_column_grouped(series, col.bins, kind, groups)
     kernels.prepare(0)
     assert counted == count_column(series, col.bins, kind)
-    assert codes is not None
+    if codes is None:
+        # Only a column of nothing but missing values (typed apart from the bins) is left to
+        # the separate pass.
+        assert series.isna().all()
+        return
     np.testing.assert_array_equal(codes, np.asarray(groups)[column_codes(series, col)])
 
 
