@@ -195,8 +195,11 @@ def profile_dataset(
     random_state : int or None, default 0
         Seed of the sample, so profiles are reproducible.
     pairs, max_pairs
-        As in `kl_drift.profile`: pair counts for joint drift, added batch by batch in one
-        more pass (``"auto"``: two, the first fetching the rows `kl_drift.profile` ranks on).
+        As in `kl_drift.profile`: pair counts for joint drift, added batch by batch. When
+        the sample does not hold every row, named pairs are counted in pass 2 and
+        ``"auto"`` fetches the rows `kl_drift.profile` ranks on there, then counts the
+        chosen pairs in one more pass; otherwise named pairs take one more pass and
+        ``"auto"`` two.
 
     Returns
     -------
@@ -232,6 +235,11 @@ def profile_dataset(
     >>> prof == kd.profile(df, bins=4)
     True
     """
+    fitted = None
+    if pairs is not None:
+        from ._engines.arrow_pairs import FitPairs
+
+        fitted = FitPairs(pairs, max_pairs)
     prof = arrow.fit(
         source,
         columns=columns,
@@ -246,12 +254,15 @@ def profile_dataset(
         categorical=categorical,
         max_categories=max_categories,
         discrete_threshold=discrete_threshold,
+        hook=fitted,
     )
     if pairs is None:
         return prof
     from ._engines import arrow_pairs
 
-    return arrow_pairs.profile_pairs(prof, source, pairs, max_pairs=max_pairs, format=format, batch_size=batch_size)
+    return arrow_pairs.profile_pairs(
+        prof, source, pairs, max_pairs=max_pairs, format=format, batch_size=batch_size, fitted=fitted
+    )
 
 
 def count_dataset(

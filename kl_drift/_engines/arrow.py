@@ -114,12 +114,16 @@ def fit(
     sample_size: int = DEFAULT_SAMPLE_SIZE,
     random_state: int | None = 0,
     progress: Progress | None = None,
+    hook: Callable[[tuple[ColumnProfile, ...], int], BatchHook | None] | None = None,
     **binning: Any,
 ) -> ReferenceProfile:
     """Profile files in two streamed passes; see :func:`kl_drift.dataset.profile_dataset`.
 
     `binning` holds the options of :meth:`BinningOptions.resolve` (bins, strategy, edges,
-    categorical, max_categories, discrete_threshold).
+    categorical, max_categories, discrete_threshold). `hook`, called with the fitted
+    columns (the sampled numeric columns' counts still zero) and the row count before the
+    second pass, may return a `BatchHook` that counts more of that pass's batches (pairs);
+    it is called only when there is a second pass.
     """
     batch_size = check_positive("batch_size", batch_size)
     sample_size = check_positive("sample_size", sample_size)
@@ -135,8 +139,9 @@ def fit(
     complete = n_rows <= sample_size
     notes: list[tuple[type[Warning], str]] = []
     fitted = {name: _fit(scans[name], sample, opts, complete, notes) for name in names}
-    if not complete:
-        _count_exactly(survey, fitted, batch_size, progress)
+    if not complete and any(isinstance(c.bins, NumericBins) for c in fitted.values()):
+        more = hook(tuple(fitted[n] for n in names), n_rows) if hook is not None else None
+        _count_exactly(survey, fitted, batch_size, progress, more)
     for name in names:
         if fitted[name].bins is not None:
             notes.extend(_degeneracy_notes(fitted[name], opts.bins(name)))
@@ -262,12 +267,14 @@ def _fit(
     return column.count(series) if complete else column
 
 
-def _count_exactly(survey: Survey, fitted: dict[str, ColumnProfile], batch_size: int, progress: Progress | None) -> None:
+def _count_exactly(
+    survey: Survey, fitted: dict[str, ColumnProfile], batch_size: int, progress: Progress | None, hook: BatchHook | None = None
+) -> None:
     """Pass 2: every row of the sampled numeric columns counted into their fitted edges."""
     pending = [c for c in fitted.values() if isinstance(c.bins, NumericBins)]
     if not pending:
         return
-    counted, _ = count_files(survey.files, pending, batch_size=batch_size, progress=progress)
+    counted, _ = count_files(survey.files, pending, batch_size=batch_size, progress=progress, hook=hook)
     for name, result in counted.items():
         if result.problem is not None:
             raise ColumnError(name, (result.reason or result.problem).removeprefix(f"column {name!r}: "))

@@ -6,8 +6,14 @@ record batch at a time, each batch's rows placed in the pairs' 2-D bins by the p
 
 * :func:`profile_pairs` adds pair counts to a profile fitted on the stream
   (``kd.profile_dataset(..., pairs=...)``). ``pairs="auto"`` ranks the same sample rows
-  (positions in the stream's row order) as ``kd.profile`` of the whole table, fetched in
-  a first pass; the chosen pairs are counted in a second. Named pairs take one pass.
+  (positions in the stream's row order) as ``kd.profile`` of the whole table; the chosen
+  pairs are counted in a pass of their own. Where the profile has a second pass (its
+  sample does not hold every row: :func:`kl_drift._engines.arrow.fit`), :class:`FitPairs`
+  does what it can in it: it fetches the ranking sample for ``"auto"``, and counts named
+  pairs there outright — on the columns' full bins, since a pair's groups come from the
+  reference counts that pass is still counting, then merged into the groups (a group is a
+  set of bins, so the cells add up exactly). Otherwise the sample is fetched in a pass of
+  its own, and named pairs take one pass.
 * :class:`PairTally` counts a current stream into a profile's pairs in the same pass as
   its columns (``kd.count_dataset`` / ``kd.compare_dataset``): it is the column count's
   :class:`~kl_drift._engines.arrow_count.BatchHook`, so each batch is read once, its pair
@@ -95,16 +101,132 @@ def profile_pairs(
     max_pairs: int = DEFAULT_MAX_PAIRS,
     format: Any = None,
     batch_size: int,
+    fitted: FitPairs | None = None,
 ) -> ReferenceProfile:
-    """`prof` (fitted on the stream `source`) with the pair counts of `pairs` ("auto" or named)."""
+    """`prof` (fitted on the stream `source`) with the pair counts of `pairs` ("auto" or named).
+
+    `fitted`: the :class:`FitPairs` that `prof`'s fit was given, with what it gathered in
+    the fit's second pass (if there was one).
+    """
     from ..pairs import plan_pairs
     from ..profile import ReferenceProfile
 
-    empty = plan_pairs(prof.columns, pairs, prof.n_rows, _sample(source, format, batch_size), max_pairs=max_pairs)
-    counted = count_pairs(prof, source, empty, format=format, batch_size=batch_size)
+    gathered = fitted is not None and fitted.ran
+    sample = fitted.sample if gathered and fitted.rows is not None else _sample(source, format, batch_size)  # type: ignore[union-attr]
+    empty = plan_pairs(prof.columns, pairs, prof.n_rows, sample, max_pairs=max_pairs)
+    counted = fitted.coarse(empty) if gathered else None  # type: ignore[union-attr]
+    if counted is None:
+        counted = _count_pass(prof, source, empty, format=format, batch_size=batch_size)
     settings = dict(prof.settings)
     settings["pairs"] = pairs if isinstance(pairs, str) else [list(p.columns) for p in counted]
     return ReferenceProfile(prof.columns, prof.n_rows, settings=settings, pairs=counted)
+
+
+def _count_pass(
+    reference: ReferenceProfile, source: Any, pairs: Sequence[PairCounts], *, format: Any = None, batch_size: int
+) -> tuple[PairCounts, ...]:
+    """:func:`count_pairs` through the column count's reader and :class:`PairTally`."""
+    from .arrow_count import count_files
+    from .arrow_survey import Survey
+    from .files import find_files
+
+    survey = Survey.of(find_files(source, format=format))
+    tally = PairTally(reference, pairs)
+    count_files(survey.files, [], batch_size=batch_size, hook=tally)
+    return tuple(p for p in tally.result() if set(p.columns) <= set(survey.names))
+
+
+class FitPairs:
+    """What a profile's second pass can do for its pairs (the fit's hook, see the module notes).
+
+    Named pairs: their cells on the columns' full bins (checked first: a column that is not
+    profiled is an error before the pass). ``"auto"``: the rows at the ranking sample's
+    positions, of the columns ``"auto"`` ranks.
+    """
+
+    def __init__(self, pairs: Any, max_pairs: int) -> None:
+        self.pairs, self.max_pairs = pairs, max_pairs
+        self.rows: NDArray[np.intp] | None = None
+        self.tally: PairTally | None = None
+        self.gather: _SampleRows | None = None
+
+    @property
+    def ran(self) -> bool:
+        """Whether the second pass ran with this hook."""
+        return (self.tally is not None and self.tally.batches > 0) or (self.gather is not None and self.gather.batches > 0)
+
+    def __call__(self, columns: tuple[ColumnProfile, ...], n_rows: int) -> Any:
+        from ..pairs import auto_columns, plan_pairs, sample_rows
+        from ..profile import ReferenceProfile
+
+        if isinstance(self.pairs, str):
+            usable = auto_columns(columns)
+            if self.pairs != "auto" or len(usable) < 2:
+                return None
+            rows = sample_rows(n_rows)
+            self.rows = np.arange(n_rows) if rows is None else rows
+            self.gather = _SampleRows([c.name for c in usable], self.rows)
+            return self.gather
+
+        def no_sample(names: Any, rows: Any) -> Any:  # pragma: no cover - named pairs need none
+            raise AssertionError
+
+        planned = plan_pairs(columns, self.pairs, n_rows, no_sample, max_pairs=self.max_pairs)
+        index = {c.name: c for c in columns}
+        if any(index[name].bins.n_bins > 255 for p in planned for name in p.columns):  # type: ignore[union-attr]
+            return None  # bin codes are bytes
+        full = []
+        for p in planned:
+            bins = tuple(tuple(range(index[name].bins.n_bins)) for name in p.columns)  # type: ignore[union-attr]
+            full.append(PairCounts(p.columns, bins, ((0,) * len(bins[1]),) * len(bins[0])))  # type: ignore[arg-type]
+        self.tally = PairTally(ReferenceProfile(columns, n_rows), full)
+        return self.tally
+
+    def sample(self, names: Sequence[str], rows: NDArray[np.intp] | None) -> Mapping[str, pd.Series]:
+        """`plan_pairs`' sample function: the rows gathered in the second pass."""
+        assert self.gather is not None
+        return self.gather.frame(names)
+
+    def coarse(self, pairs: Sequence[PairCounts]) -> tuple[PairCounts, ...] | None:
+        """The named `pairs` (final groups) holding the full-bin cells merged into their groups;
+        None when some pair was not counted (then it takes a pass of its own)."""
+        if self.tally is None:
+            return None
+        full = {p.columns: p.table for p in self.tally.result()}
+        if any(p.columns not in full for p in pairs):
+            return None
+        out = []
+        for p in pairs:
+            gx, gy = (np.eye(max(g) + 1, dtype=np.int64)[np.asarray(g)] for g in p.groups)
+            out.append(p.with_counts(gx.T @ full[p.columns] @ gy))
+        return tuple(out)
+
+
+class _SampleRows:
+    """A ``BatchHook`` keeping the rows at sorted positions `rows` of the stream, as pandas."""
+
+    def __init__(self, names: Sequence[str], rows: NDArray[np.intp]) -> None:
+        self.columns, self.rows = list(names), rows
+        self.batches = self.start = 0
+        self.pieces: list[pd.DataFrame] = []
+
+    def jobs(self, batch: pa.RecordBatch) -> list[Callable[[], None]]:
+        from .arrow_values import to_frame
+
+        start, self.start = self.start, self.start + batch.num_rows
+        self.batches += 1
+        local = self.rows[np.searchsorted(self.rows, start) : np.searchsorted(self.rows, self.start)] - start
+        if not len(local):
+            return []
+        present = [n for n in self.columns if batch.schema.get_field_index(n) >= 0]
+        return [lambda: self.pieces.append(to_frame(batch.select(present).take(pa.array(local))))]
+
+    def done(self) -> None:
+        pass
+
+    def frame(self, names: Sequence[str]) -> dict[str, pd.Series]:
+        whole = pd.concat(self.pieces, ignore_index=True) if self.pieces else pd.DataFrame()
+        return {name: whole[name] if name in whole else pd.Series([None] * len(whole), dtype=object) for name in names}
 
 
 class PairTally:
@@ -126,10 +248,12 @@ class PairTally:
         self.tables = {p.columns: np.zeros(p.table.shape, dtype=np.int64) for p in self.pairs}
         self.failed: set[tuple[str, tuple[int, ...]]] = set()
         self._codes: dict[tuple[str, tuple[int, ...]], NDArray[np.uint8] | None] = {}
+        self.batches = 0
 
     def jobs(self, batch: pa.RecordBatch) -> list[Callable[[], None]]:
         """One job per paired column of the batch: its group codes."""
         self._codes = {}
+        self.batches += 1
         return [lambda item=item: self._code(batch, *item) for item in self.needed if item not in self.failed]
 
     def _code(self, batch: pa.RecordBatch, name: str, groups: tuple[int, ...]) -> None:

@@ -186,3 +186,46 @@ def test_arrow_group_codes_equal_the_pandas_ones() -> None:
         expected = group_codes(pa.table({name: array}).to_pandas()[name], prof[name], groups)
         assert np.array_equal(got, expected), name
         assert len(set(got.tolist())) > 2, name
+
+
+@pytest.mark.parametrize("batch_size", [7001, 131_072])
+def test_pairs_in_the_profile_second_pass(reference, batch_size, monkeypatch) -> None:
+    """When the sample does not hold every row, named pairs are counted in pass 2 (on full
+    bins, merged into groups) and "auto" fetches its ranking rows there: no pass of their
+    own for either but the chosen pairs' count. Counts equal pandas' on the profile's bins;
+    the chosen pairs are those of the in-memory ranking sample."""
+    from kl_drift.pairs import column_groups, count_pairs, plan_pairs
+
+    frame, path = reference
+    n = len(frame)
+
+    def no_pass(*args, **kwargs):
+        raise AssertionError("a pass of its own")
+
+    named = [("level", "x"), ("when", "count"), ("y", "x")]
+    with monkeypatch.context() as patched:
+        patched.setattr(arrow_pairs, "_count_pass", no_pass)
+        patched.setattr(arrow_pairs, "_frames", no_pass)
+        streamed = quietly(profile_dataset, path, pairs=named, batch_size=batch_size, sample_size=20_000)
+    assert streamed.settings["sampled"] and [p.columns for p in streamed.pairs] == named
+    for pair in streamed.pairs:
+        assert pair.groups == tuple(column_groups(streamed[c], n) for c in pair.columns)
+    assert streamed.pairs == count_pairs(frame, streamed, streamed.pairs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(arrow_pairs, "_frames", no_pass)
+        auto = quietly(profile_dataset, path, pairs="auto", batch_size=batch_size, sample_size=20_000)
+    in_memory = plan_pairs(auto.columns, "auto", n, lambda names, rows: {c: frame[c].iloc[rows] for c in names})
+    assert len(in_memory) >= 3 and [p.columns for p in auto.pairs] == [p.columns for p in in_memory]
+    assert auto.pairs == count_pairs(frame, auto, auto.pairs)
+    # The rows fetched in pass 2 are the in-memory sample's, value for value.
+    from kl_drift._engines import arrow
+    from kl_drift.pairs import auto_columns, sample_rows
+
+    hook = arrow_pairs.FitPairs("auto", 10)
+    binning = dict(bins=10, strategy="quantile", edges=None, categorical=(), max_categories=50, discrete_threshold=20)
+    prof = quietly(arrow.fit, path, batch_size=batch_size, sample_size=20_000, hook=hook, **binning)
+    names = [c.name for c in auto_columns(prof.columns)]
+    fetched, rows = hook.sample(names, None), sample_rows(n)
+    for name in names:
+        pd.testing.assert_series_equal(fetched[name], frame[name].iloc[rows].reset_index(drop=True), check_names=False)
