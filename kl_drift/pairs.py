@@ -35,8 +35,8 @@ from ._core.pairs import (
     BLOCK_ROWS,
     DEFAULT_MAX_PAIRS,
     PairCounts,
-    association_test,
-    chain_rule_terms,
+    association_tests,
+    chain_rules_terms,
     coarsen,
     dependence_word,
     mutual_information,
@@ -549,27 +549,39 @@ def score_pair(
     reference: PairCounts, current: PairCounts, prof: ReferenceProfile, *, smoothing: float, base: float, threshold: float
 ) -> PairDrift:
     """Score one pair; its status is decided once every pair's p-value is known."""
+    return score_pairs([(reference, current)], prof, smoothing=smoothing, base=base, threshold=threshold)[0]
+
+
+def score_pairs(
+    counted: Sequence[tuple[PairCounts, PairCounts]], prof: ReferenceProfile, *, smoothing: float, base: float, threshold: float
+) -> list[PairDrift]:
+    """`score_pair` of each (reference, current); the pairs' iterative fits run together
+    (`chain_rules_terms`, `association_tests`: the same numbers as one pair at a time)."""
     unit = math.log(base)
-    a, b = reference.columns
-    ref_full, cur_full = reference.table, current.table
-    rows, cols = _trim(ref_full, cur_full)
-    ref, cur = ref_full[np.ix_(rows, cols)], cur_full[np.ix_(rows, cols)]
-    parts, terms = chain_rule_terms(cur, ref, smoothing=smoothing)
-    _, dof, pvalue = association_test(cur, ref)
-    x_labels = tuple(np.asarray(group_labels(prof[a], reference.groups[0]), dtype=object)[rows])
-    y_labels = tuple(np.asarray(group_labels(prof[b], reference.groups[1]), dtype=object)[cols])
-    mi_ref, mi_cur = mutual_information(ref), mutual_information(cur)
-    return PairDrift(
-        columns=(a, b), status="ok", drifted=False, statistic=parts.joint / unit, interaction=parts.interaction / unit,
-        marginal_part=parts.marginal_part / unit, marginal_x=parts.marginal_x / unit, marginal_y=parts.marginal_y / unit,
-        conditional_y=parts.conditional_y / unit, pvalue=pvalue, pvalue_adjusted=None, dof=dof, threshold=threshold,
-        mutual_information_reference=mi_ref / unit, mutual_information_current=mi_cur / unit,
-        n_reference=int(ref.sum()), n_current=int(cur.sum()), x_labels=x_labels, y_labels=y_labels,
-        reference_counts=tuple(tuple(int(v) for v in r) for r in ref),
-        current_counts=tuple(tuple(int(v) for v in r) for r in cur),
-        contributions=tuple(tuple(float(v) / unit for v in r) for r in terms),
-        explanations=explain_pair((a, b), ref, cur, terms, x_labels, y_labels, mi_ref, mi_cur),
-    )  # fmt: skip
+    trimmed = []
+    for reference, current in counted:
+        rows, cols = _trim(reference.table, current.table)
+        trimmed.append((rows, cols, reference.table[np.ix_(rows, cols)], current.table[np.ix_(rows, cols)]))
+    chains = chain_rules_terms([(cur, ref) for _, _, ref, cur in trimmed], smoothing=smoothing)
+    tests = association_tests([(cur, ref) for _, _, ref, cur in trimmed])
+    out = []
+    for (reference, _), (rows, cols, ref, cur), (parts, terms), (_, dof, pvalue) in zip(counted, trimmed, chains, tests):
+        a, b = reference.columns
+        x_labels = tuple(np.asarray(group_labels(prof[a], reference.groups[0]), dtype=object)[rows])
+        y_labels = tuple(np.asarray(group_labels(prof[b], reference.groups[1]), dtype=object)[cols])
+        mi_ref, mi_cur = mutual_information(ref), mutual_information(cur)
+        out.append(PairDrift(
+            columns=(a, b), status="ok", drifted=False, statistic=parts.joint / unit, interaction=parts.interaction / unit,
+            marginal_part=parts.marginal_part / unit, marginal_x=parts.marginal_x / unit, marginal_y=parts.marginal_y / unit,
+            conditional_y=parts.conditional_y / unit, pvalue=pvalue, pvalue_adjusted=None, dof=dof, threshold=threshold,
+            mutual_information_reference=mi_ref / unit, mutual_information_current=mi_cur / unit,
+            n_reference=int(ref.sum()), n_current=int(cur.sum()), x_labels=x_labels, y_labels=y_labels,
+            reference_counts=tuple(tuple(int(v) for v in r) for r in ref),
+            current_counts=tuple(tuple(int(v) for v in r) for r in cur),
+            contributions=tuple(tuple(float(v) / unit for v in r) for r in terms),
+            explanations=explain_pair((a, b), ref, cur, terms, x_labels, y_labels, mi_ref, mi_cur),
+        ))  # fmt: skip
+    return out
 
 
 def _cell(a: str, b: str, x: str, y: str) -> str:
@@ -738,10 +750,12 @@ def attach_pairs(
             "a CountTable holds column counts only"
         )
     by_key = dict(zip((p.columns for p in countable), counted))
+    compared = [(pair, by_key[pair.columns]) for pair in chosen if pair.columns in by_key]
+    scores = iter(score_pairs(compared, prof, smoothing=opts.smoothing, base=opts.base, threshold=threshold))
     results = []
     for pair in chosen:
         if pair.columns in by_key:
-            results.append(score_pair(pair, by_key[pair.columns], prof, smoothing=opts.smoothing, base=opts.base, threshold=threshold))
+            results.append(next(scores))
         else:
             reason = "; ".join(_named(c, str(problems[c])) for c in pair.columns if c in problems) or "the engine could not count it"
             results.append(_skipped(pair, f"not compared: {reason}", threshold))

@@ -51,9 +51,12 @@ __all__ = [
     "pair_tables",
     "chain_rule",
     "chain_rule_terms",
+    "chain_rules_terms",
     "marginal_fit",
+    "marginal_fits",
     "interaction_terms",
     "association_test",
+    "association_tests",
     "mutual_information",
     "dependence_word",
 ]
@@ -76,6 +79,9 @@ _IPF_TOLERANCE = 1e-13
 BLOCK_ROWS = 1 << 16
 _IPF_ITERATIONS = 500
 _FIT_ITERATIONS = 5000
+# Fits of tables with at most this many rows and columns are iterated together: a sum over
+# so few cells is a plain running sum, which trailing zeros leave as it is.
+_BATCH_MAX_SIDE = 7
 
 
 def pair_groups(n_rows: int) -> int:
@@ -330,6 +336,41 @@ def marginal_fit(reference: ArrayLike, rows: ArrayLike, cols: ArrayLike) -> NDAr
     return fit
 
 
+def marginal_fits(problems: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike]]) -> list[NDArray[np.float64]]:
+    """`marginal_fit` of each (reference, rows, cols), the tables iterated together.
+
+    The tables are padded with zeros to one shape (a padded cell, row or column stays
+    zero) and each stops at the iteration its own `marginal_fit` would: the same operations
+    on the same numbers (a sum over up to 7 cells gains only trailing zeros), so the same
+    bits (tested), for about the cost of one table's loop instead of one per table.
+    """
+    refs = [np.asarray(q, dtype=np.float64) for q, _, _ in problems]
+    if len(refs) < 2 or max(max(q.shape) for q in refs) > _BATCH_MAX_SIDE:
+        return [marginal_fit(*problem) for problem in problems]
+    k = len(refs)
+    a, b = max(q.shape[0] for q in refs), max(q.shape[1] for q in refs)
+    fit, r, c = np.zeros((k, a, b)), np.zeros((k, a)), np.zeros((k, b))
+    for i, (_, rows, cols) in enumerate(problems):
+        fit[i, : refs[i].shape[0], : refs[i].shape[1]] = refs[i]
+        r[i, : refs[i].shape[0]] = np.asarray(rows, dtype=np.float64)
+        c[i, : refs[i].shape[1]] = np.asarray(cols, dtype=np.float64)
+    tolerance = np.array([_IPF_TOLERANCE * max(r[i, : refs[i].shape[0]].max(), 1e-300) for i in range(k)])
+    out: list[NDArray[np.float64] | None] = [None] * k
+    add, maximum = np.add.reduce, np.maximum
+    row_sums = add(fit, axis=2)
+    for _ in range(_FIT_ITERATIONS):
+        fit *= (r / maximum(row_sums, 1e-300))[:, :, None]
+        fit *= (c / maximum(add(fit, axis=1), 1e-300))[:, None, :]
+        row_sums = add(fit, axis=2)
+        met = maximum.reduce(np.abs(row_sums - r), axis=1) <= tolerance
+        for i in np.flatnonzero(met):
+            if out[i] is None:
+                out[i] = fit[i, : refs[i].shape[0], : refs[i].shape[1]].copy()
+        if all(o is not None for o in out):
+            break
+    return [o if o is not None else fit[i, : refs[i].shape[0], : refs[i].shape[1]].copy() for i, o in enumerate(out)]
+
+
 def chain_rule(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5) -> ChainRule:
     """Split ``D(current ‖ reference)`` of a 2-D table by the chain rule (see module notes).
 
@@ -348,25 +389,33 @@ def chain_rule_terms(
     current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5
 ) -> tuple[ChainRule, NDArray[np.float64]]:
     """`chain_rule`, and the per-cell terms of its interaction (see `interaction_terms`)."""
+    return chain_rules_terms([(current, reference)], smoothing=smoothing)[0]
+
+
+def chain_rules_terms(
+    tables: Sequence[tuple[ArrayLike, ArrayLike]], *, smoothing: float = 0.5
+) -> list[tuple[ChainRule, NDArray[np.float64]]]:
+    """`chain_rule_terms` of each (current, reference) table; their marginal fits are
+    iterated together (`marginal_fits`), which gives each the numbers of its own fit."""
     from scipy.special import xlogy
 
-    p = _smoothed(np.asarray(current), smoothing)
-    q = _smoothed(np.asarray(reference), smoothing)
-    px, qx = p.sum(axis=1), q.sum(axis=1)
-    joint = _kl(p.ravel(), q.ravel())
-    marginal_x = _kl(px, qx)
-    conditional = float(np.sum(px * np.array([_kl(p[i] / px[i], q[i] / qx[i]) for i in range(p.shape[0])])))
-    fitted = marginal_fit(q, px, p.sum(axis=0))
-    terms = np.asarray(xlogy(p, p / fitted), dtype=np.float64)
-    parts = ChainRule(
-        joint=joint,
-        marginal_x=marginal_x,
-        marginal_y=_kl(p.sum(axis=0), q.sum(axis=0)),
-        conditional_y=conditional,
-        interaction=_kl(p.ravel(), fitted.ravel()),
-        marginal_part=_kl(fitted.ravel(), q.ravel()),
-    )
-    return parts, terms
+    smoothed = [(_smoothed(np.asarray(c), smoothing), _smoothed(np.asarray(r), smoothing)) for c, r in tables]
+    fits = marginal_fits([(q, p.sum(axis=1), p.sum(axis=0)) for p, q in smoothed])
+    out = []
+    for (p, q), fitted in zip(smoothed, fits):
+        px, qx = p.sum(axis=1), q.sum(axis=1)
+        conditional = float(np.sum(px * np.array([_kl(p[i] / px[i], q[i] / qx[i]) for i in range(p.shape[0])])))
+        terms = np.asarray(xlogy(p, p / fitted), dtype=np.float64)
+        parts = ChainRule(
+            joint=_kl(p.ravel(), q.ravel()),
+            marginal_x=_kl(px, qx),
+            marginal_y=_kl(p.sum(axis=0), q.sum(axis=0)),
+            conditional_y=conditional,
+            interaction=_kl(p.ravel(), fitted.ravel()),
+            marginal_part=_kl(fitted.ravel(), q.ravel()),
+        )
+        out.append((parts, terms))
+    return out
 
 
 def interaction_terms(current: ArrayLike, reference: ArrayLike, *, smoothing: float = 0.5) -> NDArray[np.float64]:
@@ -402,24 +451,84 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
     >>> association_test([[10, 40], [40, 10]], [[40, 10], [10, 40]])[2] < 1e-6
     True
     """
+    return association_tests([(current, reference)])[0]
+
+
+def association_tests(tables: Sequence[tuple[ArrayLike, ArrayLike]]) -> list[tuple[float, int, float]]:
+    """`association_test` of each (current, reference) table, their fits iterated together
+    (padded to one shape, each stopped where its own loop stops: the same bits, tested)."""
     # chdtrc(dof, x) is what scipy.stats.chi2.sf(x, dof) returns, without importing scipy.stats (0.5 s).
     from scipy.special import chdtrc
 
+    prepared = [_association_table(c, r) for c, r in tables]
+    live = [i for i, t in enumerate(prepared) if t is not None]
+    fits = dict(zip(live, _association_fits([prepared[i] for i in live])))  # type: ignore[misc]
+    out = []
+    for i, table in enumerate(prepared):
+        if table is None:
+            out.append((0.0, 0, 1.0))
+            continue
+        fit = fits[i]
+        xy = table.sum(axis=0)
+        positive = fit > 0
+        x2 = float(np.sum((table[positive] - fit[positive]) ** 2 / fit[positive]))
+        dof = (table.shape[1] - 1) * (table.shape[2] - 1) - int(np.count_nonzero(xy == 0))
+        out.append((x2, 0, 1.0) if dof <= 0 else (x2, dof, float(chdtrc(dof, x2))))
+    return out
+
+
+def _association_table(current: ArrayLike, reference: ArrayLike) -> NDArray[np.float64] | None:
+    """The sample × X × Y table the test fits, rows and columns empty on both sides left
+    out, in canonical orientation; None where there is nothing to test."""
     table = np.stack([np.asarray(current, dtype=np.float64), np.asarray(reference, dtype=np.float64)])
     table = table[:, table.sum(axis=(0, 2)) > 0, :]
     table = table[:, :, table.sum(axis=(0, 1)) > 0]
     if table.shape[1] < 2 or table.shape[2] < 2 or min(table[0].sum(), table[1].sum()) == 0:
-        return 0.0, 0, 1.0
+        return None
     # Fit in one canonical orientation, so that swapping the two columns (transposing) gives
     # the same numbers: where the fit lies on the boundary (sparse tables) IPF converges
     # slowly, and where it stops depends on which margin it scales first.
     swapped = table.transpose(0, 2, 1)
     if (swapped.shape, swapped.tobytes()) < (table.shape, table.tobytes()):
         table = np.ascontiguousarray(swapped)
-    xy, sx, sy = table.sum(axis=0), table.sum(axis=2), table.sum(axis=1)
+    return table
+
+
+def _association_fits(tables: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    """The fit of homogeneous association of each table (see `association_test`), iterated
+    together where they are small: padded with zeros, each kept from the iteration its own
+    loop would stop at."""
+    if not tables:
+        return []
     # Start from X, Y independent of the sample: the first margin already holds.
-    fit = xy[None, :, :] * (table.sum(axis=(1, 2)) / table.sum())[:, None, None]
-    tolerance = 1e-9 * max(float(table.max()), 1.0)
+    starts = [t.sum(axis=0)[None, :, :] * (t.sum(axis=(1, 2)) / t.sum())[:, None, None] for t in tables]
+    tolerance = np.array([1e-9 * max(float(t.max()), 1.0) for t in tables])
+    if len(tables) == 1 or max(max(t.shape[1:]) for t in tables) > _BATCH_MAX_SIDE:
+        return [_association_fit(t, f, tol) for t, f, tol in zip(tables, starts, tolerance)]
+    k, a, b = len(tables), max(t.shape[1] for t in tables), max(t.shape[2] for t in tables)
+    fit, xy, sx, sy = np.zeros((k, 2, a, b)), np.zeros((k, a, b)), np.zeros((k, 2, a)), np.zeros((k, 2, b))
+    for i, t in enumerate(tables):
+        _, ta, tb = t.shape
+        fit[i, :, :ta, :tb] = starts[i]
+        xy[i, :ta, :tb], sx[i, :, :ta], sy[i, :, :tb] = t.sum(axis=0), t.sum(axis=2), t.sum(axis=1)
+    out: list[NDArray[np.float64] | None] = [None] * k
+    add = np.add.reduce
+    for _ in range(_IPF_ITERATIONS):
+        previous = fit
+        fit = fit * _ratio(sx, add(fit, axis=3))[:, :, :, None]
+        fit = fit * _ratio(sy, add(fit, axis=2))[:, :, None, :]
+        fit = fit * _ratio(xy, add(fit, axis=1))[:, None, :, :]
+        met = np.maximum.reduce(np.abs(fit - previous).reshape(k, -1), axis=1) <= tolerance
+        for i in np.flatnonzero(met):
+            if out[i] is None:
+                out[i] = fit[i, :, : tables[i].shape[1], : tables[i].shape[2]].copy()
+        if all(o is not None for o in out):
+            break
+    return [o if o is not None else fit[i, :, : tables[i].shape[1], : tables[i].shape[2]].copy() for i, o in enumerate(out)]
+
+
+def _association_fit(table: NDArray[np.float64], fit: NDArray[np.float64], tolerance: float) -> NDArray[np.float64]:
+    xy, sx, sy = table.sum(axis=0), table.sum(axis=2), table.sum(axis=1)
     add = np.add.reduce
     for _ in range(_IPF_ITERATIONS):
         previous = fit
@@ -428,12 +537,7 @@ def association_test(current: ArrayLike, reference: ArrayLike) -> tuple[float, i
         fit = fit * _ratio(xy, add(fit, axis=0))[None, :, :]
         if np.maximum.reduce(np.abs(fit - previous), axis=None) <= tolerance:
             break
-    positive = fit > 0
-    x2 = float(np.sum((table[positive] - fit[positive]) ** 2 / fit[positive]))
-    dof = (table.shape[1] - 1) * (table.shape[2] - 1) - int(np.count_nonzero(xy == 0))
-    if dof <= 0:
-        return x2, 0, 1.0
-    return x2, dof, float(chdtrc(dof, x2))
+    return fit
 
 
 def _ratio(target: NDArray[np.float64], current: NDArray[np.float64]) -> NDArray[np.float64]:

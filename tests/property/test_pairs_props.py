@@ -198,3 +198,28 @@ def test_compare_counts_pairs_as_each_row_is_placed(data) -> None:
         both = expected + pair.table
         rows, cols = both.sum(axis=1) > 0, both.sum(axis=0) > 0
         np.testing.assert_array_equal(np.asarray(result.current_counts), expected[np.ix_(rows, cols)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_two_tables(), min_size=1, max_size=12))
+@example(
+    tables=[
+        (np.array([[0, 1], [1, 1]]), np.array([[1, 1], [0, 0]]), 0.5),
+        (np.full((6, 6), 500), np.eye(6, dtype=np.int64) * 9000 + 1, 0.5),
+    ]
+)
+def test_fits_iterated_together_give_each_tables_own_bits(tables) -> None:
+    """Scoring many pairs at once (the IPF loops of all tables in one padded array) gives
+    every table the very numbers of its own loop: the chain rule's parts and terms, the
+    association test, bit for bit, whatever the shapes, sparse or degenerate."""
+    from kl_drift._core.pairs import association_tests, chain_rule_terms, chain_rules_terms
+
+    smoothing = tables[0][2]
+    pairs = [(cur, ref) for cur, ref, _ in tables]
+    together = chain_rules_terms(pairs, smoothing=smoothing)
+    tests = association_tests(pairs)
+    for (cur, ref), (parts, terms), test in zip(pairs, together, tests):
+        alone_parts, alone_terms = chain_rule_terms(cur, ref, smoothing=smoothing)
+        assert parts == alone_parts
+        assert terms.tobytes() == alone_terms.tobytes()
+        assert test == association_test(cur, ref)
