@@ -349,6 +349,7 @@ class _Cut:
     labels: list[str]
     starts: list[pd.Timestamp | None]
     ends: list[pd.Timestamp | None]
+    n_unassigned: int = 0  # rows in no period (without a time)
 
 
 def _period_offset(freq: str) -> Any:
@@ -437,7 +438,7 @@ def _cut_by_time(times: pd.Series, freq: str) -> _Cut:
     if not everyone:
         codes[~valid] = -1
     labels, starts, ends = _spans(first, last, freq, tz)
-    return _Cut(codes, labels, starts, ends)  # type: ignore[arg-type]
+    return _Cut(codes, labels, starts, ends, len(codes) - len(present))  # type: ignore[arg-type]
 
 
 def _cut_by_rows(n_rows: int, rows: int) -> _Cut:
@@ -663,13 +664,12 @@ def compare_over_time(
     if not compared:
         raise EmptyDataError("there are no columns to compare besides the time column")
 
-    assigned = cut.codes >= 0
-    n_unassigned = int(len(frame) - np.count_nonzero(assigned))
-    sizes = np.bincount(cut.codes[assigned], minlength=n_periods)
+    # A period's size is its table's n_rows: no pass over the codes to size the periods.
+    n_unassigned = cut.n_unassigned
 
     def rows_before(stop: int) -> pd.DataFrame:
         """The rows of periods 0..stop-1, period by period, in row order within a period."""
-        positions = np.flatnonzero(assigned & (cut.codes < stop))
+        positions = np.flatnonzero((cut.codes >= 0) & (cut.codes < stop))
         codes = cut.codes[positions]
         if codes.size and bool(np.any(codes[1:] < codes[:-1])):
             positions = positions[np.argsort(codes, kind="stable")]
@@ -739,7 +739,7 @@ def compare_over_time(
     n_reference = n_first if mode == "first" else window_size if mode == "previous" else None
     scored = _score_periods(prof, grouped.tables, counted, n_reference, min_rows, opts, compared)
     periods = [
-        Period(cut.labels[k], cut.starts[k], cut.ends[k], int(sizes[k]), status, report)
+        Period(cut.labels[k], cut.starts[k], cut.ends[k], grouped.tables[k].n_rows, status, report)
         for k, (status, report) in enumerate(scored)
     ]
 
