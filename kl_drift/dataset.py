@@ -340,8 +340,8 @@ def count_dataset(
 
 def _chosen_pairs(reference: ReferenceProfile, pairs: Any, columns: Sequence[str] | None) -> tuple[Any, ...]:
     """The profile's pairs a count or comparison asks for (none when it holds none and none are asked)."""
-    if pairs is None and not (isinstance(reference, ReferenceProfile) and reference.pairs):
-        return ()
+    if not isinstance(reference, ReferenceProfile) or (pairs is None and not reference.pairs):
+        return ()  # (not a profile: the count says so)
     from .pairs import chosen_pairs
 
     return chosen_pairs(reference, pairs, columns)
