@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .._core.novelty import PooledValues
 from ..errors import ColumnError
@@ -33,8 +32,14 @@ from .types import arrow_family
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow.compute as pc
 else:
+    from .._lazy import LazyModule
     from .._lazy import pandas as pd
+
+    # Imported at first use: a comparison (which imports this module) never calls it, and
+    # importing pyarrow.compute costs 25-40 ms.
+    pc = LazyModule("pyarrow.compute")
 
 __all__ = ["ColumnScan", "start_scan", "whole_dtype", "numeric_sample", "range_series", "categorical_counts", "exact_range"]
 
