@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from ._core.bins import CategoricalBins, NumericBins
 from ._core.novelty import PooledValues
@@ -28,7 +29,7 @@ from ._engines.grouped import count_groups
 from ._io import atomic_write_text
 from ._options import CompareOptions
 from ._scoring import score_tables
-from .counts import CountTable
+from .counts import CountTable, merge_unseen
 from .errors import ColumnError, EmptyDataError, KlDriftWarning
 from .profile import ReferenceProfile, _check_frame, profile
 from .report import DriftReport, json_safe
@@ -477,23 +478,76 @@ def _score_periods(
     being the reference."""
     statuses: list[str] = []
     jobs: list[tuple[ReferenceProfile, CountTable]] = []
+    windows = _Windows(counted) if counted is not None else None
     for k, table in enumerate(tables):
         status = _period_status(k, table.n_rows, min_rows, n_reference)
-        if status == "scored" and counted is not None:
+        if status == "scored" and windows is not None:
             assert n_reference is not None
-            parts = [c for c in counted[k - n_reference : k] if c is not None]
-            if not parts:
+            ref_k = windows.sum(max(k - n_reference, 0), k)
+            if ref_k is None:
                 status = "no_reference"
             else:
-                ref_k = parts[0]
-                for part in parts[1:]:
-                    ref_k = ref_k.merge(part)
                 jobs.append((ref_k, table))
         elif status == "scored":
             jobs.append((prof, table))
         statuses.append(status)
     reports = iter(score_tables(jobs, opts, columns=compared))
     return [(status, next(reports) if status == "scored" else None) for status in statuses]
+
+
+class _Windows:
+    """Sums of consecutive period profiles (a rolling reference): what merging them one by one
+    (`ReferenceProfile.merge`) gives, with the counts, ±inf and pooled value counts of a window
+    taken as the difference of two running sums (integers: exact) instead of W - 1 merges of
+    every column (a pooled list holds up to 10,000 values). Unseen value lists are merged in
+    window order, as `merge` does, where a period has any."""
+
+    def __init__(self, counted: Sequence[ReferenceProfile | None]) -> None:
+        self.counted = counted
+        present = [c for c in counted if c is not None]
+        self.columns = present[0].columns if present else ()
+        n = len(counted)
+
+        def running(values: Any, width: int) -> NDArray[np.int64]:
+            table = np.zeros((n + 1, width), dtype=np.int64)
+            for k, row in values:
+                table[k + 1] = row
+            return np.cumsum(table, axis=0)
+
+        self.rows = np.cumsum([0, *(c.n_rows if c is not None else 0 for c in counted)])
+        self.counts, self.infs, self.pooled = [], [], []
+        for i, col in enumerate(self.columns):
+            parts = [(k, c.columns[i]) for k, c in enumerate(counted) if c is not None]
+            self.counts.append(running(((k, p.counts) for k, p in parts), len(col.counts)))
+            self.infs.append(running(((k, (p.n_inf,)) for k, p in parts), 1))
+            pooled = col.pooled is not None and all(p.pooled is not None for _, p in parts)
+            self.pooled.append(
+                running(((k, p.pooled.other_counts) for k, p in parts), len(col.pooled.other_counts))  # type: ignore[union-attr]
+                if pooled
+                else None
+            )
+
+    def sum(self, start: int, stop: int) -> ReferenceProfile | None:
+        """The merge of the period profiles start..stop-1 (None where every one is empty)."""
+        parts = [c for c in self.counted[start:stop] if c is not None]
+        if len(parts) <= 1:
+            return parts[0] if parts else None
+        columns = []
+        for i, col in enumerate(parts[0].columns):
+            unseen, complete = col.unseen, col.unseen_complete
+            for part in parts[1:]:
+                theirs = part.columns[i]
+                if unseen or theirs.unseen or not (complete and theirs.unseen_complete):
+                    unseen, complete = merge_unseen(unseen, complete, theirs.unseen, theirs.unseen_complete)
+            window = self.pooled[i]
+            columns.append(
+                replace(
+                    col, counts=tuple((self.counts[i][stop] - self.counts[i][start]).tolist()),
+                    n_inf=int(self.infs[i][stop, 0] - self.infs[i][start, 0]), unseen=unseen, unseen_complete=complete,
+                    pooled=None if window is None else PooledValues(tuple((window[stop] - window[start]).tolist())),
+                )
+            )  # fmt: skip
+        return ReferenceProfile(tuple(columns), int(self.rows[stop] - self.rows[start]), settings=parts[0].settings)
 
 
 def _counted_profile(prof: ReferenceProfile, table: CountTable, pooled: Mapping[str, tuple[int, ...]]) -> ReferenceProfile:

@@ -329,3 +329,42 @@ def test_fixed_length_periods_are_pandas_periods(freq: str, n: int | None, tz: s
     else:
         want = local[valid].dt.to_period("D").array.asi8 // n
     assert np.array_equal(codes[valid], want)
+
+
+def test_rolling_windows_are_the_merged_period_profiles() -> None:
+    """A window's reference (running sums of counts, ±inf and pooled value counts; unseen lists
+    merged in order) equals merging its period profiles one by one with ReferenceProfile.merge,
+    for every window: empty periods, unseen and pooled values, ±inf, an all-missing column."""
+    from kl_drift.timeline import _counted_profile, _Windows
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    fitted = pd.DataFrame({
+        "x": rng.normal(size=n),
+        "city": rng.choice([f"c{i}" for i in range(40)], size=n),
+        "empty": np.full(n, np.nan),
+    })  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)  # the all-missing column
+        prof = kd.profile(fitted, max_categories=5)
+    current = pd.DataFrame({
+        "x": np.r_[rng.normal(size=n - 3), np.inf, -np.inf, np.nan],
+        "city": rng.choice([f"c{i}" for i in range(50)], size=n),  # c40..c49 are unseen
+        "empty": np.full(n, np.nan),
+    })  # fmt: skip
+    codes = rng.integers(0, 12, size=n)
+    codes[np.isin(codes, [3, 7, 8])] = -1  # empty periods
+    from kl_drift._engines.grouped import count_groups
+
+    grouped = count_groups(prof, current, codes, 12, pooled=True)
+    counted = [_counted_profile(prof, t, p) if t.n_rows else None for t, p in zip(grouped.tables, grouped.pooled)]
+    assert any(c is not None and c["city"].unseen for c in counted)
+    assert sum(prof["city"].pooled.other_counts) > 0
+    windows = _Windows(counted)
+    for start in range(12):
+        for stop in range(start + 1, 13):
+            parts = [c for c in counted[start:stop] if c is not None]
+            want = None
+            for part in parts:
+                want = part if want is None else want.merge(part)
+            assert windows.sum(start, stop) == want, (start, stop)
