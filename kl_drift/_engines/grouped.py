@@ -533,10 +533,40 @@ def _categorical(
     if want_pooled:
         pooled_values = np.flatnonzero(bin_of[:-1] == spec.other_index) if spec.other_values else np.zeros(0, np.int64)
         if pooled_values.size:
-            pooled = [pandas_engine.count_pooled([values[i] for i in picked], freq, spec) for picked, freq in listed(pooled_values)]
+            pooled = _pooled(values, pooled_values, spec, per_value, listed, n_groups)
         else:
             pooled = [tuple(0 for _ in spec.other_values)] * n_groups
     return _Column(counts, pooled)
+
+
+def _pooled(
+    values: list[Any],
+    pooled_values: NDArray[np.intp],
+    spec: CategoricalBins,
+    per_value: NDArray[np.int64] | None,
+    listed: Any,
+    n_groups: int,
+) -> list[tuple[int, ...]]:
+    """Each group's rows per listed pooled value (`pandas_engine.count_pooled` of its values):
+    the distinct values are looked up in the pooled list once (``count_pooled``'s lookup), not
+    once per group, and the groups' counts are added into their places."""
+    n_other = len(spec.other_values)
+    lookup = pandas_engine._lookup_index(list(spec.other_values), spec.value_type)
+    where = lookup.get_indexer(pandas_engine._lookup_keys([values[i] for i in pooled_values], spec.value_type))
+    hit = where >= 0
+    if per_value is not None:
+        table = np.zeros((n_groups, n_other), dtype=np.int64)
+        np.add.at(table, (slice(None), where[hit]), per_value[:, 1:][:, pooled_values[hit]])
+        return [tuple(row) for row in table.tolist()]
+    place = np.full(len(values), -1, dtype=np.int64)
+    place[pooled_values] = where
+    result = []
+    for picked, freq in listed(pooled_values):
+        at = place[np.asarray(picked, dtype=np.intp)]
+        found = at >= 0
+        per = np.bincount(at[found], weights=np.asarray(freq, dtype=np.float64)[found], minlength=n_other)
+        result.append(tuple(int(c) for c in per))
+    return result
 
 
 def _value_counts(
