@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         ]
         results = {label: _run(command, args.repeat, env) for label, command in rows}
         traced = subprocess.run([python, "-X", "importtime", *compare[1:], str(data), "--quiet"], capture_output=True, text=True, env=env)
-        pandas_loaded = any(line.rstrip().endswith("| pandas") for line in traced.stderr.splitlines())
+        pandas_loaded = any(line.split("|")[-1].strip() == "pandas" for line in traced.stderr.splitlines())
         load_after = os.getloadavg()[0]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
