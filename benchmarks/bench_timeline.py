@@ -10,13 +10,16 @@ and the load average (the development machine is shared).
 
     python benchmarks/bench_timeline.py [--rows 2000000] [--freq D] [--repeat 1]
     python benchmarks/bench_timeline.py --parquet [--rows 2000000]   # streamed, peak RSS
+    python benchmarks/bench_timeline.py --parquet --window 7          # streamed rolling reference
 
 Measured figures are in docs/timelines.md ("Cost").
 
 ``--parquet`` writes the same rows to Parquet files (in chunks of 500,000 rows) and times
 `compare_over_time_dataset` (batches of 131,072 rows) in a fresh process, whose peak RSS
 is the memory bound of the streamed timeline; `compare_dataset` of the same files runs first,
-in a process of its own, for the ratio.
+in a process of its own, for the ratio. With ``--window W`` the streamed timeline has a
+rolling reference of W periods (what ``kl-drift timeline --rolling W`` runs on Parquet): its
+bins are fitted by `profile_dataset` (two more streamed passes) instead of given.
 """
 
 from __future__ import annotations
@@ -55,17 +58,18 @@ def main() -> None:
     parser.add_argument("--freq", default="D")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--parquet", action="store_true")
+    parser.add_argument("--window", type=int, help="with --parquet: a rolling reference of this many periods")
     parser.add_argument("--stream-only", metavar="FOLDER", help=argparse.SUPPRESS)
     parser.add_argument("--stream-compare", metavar="FOLDER", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stream_only:
-        stream(Path(args.stream_only), args.freq)
+        stream(Path(args.stream_only), args.freq, args.window)
         return
     if args.stream_compare:
         stream_compare(Path(args.stream_compare))
         return
     if args.parquet:
-        write_and_stream(args.rows, args.freq)
+        write_and_stream(args.rows, args.freq, args.window)
         return
 
     warnings.simplefilter("ignore")
@@ -112,7 +116,7 @@ def with_time(df: pd.DataFrame, offset: int, total: int) -> pd.DataFrame:
     return df
 
 
-def write_and_stream(rows: int, freq: str) -> None:
+def write_and_stream(rows: int, freq: str, window: int | None) -> None:
     import subprocess
     import tempfile
 
@@ -123,7 +127,8 @@ def write_and_stream(rows: int, freq: str) -> None:
         with_time(part, offset, rows).to_parquet(folder / f"part-{k:04d}.parquet", index=False)
     kd.profile(frame(200_000, seed=1)).save(folder / "profile.json")
     subprocess.run([sys.executable, __file__, "--stream-compare", str(folder)], check=True)
-    subprocess.run([sys.executable, __file__, "--stream-only", str(folder), "--freq", freq], check=True)
+    rolling = ["--window", str(window)] if window else []
+    subprocess.run([sys.executable, __file__, "--stream-only", str(folder), "--freq", freq, *rolling], check=True)
 
 
 def stream_compare(folder: Path) -> None:
@@ -140,17 +145,18 @@ def stream_compare(folder: Path) -> None:
           f"· load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
-def stream(folder: Path, freq: str) -> None:
+def stream(folder: Path, freq: str, window: int | None) -> None:
     from kl_drift.timeline import compare_over_time_dataset
 
     prof = kd.ReferenceProfile.load(folder / "profile.json")
     files = sorted(str(p) for p in folder.glob("part-*.parquet"))
+    reference = {"reference": "previous", "window": window} if window else {"reference": prof}
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    timeline = compare_over_time_dataset(files, time_column="event_time", freq=freq, reference=prof)
+    timeline = compare_over_time_dataset(files, time_column="event_time", freq=freq, **reference)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     rows = sum(p.n_rows for p in timeline.periods)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"streamed Parquet: rows={rows:,} periods={len(timeline.periods)} wall {wall:.2f} s cpu {cpu:.2f} s "
+    print(f"streamed Parquet ({timeline.reference}): rows={rows:,} periods={len(timeline.periods)} wall {wall:.2f} s cpu {cpu:.2f} s "
           f"peak RSS {peak:.2f} GiB · load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
