@@ -159,3 +159,20 @@ def test_spark_rolling_reference_equals_pandas(spark, events, freq, window, binn
         pooled = [(a.report["plan"].reference_counts, b.report["plan"].reference_counts)
                   for a, b in zip(got.periods, want.periods) if b.report is not None]  # fmt: skip
         assert all(x == y for x, y in pooled) and len(pooled) > 10
+
+
+def test_spark_timeline_with_a_spark_frame_as_reference(spark, events, tmp_path):
+    """A Spark DataFrame as the reference is profiled on the cluster (exact edges with
+    relative_error=0), as a pandas frame is profiled by kd.compare_over_time."""
+    from kl_drift import spark as kds
+
+    frame, sdf = events
+    ref = frame.drop(columns="t").iloc[:1500]
+    ref.to_parquet(tmp_path / "ref.parquet", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        want = kd.compare_over_time(frame, time_column="t", freq="W", reference=ref)
+        got = kds.compare_over_time(sdf, time_column="t", freq="W", reference=spark.read.parquet(str(tmp_path / "ref.parquet")),
+                                    relative_error=0)  # fmt: skip
+    assert got.reference == "profile"
+    _same(got, want)
