@@ -623,7 +623,8 @@ def _run_timeline(args: argparse.Namespace, config: DriftConfig, console: _Conso
                 raise ColumnError(name, f"is not a column of {', '.join(args.data)}; columns: {known}")
         selected = [c for c in (args.columns or known) if c not in exclude and c != time_column]
     if config.columns:
-        _check_config_columns(config, [*selected, *exclude], ", ".join(args.data))
+        # The time column is a column of the data too (a [columns.NAME] may exclude it).
+        _check_config_columns(config, [*selected, *exclude, *([time_column] if time_column else [])], ", ".join(args.data))
     options = _compare_options(args, config, selected)
     wanted = [*([time_column] if time_column is not None else []), *selected]
     if args.reference is not None and not by_profile:

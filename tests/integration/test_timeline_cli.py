@@ -174,6 +174,8 @@ def test_config_file_timeline_section(folder: Path) -> None:
     (folder / "jobs" / "drift.toml").write_text(
         '[timeline]\ntime_column = "event_time"\nfreq = "MS"\nrolling = 2\nmin_rows = 40\nfail_on = "never"\n'
         'json = "out.json"\ncolumns = ["amount"]\n'
+        # The time column is a column of the data: a table may name it (to exclude it elsewhere).
+        '[columns.event_time]\nexclude = true\n'
     )
     result = run("timeline", "--config", "jobs/drift.toml", "events.csv", "--quiet", cwd=folder)
     assert result.returncode == 0, result.stderr
