@@ -200,7 +200,13 @@ def compare(
     return attach_pairs(report, prof, rows, table, pairs, opts, columns=columns, codes=pair_codes, groups=pair_groups)
 
 
-def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[str] | None = None) -> CountTable:
+def count(
+    reference: ReferenceProfile,
+    data: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
+) -> CountTable:
     """Count a DataFrame into a profile's bins, without scoring: the pandas engine.
 
     Count tables of chunks merge (`CountTable.merge`), and `compare` scores a
@@ -214,10 +220,23 @@ def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[
         The current data.
     columns : sequence of str, optional
         Profile columns to count (default: all).
+    pairs : "auto" or sequence of (str, str), optional
+        The profile's column pairs to count on their 2-D bins, chosen as `compare` chooses
+        them: by default (or "auto") every pair the profile holds, only those of two of
+        `columns` when `columns` is given; pairs named are counted as named. The paired
+        columns' group codes come from the column count's own pass.
 
     Returns
     -------
     CountTable
+        Its ``pairs`` hold the pair counts; a pair with a column that could not be counted
+        (missing, or of a type that does not fit its bins) is left out, and `compare`
+        reports it as skipped.
+
+    Raises
+    ------
+    ColumnError
+        For a column in `columns`, or a pair in `pairs`, that the profile does not hold.
 
     Examples
     --------
@@ -235,7 +254,19 @@ def count(reference: ReferenceProfile, data: pd.DataFrame, *, columns: Sequence[
         unknown = [c for c in columns if c not in reference]
         if unknown:
             raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
-    return pandas_engine.count(reference, frame, columns=columns)
+    if pairs is None and not reference.pairs:
+        return pandas_engine.count(reference, frame, columns=columns)
+    from dataclasses import replace
+
+    from .pairs import chosen_pairs, count_pairs, pair_column_groups
+
+    chosen = chosen_pairs(reference, pairs, columns)
+    groups = pair_column_groups(chosen)
+    codes: dict[str, Any] = {}
+    table = pandas_engine.count(reference, frame, columns=columns, pair_groups=groups, pair_codes=codes)
+    failed = {c.name for c in table if c.problem is not None}
+    countable = [p for p in chosen if failed.isdisjoint(p.columns)]
+    return replace(table, pairs=count_pairs(frame, reference, countable, codes=codes, groups=groups))
 
 
 def score(

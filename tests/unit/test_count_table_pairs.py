@@ -27,7 +27,11 @@ def data(n: int, seed: int, *, decoupled: bool = False) -> pd.DataFrame:
 
 
 def with_pairs(prof: kd.ReferenceProfile, frame: pd.DataFrame) -> kd.CountTable:
-    return replace(kd.count(prof, frame), pairs=count_pairs(frame, prof, prof.pairs))
+    return replace(kd.count(prof, frame, pairs=()), pairs=count_pairs(frame, prof, prof.pairs))
+
+
+def columns_only(prof: kd.ReferenceProfile, frame: pd.DataFrame) -> kd.CountTable:
+    return replace(kd.count(prof, frame), pairs=())
 
 
 def test_a_table_with_pair_counts_compares_as_its_rows_and_merges() -> None:
@@ -42,7 +46,7 @@ def test_a_table_with_pair_counts_compares_as_its_rows_and_merges() -> None:
     assert table.to_dict()["pairs"] == [p.to_dict() for p in table.pairs]
     # A pair one side could not count is left out of the sum; other 2-D bins are an error.
     assert table.merge(replace(table, pairs=table.pairs[1:])).pairs == tuple(p.merge(p) for p in table.pairs[1:])
-    assert table.merge(kd.count(prof, current)).pairs == ()
+    assert table.merge(columns_only(prof, current)).pairs == ()
     other = kd.profile(data(400, 3), pairs=[("a", "b")])
     with pytest.raises(IncompatibleProfilesError, match="2-D bins"):
         table.merge(replace(table, pairs=(other.pairs[0], *table.pairs[1:])))
@@ -52,7 +56,31 @@ def test_a_table_with_pair_counts_compares_as_its_rows_and_merges() -> None:
         partial.pairs[("c", "b")].status == "skipped"
         and partial.pairs[("a", "b")].interaction == expected.pairs[("a", "b")].interaction
     )
-    assert not kd.compare(prof, kd.count(prof, current)).pairs
-    assert "pairs" not in kd.count(prof, current).to_dict()
+    assert not kd.compare(prof, columns_only(prof, current)).pairs
+    assert "pairs" not in columns_only(prof, current).to_dict()
     with pytest.raises(ValueError, match="column counts only"):
-        kd.compare(prof, kd.count(prof, current), pairs="auto")
+        kd.compare(prof, columns_only(prof, current), pairs="auto")
+
+
+def test_kd_count_counts_the_profiles_pairs_in_the_column_pass() -> None:
+    # kd.count takes the paired columns' group codes from its column pass; count_pairs
+    # places every row again on its own: both must give the same cells.
+    prof = kd.profile(data(4000, 1), pairs=[("a", "b"), ("c", "b")])
+    current = data(3000, 2, decoupled=True)
+    table = kd.count(prof, current)
+    assert table.pairs == count_pairs(current, prof, prof.pairs)
+    assert sum(map(sum, table.pairs[0].counts)) == len(current)
+    assert kd.compare(prof, table).pairs == kd.compare(prof, current).pairs
+    chunks = kd.count(prof, current.iloc[:1200]).merge(kd.count(prof, current.iloc[1200:]))
+    assert chunks.pairs == table.pairs
+    # Chosen as compare chooses them: named pairs, pairs of `columns`, none asked for.
+    assert [p.columns for p in kd.count(prof, current, pairs=[("c", "b")]).pairs] == [("c", "b")]
+    assert [p.columns for p in kd.count(prof, current, columns=["a", "b"]).pairs] == [("a", "b")]
+    assert kd.count(prof, current, pairs=()).pairs == ()
+    with pytest.raises(kd.ColumnError, match="no pair counts for"):
+        kd.count(prof, current, pairs=[("a", "c")])
+    # A paired column missing from the data leaves its pair out, and compare says why.
+    missing = kd.count(prof, current.drop(columns="c"))
+    assert [p.columns for p in missing.pairs] == [("a", "b")]
+    report = kd.compare(prof, missing)
+    assert report.pairs[("c", "b")].status == "skipped" and "'c'" in report.pairs[("c", "b")].reason

@@ -373,12 +373,15 @@ def test_pairs_the_profile_lacks(reference):
         kd.compare(prof, reference, pairs="auto")
 
 
-def test_count_tables_hold_no_pairs(reference):
+def test_count_tables_hold_the_profiles_pairs(reference):
     prof = kd.profile(reference, pairs=[("x", "y")])
     table = kd.count(prof, reference)
-    assert kd.compare(prof, table).pairs == {}
+    assert kd.compare(prof, table).pairs == kd.compare(prof, reference).pairs != {}
+    # A table counted without pairs compares none, and cannot be asked for them.
+    bare = kd.count(prof, reference, pairs=())
+    assert kd.compare(prof, bare).pairs == {}
     with pytest.raises(ValueError, match="a CountTable holds column counts only"):
-        kd.compare(prof, table, pairs="auto")
+        kd.compare(prof, bare, pairs="auto")
 
 
 def test_a_mismatched_column_skips_its_pairs(reference):
