@@ -53,6 +53,7 @@ def count(
     columns: Sequence[str] | None = None,
     schema: str | None = None,
     column_types: Sequence[Mapping[str, Any]] | None = None,
+    pairs: str | Sequence[tuple[str, str]] | None = None,
 ) -> CountTable:
     """Count a database table into a profile's bins, without scoring.
 
@@ -71,13 +72,19 @@ def count(
     column_types : sequence of mappings, optional
         ``[{"name": ..., "type": ...}]`` for every column of `table` (SQLAlchemy types or
         type names); default: read from the database.
+    pairs : "auto" or sequence of (str, str), optional
+        The profile's column pairs to count on their 2-D bins, chosen as
+        `kl_drift.compare` chooses them: by default (or "auto") every pair the profile
+        holds, only those of two of `columns` when `columns` is given; pairs named are
+        counted as named. One ``GROUP BY`` of two ``CASE`` expressions per pair.
 
     Returns
     -------
     CountTable
         Counts per column, ±inf values, the values the reference never had; or the
         column's problem ("missing_column", "type_mismatch") with a reason naming both
-        types.
+        types. Its ``pairs`` hold the pair counts (a pair with such a column is left out,
+        and compared as skipped).
 
     Examples
     --------
@@ -99,9 +106,24 @@ def count(
         unknown = [c for c in columns if c not in reference]
         if unknown:
             raise ColumnError(unknown[0], "is in `columns` but not in the reference profile")
+    chosen = ()
+    if pairs is not None or reference.pairs:
+        from .pairs import chosen_pairs
+
+        chosen = chosen_pairs(reference, pairs, columns)
     engine, made_here = _engine_of(bind)
     try:
-        return sql_engine.count(reference, table, engine, columns=columns, column_types=column_types, schema=schema)
+        counted = sql_engine.count(reference, table, engine, columns=columns, column_types=column_types, schema=schema)
+        if not chosen:
+            return counted
+        from dataclasses import replace
+
+        from ._engines import sql_pairs
+
+        failed = {c.name for c in counted if c.problem is not None}
+        countable = [p for p in chosen if failed.isdisjoint(p.columns)]
+        found = sql_pairs.count_pairs(reference, countable, table, engine, column_types=column_types, schema=schema)
+        return replace(counted, pairs=found)
     finally:
         if made_here:
             engine.dispose()
@@ -131,7 +153,9 @@ def compare(
     schema : str, optional
         Schema of a table given by name.
     **options
-        Any option of `kl_drift.compare` (``threshold``, ``direction``, ...).
+        Any option of `kl_drift.compare` (``threshold``, ``direction``, ...). ``pairs``
+        as there: the profile's column pairs are counted in the database (`count`) and
+        compared, every pair it holds by default.
 
     Returns
     -------
@@ -157,7 +181,7 @@ def compare(
     >>> report["x"].status, report["x"].statistic == kd.compare(prof, today)["x"].statistic
     ('drift', True)
     """
-    table_counts = count(reference, table, bind, columns=columns, schema=schema)
+    table_counts = count(reference, table, bind, columns=columns, schema=schema, pairs=options.get("pairs"))
     if table_counts.n_rows == 0:
         raise EmptyDataError(f"the current data ({_describe(table)}) has no rows")
     return _compare(reference, table_counts, columns=columns, **options)

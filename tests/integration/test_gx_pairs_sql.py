@@ -112,6 +112,30 @@ def test_a_missing_or_mismatched_column_leaves_its_pairs_out(engine, reference) 
     assert [p.columns for p in got] == [("plan", "x"), ("flag", "plan")]
 
 
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_kl_drift_sql_compares_the_profiles_pairs_as_pandas(engine, reference, decoupled) -> None:
+    from kl_drift import sql as kds
+
+    data = frame(4000, seed=4, decoupled=decoupled)
+    name = write(engine, data)
+    got = quietly(kds.compare, reference, name, engine[0])
+    expected = quietly(kd.compare, reference, data)
+    assert list(got.pairs) == list(expected.pairs) == [tuple(p) for p in PAIRS]
+    for key, theirs in expected.pairs.items():
+        mine = got.pairs[key]
+        assert (mine.status, mine.current_counts) == (theirs.status, theirs.current_counts), key
+        assert mine.interaction == pytest.approx(theirs.interaction, abs=1e-12), key
+        assert mine.pvalue == pytest.approx(theirs.pvalue, rel=1e-12, abs=1e-300), key
+    assert got.pairs[("x", "f")].drifted == decoupled
+    # Chosen as compare chooses them; a column the table lacks skips its pairs, saying why.
+    assert [p.columns for p in kds.count(reference, name, engine[0], pairs=[("plan", "x")]).pairs] == [("plan", "x")]
+    assert kds.count(reference, name, engine[0], pairs=()).pairs == ()
+    short = write(engine, data.drop(columns="f"))
+    report = quietly(kds.compare, reference, short, engine[0])
+    assert report.pairs[("x", "f")].status == "skipped" and "'f'" in report.pairs[("x", "f")].reason
+    assert report.pairs[("plan", "x")].status != "skipped"
+
+
 def test_the_table_expectation_checks_pairs_on_sql(engine, reference) -> None:
     bind, url, _ = engine
     context = gx.get_context(mode="ephemeral")
