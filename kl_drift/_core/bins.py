@@ -10,6 +10,7 @@ A column's count vector always has the layout of its spec's `labels`:
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Literal
@@ -333,9 +334,8 @@ def just_below(value: Any) -> Any:
     """
     if isinstance(value, (int, np.integer)):
         return int(value) - 1
-    with np.errstate(over="ignore"):
-        below = float(np.nextafter(float(value), -np.inf))
-    tiny = float(np.finfo(np.float64).tiny)
+    below = math.nextafter(float(value), -math.inf)
+    tiny = sys.float_info.min
     if abs(below) < tiny and below != 0:
         return 0.0 if value > 0 else -tiny
     return below
