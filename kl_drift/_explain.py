@@ -68,6 +68,7 @@ def explain(
     n_current: int = 0,
     expected_novel: float | None = None,
     top: int = 3,
+    order: Sequence[int] | None = None,
 ) -> tuple[str, ...]:
     """Sentences for the bins that contributed most to the score, largest first.
 
@@ -79,7 +80,9 @@ def explain(
     ("new values the reference never had appeared in 20.0% of rows (e.g. 'XL' 20.0%)", "category 'web' fell from 60.0% to 30.0%", "category 'app' rose from 40.0% to 50.0%")
     """
     # Largest first, ties by position: Python's sort is stable, so the key alone does it.
-    order = sorted(range(len(contributions)), key=[-abs(c) for c in contributions].__getitem__)
+    # `order`, when given, is that order already (a stable argsort of many columns' terms).
+    if order is None:
+        order = sorted(range(len(contributions)), key=[-abs(c) for c in contributions].__getitem__)
     missing_index = len(contributions) - 1
     unseen_index = spec.unseen_index if isinstance(spec, CategoricalBins) else None
     sentences: list[str] = []

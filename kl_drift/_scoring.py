@@ -7,6 +7,7 @@ engine's counts go through the same code, so equal counts give equal reports.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from ._core.divergence import (
     expected_statistic,
     expected_statistic_unchecked,
 )
-from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, turing_mass, value_key
+from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, novelty_pvalue_rows, turing_mass, value_key
 from ._core.stats import adjust_pvalues, drift_pvalue, drift_pvalue_rows, drift_pvalue_unchecked, expand_unseen
 from ._explain import explain
 from ._options import CompareOptions
@@ -153,6 +154,46 @@ def _test_categorical(
     counted high as a rule (the values seen once lose all their rows to the missing mass);
     neither can stand alone against a current batch.
     """
+    layout = _categorical_layout(col, counted, current, ref, reference)
+    p_seen, method = drift_pvalue_unchecked(
+        layout.cur_seen, layout.ref_seen, opts.pvalue_method, "hypergeometric", opts.permutations, opts.seed_for(col.name)
+    )
+    return layout.tested(p_seen, method)
+
+
+class _Layout:
+    """A categorical test before its p-values (`_categorical_layout`): the counts the seen
+    values are tested on, the novelty test's numbers, and what the result reports."""
+
+    __slots__ = ("reported", "cur_seen", "ref_seen", "dof", "novelty", "novel", "expected_novel", "expected", "examples")
+
+    def __init__(
+        self, reported: NDArray[np.int64], cur_seen: NDArray[np.float64], ref_seen: NDArray[np.float64],
+        novelty: tuple[int, int, dict[int, int], int, float] | None, novel: float, expected_novel: float,
+        expected: NDArray[np.float64] | None, examples: tuple[tuple[Any, int], ...],
+    ) -> None:  # fmt: skip
+        self.reported, self.cur_seen, self.ref_seen, self.novelty = reported, cur_seen, ref_seen, novelty
+        self.dof = max(int(np.count_nonzero(cur_seen + ref_seen)) - 1, 0)
+        self.novel, self.expected_novel, self.expected, self.examples = novel, expected_novel, expected, examples
+
+    def tested(self, p_seen: float, method: str, p_novel: float | None = None) -> _Tested:
+        """The test's result from the seen values' p-value (and the novelty test's, when the
+        caller computed it already)."""
+        pvalue, dof = p_seen, self.dof
+        if self.novelty is not None:
+            if p_novel is None:
+                never, n_rest, freq, ref_rest, split_variance = self.novelty
+                p_novel, _ = novelty_pvalue(never, n_rest, freq, ref_rest, extra_variance=split_variance)
+            pvalue = combine_pvalues(p_seen, dof, p_novel)
+            dof += 1
+        return _Tested(self.reported, pvalue, method, dof, self.novel, self.expected_novel, self.expected, self.examples)
+
+
+def _categorical_layout(
+    col: ColumnProfile, counted: ColumnCounts, current: NDArray[np.int64], ref: NDArray[np.int64],
+    reference: _CategoricalReference | None = None,
+) -> _Layout:
+    """`_test_categorical` up to its p-values."""
     spec = col.bins
     assert isinstance(spec, CategoricalBins)
     u, o, n_kept = spec.unseen_index, spec.other_index, len(spec.categories)
@@ -173,23 +214,18 @@ def _test_categorical(
     has_rest = ref_rest > 0 or cur_rest > 0
     ref_seen = np.array([*known.alone_counts, *([ref_rest] if has_rest else []), float(ref[-1])])
     cur_seen = np.array([*current[:n_kept][alone], *([cur_rest] if has_rest else []), float(current[-1])], dtype=np.float64)
-    p_seen, method = drift_pvalue_unchecked(
-        cur_seen, ref_seen, opts.pvalue_method, "hypergeometric", opts.permutations, opts.seed_for(col.name)
-    )
-    dof = max(int(np.count_nonzero(cur_seen + ref_seen)) - 1, 0)
-    pvalue = p_seen
+    novelty = None
     if known.estimated and ref_rest > 0 and (f1 or never):
         # Among those rows, the share of new values against the share sampling leaves unseen:
-        # given the totals, nearly independent of the test above.
-        p_novel, _ = novelty_pvalue(never, int(cur_rest), known.freq, int(ref_rest), extra_variance=split_variance)
-        pvalue = combine_pvalues(p_seen, dof, p_novel)
-        dof += 1
+        # given the totals, nearly independent of the seen values' test.
+        novelty = (never, int(cur_rest), known.freq, int(ref_rest), split_variance)
     expected = None
     if known.expected_rows is not None:
         expected = known.expected_rows.copy()
         expected *= n_cur / n_ref
-    return _Tested(
-        reported, pvalue, method, dof, never / n_cur if n_cur else 0.0, f1 / n_ref if n_ref else 0.0, expected, examples,
+    return _Layout(
+        reported, cur_seen, ref_seen, novelty, never / n_cur if n_cur else 0.0, f1 / n_ref if n_ref else 0.0, expected,
+        examples,
     )  # fmt: skip
 
 
@@ -349,6 +385,7 @@ def _fields(
     expected: float, pvalue: float, method: str, dof: int, novel: float, vanished: float, ref_list: list[int],
     cur_list: list[int], ref_shares: list[float], cur_shares: list[float], terms: list[float],
     examples: tuple[tuple[Any, int], ...], expected_novel: float | None, beyond: float | None,
+    order: list[int] | None = None,
 ) -> _Pending:
     """A scored column's fields, from its numbers (both scoring paths build them here)."""
     n_cur = sum(cur_list)
@@ -364,7 +401,7 @@ def _fields(
         reason=_ALL_MISSING if n_cur == cur_list[-1] else None,
         pvalue_method=method,
         explanations=explain(col.bins, ref_shares, cur_shares, terms, unseen_examples=examples, n_current=n_cur,
-                             expected_novel=expected_novel),
+                             expected_novel=expected_novel, order=order),
         unseen_examples=examples,
         expected_novel_fraction=expected_novel,
         out_of_range_fraction=beyond,
@@ -424,7 +461,41 @@ def _decide(result: _Pending, adjusted: float, opts: CompareOptions) -> ColumnDr
         significant = adjusted < opts.alpha
         large, noticeable = large and significant, noticeable and significant
     status = "drift" if large else "warn" if noticeable else "ok"
-    return ColumnDrift(**result, status=status, drifted=large, pvalue_adjusted=adjusted)
+    return _column_drift(result, status, large, adjusted)
+
+
+def _drift_template() -> dict[str, Any] | None:
+    """ColumnDrift's fields in order, with their defaults (None for the required ones), when
+    its `__init__` only stores them (a frozen dataclass without `__post_init__`, slots or
+    default factories); None otherwise."""
+    found = dataclasses.fields(ColumnDrift)
+    plain = not hasattr(ColumnDrift, "__post_init__") and "__slots__" not in vars(ColumnDrift)
+    if not plain or any(f.default_factory is not dataclasses.MISSING for f in found):
+        return None
+    return {f.name: None if f.default is dataclasses.MISSING else f.default for f in found}
+
+
+_TEMPLATE = _drift_template()
+_DECIDED = frozenset({"status", "drifted", "pvalue_adjusted"})
+_REQUIRED = frozenset(f.name for f in dataclasses.fields(ColumnDrift) if f.default is dataclasses.MISSING) - _DECIDED
+
+
+def _column_drift(result: _Pending, status: str, drifted: bool, adjusted: float) -> ColumnDrift:
+    """``ColumnDrift(**result, status=..., drifted=..., pvalue_adjusted=...)``, stored directly:
+    the generated `__init__` of a frozen dataclass sets its ~40 fields one
+    `object.__setattr__` at a time, which a timeline's thousands of results pay for. The
+    same attributes in the same order (`_TEMPLATE`'s); a key that is not a field falls back
+    to the dataclass's own error."""
+    if _TEMPLATE is None or not result.keys() >= _REQUIRED or not result.keys().isdisjoint(_DECIDED):
+        return ColumnDrift(**result, status=status, drifted=drifted, pvalue_adjusted=adjusted)
+    values = _TEMPLATE.copy()
+    values.update(result)
+    if len(values) != len(_TEMPLATE):
+        return ColumnDrift(**result, status=status, drifted=drifted, pvalue_adjusted=adjusted)
+    values["status"], values["drifted"], values["pvalue_adjusted"] = status, drifted, adjusted
+    made = object.__new__(ColumnDrift)
+    made.__dict__.update(values)
+    return made
 
 
 def _one(
@@ -573,7 +644,47 @@ def _batchable(col: ColumnProfile, counted: ColumnCounts) -> bool:
         return False
     if isinstance(spec, NumericBins):
         return spec.datetime or sum(ref[:-1]) != col.n_inf
-    return not (isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete)
+    return True
+
+
+def _missing_mass(col: ColumnProfile) -> bool:
+    """Whether a column's new values are tested against the reference's missing mass
+    (`_test_categorical`)."""
+    spec = col.bins
+    return isinstance(spec, CategoricalBins) and col.pooled is not None and spec.other_complete
+
+
+def _categorical_tests(jobs: list[_Job], opts: CompareOptions) -> dict[int, _Tested]:
+    """`_test_categorical` of many columns: the seen values' p-values in arrays
+    (`drift_pvalue_rows`, by test length), the novelty tests together (`novelty_pvalue_rows`).
+    What a test takes from the reference alone is computed once per profile column."""
+    known: dict[int, _CategoricalReference] = {}
+    layouts: list[_Layout] = []
+    for job in jobs:
+        col = job.col
+        reference = known.get(id(col))
+        ref = np.asarray(col.counts, dtype=np.int64)
+        if reference is None:
+            reference = known[id(col)] = _CategoricalReference.of(col, ref)
+        layouts.append(_categorical_layout(col, job.counted, np.asarray(job.counted.counts, dtype=np.int64), ref, reference))
+    p_seen: list[float] = [1.0] * len(jobs)
+    methods: list[str] = [""] * len(jobs)
+    by_length: dict[int, list[int]] = {}
+    for i, layout in enumerate(layouts):
+        by_length.setdefault(layout.cur_seen.size, []).append(i)
+    for rows in by_length.values():
+        pvalues, chosen = drift_pvalue_rows(
+            np.array([layouts[i].cur_seen for i in rows]), np.array([layouts[i].ref_seen for i in rows]),
+            opts.pvalue_method, ["hypergeometric"] * len(rows), opts.permutations,
+            [opts.seed_for(jobs[i].col.name) for i in rows],
+        )  # fmt: skip
+        for i, p, method in zip(rows, pvalues, chosen):
+            p_seen[i], methods[i] = p, method
+    novel_rows = [i for i, layout in enumerate(layouts) if layout.novelty is not None]
+    p_novel: list[float | None] = [None] * len(jobs)
+    for i, p in zip(novel_rows, novelty_pvalue_rows([layouts[i].novelty for i in novel_rows])):  # type: ignore[misc]
+        p_novel[i] = p
+    return {id(job): layout.tested(p_seen[i], methods[i], p_novel[i]) for i, (job, layout) in enumerate(zip(jobs, layouts))}
 
 
 def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
@@ -585,31 +696,60 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
     contiguous row); what is left per column is building its result and its sentences.
     """
     alpha, log_base, direction = float(opts.smoothing), math.log(float(opts.base)), opts.direction
+    categorical = _categorical_tests([job for job in jobs if _missing_mass(job.col)], opts)
     by_size: dict[int, list[_Job]] = {}
     for job in jobs:
         by_size.setdefault(len(job.col.counts), []).append(job)
+    shared: dict[int, tuple[tuple[int, ...], tuple[float, ...]]] = {}
     tests: list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]] = []
     for group in by_size.values():
+        tested = [categorical.get(id(job)) for job in group]
         ref = np.array([job.col.counts for job in group], dtype=np.int64)
-        cur = np.array([job.counted.counts for job in group], dtype=np.int64)
+        cur = np.array([job.counted.counts if t is None else t.counts for job, t in zip(group, tested)], dtype=np.int64)
         ref_float, cur_float = ref.astype(np.float64), cur.astype(np.float64)
         statistics, contributions = divergence_rows(cur_float, ref_float, direction, alpha, log_base)
         n_ref, n_cur = ref.sum(axis=1), cur.sum(axis=1)
         novel = (cur * (ref == 0)).sum(axis=1) / n_cur
         vanished = (ref * (cur == 0)).sum(axis=1) / n_ref
         kept = np.count_nonzero(ref + cur, axis=1).tolist()
-        beyond, layouts = _test_layouts(group, cur, ref, cur_float, ref_float)
+        plain = [i for i, t in enumerate(tested) if t is None]
+        if len(plain) == len(group):
+            beyond, layouts = _test_layouts(group, cur, ref, cur_float, ref_float)
+        else:
+            beyond = [None] * len(group)
+            if plain:
+                sub_beyond, layouts = _test_layouts(
+                    [group[i] for i in plain], cur[plain], ref[plain], cur_float[plain], ref_float[plain]
+                )
+                for i, outside in zip(plain, sub_beyond):
+                    beyond[i] = outside
+            else:
+                layouts = []
+        noise = _noise_rows(tested, ref_float, direction, alpha, log_base)
         tests.extend(layouts)
+        # A profile column's counts and shares are the same in every table scored against it
+        # (a timeline's periods): made once, and its results share them (tuples).
+        references = [_reference_tuples(job.col, shared) for job in group]
         columns = zip(
-            group, statistics.tolist(), kept, novel.tolist(), vanished.tolist(), ref.tolist(), cur.tolist(),
-            (ref / n_ref[:, None]).tolist(), (cur / n_cur[:, None]).tolist(), contributions.tolist(), beyond,
+            group, tested, statistics.tolist(), kept, novel.tolist(), vanished.tolist(), references, cur.tolist(),
+            (cur / n_cur[:, None]).tolist(), contributions.tolist(), beyond, noise, _orders(contributions),
         )  # fmt: skip
-        for job, statistic, k, new, gone, ref_list, cur_list, ref_shares, cur_shares, terms, outside in columns:
+        for job, test, statistic, k, new, gone, (ref_list, ref_shares), cur_list, cur_shares, terms, outside, more, order in columns:
             n_ref_i, n_cur_i = sum(ref_list), sum(cur_list)
+            expected = expected_statistic_unchecked(k, n_cur_i, n_ref_i, direction, log_base)
+            if test is None:
+                job.result = _fields(
+                    job.col, job.counted, job.levels, opts, max(statistic, 0.0), expected, 1.0, "", 0, new, gone,
+                    ref_list, cur_list, ref_shares, cur_shares, terms, job.counted.unseen[:UNSEEN_EXAMPLES], None,
+                    outside, order,
+                )  # fmt: skip
+                continue
+            if more is not None:
+                expected += more
             job.result = _fields(
-                job.col, job.counted, job.levels, opts, max(statistic, 0.0),
-                expected_statistic_unchecked(k, n_cur_i, n_ref_i, direction, log_base), 1.0, "", 0, new, gone,
-                ref_list, cur_list, ref_shares, cur_shares, terms, job.counted.unseen[:UNSEEN_EXAMPLES], None, outside,
+                job.col, job.counted, job.levels, opts, max(statistic, 0.0), expected, test.pvalue, test.method,
+                test.dof, test.novel, gone, ref_list, cur_list, ref_shares, cur_shares, terms, test.examples,
+                test.expected_novel, None, order,
             )  # fmt: skip
     by_test_size: dict[int, list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]]] = {}
     for layout in tests:
@@ -626,6 +766,43 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
             result = job.result
             assert result is not None
             result["pvalue"], result["pvalue_method"], result["dof"] = pvalue, method, dof
+
+
+def _orders(contributions: NDArray[np.float64]) -> list[list[int]] | list[None]:
+    """Each row's bins by absolute contribution, largest first, ties by position: the order
+    `explain` sorts them in (a stable sort on ``-abs``), for every row at once. Rows with a
+    NaN (whose order Python's sort leaves to chance) are left to `explain` (None)."""
+    if np.isnan(contributions).any():
+        return [None] * contributions.shape[0]
+    return np.argsort(-np.abs(contributions), axis=1, kind="stable").tolist()
+
+
+def _reference_tuples(
+    col: ColumnProfile, shared: dict[int, tuple[tuple[int, ...], tuple[float, ...]]]
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    """A profile column's counts and shares (``counts / n``, numpy's division as in a row of
+    the group's array), once per column: `shared` keeps them by the column's id (the
+    columns outlive the call)."""
+    found = shared.get(id(col))
+    if found is None:
+        ref = np.asarray(col.counts, dtype=np.int64)
+        found = shared[id(col)] = (tuple(ref.tolist()), tuple((ref / ref.sum()).tolist()))
+    return found
+
+
+def _noise_rows(
+    tested: list[_Tested | None], ref_float: NDArray[np.float64], direction: str, alpha: float, log_base: float
+) -> list[float | None]:
+    """Per column of a group, the divergence of the counts a categorical test expects from
+    sampling alone (`_scored`'s second term of the expected statistic), or None."""
+    rows = [i for i, t in enumerate(tested) if t is not None and t.expected_counts is not None]
+    noise: list[float | None] = [None] * len(tested)
+    if rows:
+        expected = np.array([tested[i].expected_counts for i in rows], dtype=np.float64)  # type: ignore[union-attr]
+        statistics, _ = divergence_rows(expected, ref_float[rows], direction, alpha, log_base)
+        for i, statistic in zip(rows, statistics.tolist()):
+            noise[i] = max(statistic, 0.0)
+    return noise
 
 
 def _null(col: ColumnProfile) -> str:

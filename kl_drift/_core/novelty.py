@@ -43,6 +43,7 @@ __all__ = [
     "turing_mass",
     "missing_mass",
     "novelty_pvalue",
+    "novelty_pvalue_rows",
     "combine_pvalues",
 ]
 
@@ -361,12 +362,7 @@ def novelty_pvalue(
     expected, variance = missing_mass(freq, n_reference)
     if n_current <= 0 or n_reference <= 0:
         return 1.0, expected
-    # One singleton more than seen, and one row more than new (Laplace): without singletons
-    # a current row is new about once in n + 1 rows, as exchangeability says, and with
-    # nothing but singletons the share stays below 1.
-    mean = (freq.get(1, 0) + 1) / (n_reference + 2)
-    variance = min(variance, 0.99 * mean * (1 - mean))
-    concentration = mean * (1 - mean) / variance - 1
+    mean, concentration = _beta_parameters(freq, n_reference, variance)
     if extra_variance > 0:
         from scipy.special import ndtr
 
@@ -374,8 +370,63 @@ def novelty_pvalue(
         z = abs(n_novel - n_current * mean) / math.sqrt(spread)
         return float(min(1.0, 2 * ndtr(-z))), expected
     below, point, above = _beta_binomial_split(n_novel, n_current, mean * concentration, (1 - mean) * concentration)
-    pvalue = min(1.0, 2 * min(below + point / 2, above + point / 2))
-    return pvalue, expected
+    return _mid_p(below, point, above), expected
+
+
+def _beta_parameters(freq: Mapping[int, int], n_reference: int, variance: float) -> tuple[float, float]:
+    """The beta distribution's mean and concentration of the missing mass."""
+    # One singleton more than seen, and one row more than new (Laplace): without singletons
+    # a current row is new about once in n + 1 rows, as exchangeability says, and with
+    # nothing but singletons the share stays below 1.
+    mean = (freq.get(1, 0) + 1) / (n_reference + 2)
+    variance = min(variance, 0.99 * mean * (1 - mean))
+    return mean, mean * (1 - mean) / variance - 1
+
+
+def _mid_p(below: float, point: float, above: float) -> float:
+    return min(1.0, 2 * min(below + point / 2, above + point / 2))
+
+
+def novelty_pvalue_rows(tests: Sequence[tuple[int, int, Mapping[int, int], int, float]]) -> list[float]:
+    """`novelty_pvalue`'s p-value of many tests ``(n_novel, n_current, freq, n_reference,
+    extra_variance)`` at once, with the same bits.
+
+    The beta-binomial tests' probabilities are computed in one array across all tests (the
+    same operations on the same values); each test's sums are over its own window, copied out
+    as its own array, as alone.
+
+    Examples
+    --------
+    >>> tests = [(43, 1000, {1: 41, 2: 12}, 1000, 0.0), (200, 1000, {1: 41, 2: 12}, 1000, 0.0)]
+    >>> novelty_pvalue_rows(tests) == [novelty_pvalue(*t[:4])[0] for t in tests]
+    True
+    """
+    pvalues: list[float] = [1.0] * len(tests)
+    windows: list[tuple[int, int, int, int, int, float, float]] = []
+    for i, (n_novel, n_current, freq, n_reference, extra_variance) in enumerate(tests):
+        if extra_variance > 0 or n_current <= 0 or n_reference <= 0:
+            pvalues[i] = novelty_pvalue(n_novel, n_current, freq, n_reference, extra_variance=extra_variance)[0]
+            continue
+        mean, concentration = _beta_parameters(freq, n_reference, missing_mass(freq, n_reference)[1])
+        a, b = mean * concentration, (1 - mean) * concentration
+        low, high = _window(n_novel, n_current, a, b)
+        windows.append((i, n_novel, n_current, low, high, a, b))
+    if not windows:
+        return pvalues
+    from scipy.special import betaln, gammaln
+
+    sizes = [high - low + 1 for _, _, _, low, high, _, _ in windows]
+    k = np.concatenate([np.arange(low, high + 1, dtype=np.float64) for _, _, _, low, high, _, _ in windows])
+    n = np.repeat(np.array([w[2] for w in windows], dtype=np.float64), sizes)
+    a = np.repeat(np.array([w[5] for w in windows], dtype=np.float64), sizes)
+    b = np.repeat(np.array([w[6] for w in windows], dtype=np.float64), sizes)
+    pmf = np.exp(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + betaln(k + a, n - k + b) - betaln(a, b))
+    start = 0
+    for (i, x, _, low, _, _, _), size in zip(windows, sizes):
+        part = pmf[start : start + size].copy()
+        start += size
+        pvalues[i] = _mid_p(*_split(part, x - low))
+    return pvalues
 
 
 def _beta_binomial_split(x: int, n: int, a: float, b: float) -> tuple[float, float, float]:
@@ -383,15 +434,25 @@ def _beta_binomial_split(x: int, n: int, a: float, b: float) -> tuple[float, flo
     where its mass lies (40 standard deviations either side of the mean)."""
     from scipy.special import betaln, gammaln
 
+    low, high = _window(x, n, a, b)
+    k = np.arange(low, high + 1, dtype=np.float64)
+    log_pmf = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + betaln(k + a, n - k + b) - betaln(a, b)
+    return _split(np.exp(log_pmf), x - low)
+
+
+def _window(x: int, n: int, a: float, b: float) -> tuple[int, int]:
+    """The counts a beta-binomial's mass lies on: 40 standard deviations either side of the
+    mean, and `x`."""
     mean = n * a / (a + b)
     sd = math.sqrt(n * a * b * (a + b + n) / ((a + b) ** 2 * (a + b + 1)))
     low = int(max(0, min(x, math.floor(mean - 40 * sd - 10))))
     high = int(min(n, max(x, math.ceil(mean + 40 * sd + 10))))
-    k = np.arange(low, high + 1, dtype=np.float64)
-    log_pmf = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + betaln(k + a, n - k + b) - betaln(a, b)
-    pmf = np.exp(log_pmf)
+    return low, high
+
+
+def _split(pmf: NDArray[np.float64], at: int) -> tuple[float, float, float]:
+    """P(X < x), P(X = x), P(X > x) from unnormalised probabilities, x at position `at`."""
     pmf /= pmf.sum()
-    at = x - low
     return float(pmf[:at].sum()), float(pmf[at]), float(pmf[at + 1 :].sum())
 
 

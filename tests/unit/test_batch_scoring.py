@@ -197,3 +197,117 @@ def test_g_test_and_pvalue_rows_have_the_bits_of_each_row(size: int) -> None:
         alone = [drift_pvalue_unchecked(cur[i], ref[i], method, nulls[i], 200, seeds[i]) for i in range(cur.shape[0])]
         assert list(zip(pvalues, methods)) == alone
         assert method != "auto" or {"permutation", "asymptotic"} == set(methods)
+
+
+def _categorical_periods(seed: int) -> tuple[ReferenceProfile, list[pd.DataFrame]]:
+    """A reference whose categorical columns pool many values (seen once, a few times, and
+    beyond the 10,000 the bins list: a sketch), and 40 periods of varied sizes bringing
+    values the reference saw rarely, values it never saw, and missing values."""
+    rng = np.random.default_rng(seed)
+
+    def frame(n: int, new_share: float, offset: int) -> pd.DataFrame:
+        tail = rng.zipf(1.3, n)
+        tail = np.where(rng.random(n) < new_share, 10**7 + offset + rng.integers(0, 50, n), tail)
+        wide = rng.integers(0, 14_000, n).astype(object)
+        wide[rng.random(n) < new_share] = "new"
+        plan = rng.choice(["a", "b", "c", "d"], n, p=[0.5, 0.3, 0.15, 0.05]).astype(object)
+        plan[rng.random(n) < 0.02] = None
+        return pd.DataFrame({
+            "tail": np.array([f"t{i}" for i in tail], dtype=object),
+            "wide": np.array([f"w{v}" for v in wide], dtype=object),
+            "plan": plan,
+            "x": rng.normal(0.0, 1.0, n),
+        })  # fmt: skip
+
+    prof = _quiet_profile(frame(30_000, 0.0, 0), max_categories=20)
+    sizes = rng.integers(1, 4000, 40)
+    periods = [frame(int(size), 0.3 * (i % 3 == 2), i) for i, size in enumerate(sizes)]
+    return prof, periods
+
+
+@pytest.mark.parametrize(
+    "options", [{"score_identifiers": True}, {"pvalue_method": "asymptotic", "threshold": 0.05, "score_identifiers": True}]
+)
+def test_categorical_columns_of_many_periods_batched_equal_each_alone(
+    options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The categorical tests against the reference's missing mass (seen values' p-values in
+    arrays, novelty tests together, expected counts' divergence and explanations' order per
+    row) give the bits of `_scored`, period by period; and the comparison can fail."""
+    import kl_drift._scoring as scoring
+
+    prof, periods = _categorical_periods(11)
+    for name in ("tail", "wide"):
+        col = prof[name]
+        assert col.pooled is not None and col.pooled.other_counts, name
+    assert prof["wide"].pooled is not None and prof["wide"].pooled.sketch is not None
+    opts = CompareOptions.resolve(**options)
+    jobs = [(prof, kd.count(prof, period)) for period in periods]
+    # A rolling reference: each period against the profile of the one before.
+    for before, period in zip(periods[:6], periods[1:7]):
+        other = _quiet_profile(before, max_categories=20)
+        jobs.append((other, kd.count(other, period)))
+    batched_tests: list[int] = []
+    real_tests = scoring._categorical_tests
+
+    def spy(jobs_: Any, opts_: Any) -> Any:
+        batched_tests.append(len(jobs_))
+        return real_tests(jobs_, opts_)
+
+    monkeypatch.setattr(scoring, "_categorical_tests", spy)
+    expected = one_by_one(jobs, opts)
+    assert expected[0][0] != "raised"
+    got = batched(jobs, opts)
+    assert got == expected
+    assert batched_tests and batched_tests[-1] >= 3 * len(jobs) - 4, "the categorical columns are scored in the batch"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        reports = score_tables(jobs, opts)
+    results = [r for report in reports for r in report.columns if r.column in ("tail", "wide")]
+    assert any(r.expected_novel_fraction for r in results) and any(r.unseen_examples for r in results)
+    assert "identifier" not in {r.status for r in results}
+    assert {r.status for r in results} >= ({"ok", "drift"} if opts.auto else {"drift"})
+    assert any("values the reference lacks" in s for r in results for s in r.explanations)
+
+    # Broken on purpose, the comparison sees it: a novelty p-value a hair off, the seen
+    # values' p-values of two rows swapped, the explanations' order of a row reversed.
+    real_rows = scoring.novelty_pvalue_rows
+    monkeypatch.setattr(scoring, "novelty_pvalue_rows", lambda tests: [p * (1 - 1e-12) for p in real_rows(tests)])
+    assert batched(jobs, opts) != expected
+    monkeypatch.setattr(scoring, "novelty_pvalue_rows", real_rows)
+    real_pvalue_rows = scoring.drift_pvalue_rows
+
+    def swapped(*args: Any) -> Any:
+        pvalues, methods = real_pvalue_rows(*args)
+        if len(pvalues) > 1:
+            pvalues[0], pvalues[-1] = pvalues[-1], pvalues[0]
+        return pvalues, methods
+
+    monkeypatch.setattr(scoring, "drift_pvalue_rows", swapped)
+    assert batched(jobs, opts) != expected
+    monkeypatch.setattr(scoring, "drift_pvalue_rows", real_pvalue_rows)
+    real_orders = scoring._orders
+    monkeypatch.setattr(scoring, "_orders", lambda c: [o[::-1] if o is not None else None for o in real_orders(c)])
+    assert batched(jobs, opts) != expected
+    monkeypatch.setattr(scoring, "_orders", real_orders)
+    assert batched(jobs, opts) == expected
+
+
+def test_novelty_pvalue_rows_have_the_bits_of_each_test() -> None:
+    from kl_drift._core.novelty import novelty_pvalue, novelty_pvalue_rows
+
+    rng = np.random.default_rng(5)
+    tests = []
+    for _ in range(200):
+        freq = {1: int(rng.integers(0, 300)), 2: int(rng.integers(0, 80)), 3: int(rng.integers(0, 20))}
+        # A reference of at least the rows its frequencies account for (none, now and then).
+        n_ref = sum(r * f for r, f in freq.items()) + int(rng.integers(0, 3000)) if rng.random() < 0.95 else 0
+        n_cur = int(rng.integers(0, 3000))
+        never = int(rng.integers(0, n_cur + 1)) if rng.random() < 0.3 else int(rng.binomial(n_cur, 0.05))
+        extra = float(rng.exponential(5.0)) if rng.random() < 0.2 else 0.0
+        tests.append((never, n_cur, freq, n_ref, extra))
+    expected = [novelty_pvalue(*t[:4], extra_variance=t[4])[0] for t in tests]
+    got = novelty_pvalue_rows(tests)
+    assert [p.hex() for p in got] == [p.hex() for p in expected]
+    assert len(set(expected)) > 100, "varied tests"
+    assert novelty_pvalue_rows([]) == []
