@@ -73,3 +73,42 @@ def test_cached_labels_leave_specs_equal_hashable_and_pickled_as_fields() -> Non
     cats = CategoricalBins(("a", "b"), other_values=("c",))
     assert cats.labels == ("a", "b", "(other)", "(unseen)", "(missing)")
     assert pickle.loads(pickle.dumps(cats)) == cats
+
+
+def test_results_stored_directly_equal_the_dataclass_constructor() -> None:
+    """`_column_drift` (a timeline's thousands of results) gives what ``ColumnDrift(**...)``
+    gives: equal, the same attributes in the same order, the same JSON; a result missing a
+    field or holding an unknown one still fails as the constructor does."""
+    import dataclasses
+    import warnings
+
+    import pandas as pd
+
+    import kl_drift as kd
+    from kl_drift._options import CompareOptions
+    from kl_drift._scoring import _column_drift, _scored
+    from kl_drift.report import ColumnDrift
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.normal(size=500), "s": rng.choice(["a", "b", "c"], 500)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", kd.KlDriftWarning)
+        prof = kd.profile(frame)
+        table = kd.count(prof, frame.iloc[:200])
+    opts = CompareOptions.resolve()
+    for name in ("x", "s"):
+        pending = _scored(prof[name], table.columns[name], (0.1, 0.05), opts)
+        for status, drifted, adjusted in (("ok", False, 0.5), ("drift", True, 1e-9)):
+            made = _column_drift(pending, status, drifted, adjusted)
+            built = ColumnDrift(**pending, status=status, drifted=drifted, pvalue_adjusted=adjusted)
+            assert type(made) is ColumnDrift and made == built
+            assert list(vars(made).items()) == list(vars(built).items())
+            assert made.to_dict() == built.to_dict() and repr(made) == repr(built)
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                made.status = "warn"  # type: ignore[misc]
+        unknown = type(pending)({**pending, "colour": "red"})
+        with pytest.raises(TypeError, match="colour"):
+            _column_drift(unknown, "ok", False, 0.5)
+        missing = type(pending)({k: v for k, v in pending.items() if k != "kind"})
+        with pytest.raises(TypeError, match="kind"):
+            _column_drift(missing, "ok", False, 0.5)
