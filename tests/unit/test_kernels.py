@@ -177,3 +177,149 @@ def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch: pyt
     assert kernels.ready()
     out = kernels.count_bins(np.array([1.0, 2.0, np.nan, -np.inf]), np.array([1.5]))
     assert out is not None and out.tolist() == [2, 1, 1, 1]
+
+
+# Strings: the compiled hash of Arrow string buffers (kernels.tally_strings) against pandas'
+# (Arrow's) value_counts, the reference path. The string kernel is off by default
+# (kernels.COUNT_STRINGS, slower than Arrow's hash today); these tests turn it on.
+
+
+def _both_strings(monkeypatch: pytest.MonkeyPatch, job):  # noqa: ANN001, ANN202
+    """`job()` on the reference path, then with the string kernel on; asserts it ran."""
+    calls = []
+    tally = kernels.tally_strings
+
+    def counted(chunks):  # noqa: ANN001, ANN202
+        out = tally(chunks)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(kernels, "tally_strings", counted)
+    monkeypatch.setattr(kernels, "COUNT_STRINGS", True)
+    expected, compiled = _both(monkeypatch, job)
+    assert any(calls), "the string kernel counted"
+    return expected, compiled
+
+
+def _arrow_reference(chunks: list) -> tuple[list, list, int]:
+    """Distinct values (first appearance), counts and missing, as Arrow's value_counts gives."""
+    import pyarrow as pa
+
+    data = pa.chunked_array(chunks, type=chunks[0].type) if chunks else pa.chunked_array([], type=pa.string())
+    counts = data.value_counts()
+    values = counts.field("values").to_pylist() if len(counts) else []
+    freq = counts.field("counts").to_pylist() if len(counts) else []
+    missing = data.null_count
+    if None in values:  # value_counts lists nulls; the tally keeps them apart
+        i = values.index(None)
+        del values[i], freq[i]
+    return values, freq, missing
+
+
+def _tally_both(chunks: list) -> tuple[tuple, tuple]:
+    kernels.prepare(0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(kernels.FORCE_ENV, "1")
+        mp.delenv(kernels.DISABLE_ENV, raising=False)
+        assert kernels.prepare(0)
+        out = kernels.tally_strings(chunks)
+    assert out is not None
+    return (out[0], out[1].tolist(), out[2]), _arrow_reference(chunks)
+
+
+TEXT = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "a", "é", "日本語", "a" * 8, "a" * 9, "\x00", "cat_1"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(TEXT, max_size=60),
+    large=st.booleans(),
+    cut=st.lists(st.integers(0, 60), max_size=3),
+    start=st.integers(0, 5),
+)
+def test_string_kernel_equals_arrow_value_counts(values: list, large: bool, cut: list, start: int) -> None:
+    import pyarrow as pa
+
+    whole = pa.array(values, type=pa.large_string() if large else pa.string())
+    whole = whole.slice(min(start, len(whole)))  # a slice: offsets and validity start mid-buffer
+    bounds = sorted({0, len(whole), *(min(c, len(whole)) for c in cut)})
+    chunks = [whole.slice(a, b - a) for a, b in zip(bounds, bounds[1:])] or [whole]
+    compiled, reference = _tally_both(chunks)
+    assert compiled == reference
+
+
+@pytest.mark.parametrize("width", [3, 8, 9, 40])
+def test_string_kernel_grows_its_table_and_key_bytes(width: int) -> None:
+    import pyarrow as pa
+
+    rng = np.random.default_rng(width)
+    distinct = [f"{i:0{width}d}"[-width:] + "é" * (i % 3) for i in range(6000)]
+    picks = rng.integers(0, len(distinct), 40_000)
+    rows = [None if p % 97 == 0 else distinct[p] for p in picks]
+    chunks = [pa.array(rows[:15_000]), pa.array(rows[15_000:]).slice(7)]
+    compiled, reference = _tally_both(chunks)
+    assert len(compiled[0]) > 2 * kernels._STRING_SLOTS, "the table had to grow"
+    assert compiled == reference
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "large_string[pyarrow]", "string[python]", "object"])
+def test_string_columns_count_and_compare_the_same_on_both_paths(monkeypatch: pytest.MonkeyPatch, dtype: str) -> None:
+    import pyarrow as pa
+
+    labels = [f"v{i}" for i in range(300)] + ["", "naïve", "東京", "x" * 30]
+
+    def frame(seed: int, n: int) -> pd.DataFrame:
+        r = np.random.default_rng(seed)
+        rows = [None if m else labels[i] for i, m in zip(r.zipf(1.3, n) % len(labels), r.random(n) < 0.05)]
+        if dtype == "large_string[pyarrow]":
+            series = pd.Series(pd.array(rows, dtype=pd.ArrowDtype(pa.large_string())))
+        else:
+            series = pd.Series(rows, dtype=dtype)
+        return pd.DataFrame({"s": series, "x": r.normal(size=n)})
+
+    ref, cur = frame(1, 5000), frame(2, 4000).iloc[500:]  # a slice of the current frame
+
+    def job() -> tuple:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kd.KlDriftWarning)
+            prof = kd.profile(ref, max_categories=50)
+            return prof.to_dict(), kd.count(prof, cur), kd.compare(prof, cur).to_dict()["columns"]
+
+    arrow_backed = dtype in ("str", "string[pyarrow]", "large_string[pyarrow]") and pd.Series([], dtype=dtype).dtype != object
+    if arrow_backed:
+        expected, compiled = _both_strings(monkeypatch, job)
+    else:
+        expected, compiled = _both(monkeypatch, job)
+    prof_np, table_np, report_np = expected
+    prof_nb, table_nb, report_nb = compiled
+    prof_np.pop("created_at"), prof_nb.pop("created_at")
+    assert prof_nb == prof_np
+    assert table_nb == table_np
+    for a, b in zip(report_np, report_nb):
+        a.pop("created_at", None), b.pop("created_at", None)
+        assert a == b, a["column"]
+
+
+@pytest.mark.parametrize("group", sorted(groups()))
+def test_conformance_catalogue_is_identical_with_the_string_kernel(monkeypatch: pytest.MonkeyPatch, group: str) -> None:
+    reference, current = groups()[group].reference, groups()[group].current
+    strings = [
+        c for c in current.columns if isinstance(current[c].dtype, pd.StringDtype) and current[c].dtype.storage == "pyarrow"
+    ]
+    if not strings:
+        pytest.skip(f"no Arrow-backed string column in {group!r} (pandas {pd.__version__})")
+
+    def job() -> tuple:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", kd.KlDriftWarning)
+            prof = kd.profile(reference)
+            result = kd.compare(prof, current, **COMPARE_OPTIONS)
+        return prof.to_dict(), kd.count(prof, current), result.to_dict()["columns"]
+
+    (prof_np, table_np, report_np), (prof_nb, table_nb, report_nb) = _both_strings(monkeypatch, job)
+    prof_np.pop("created_at"), prof_nb.pop("created_at")
+    assert prof_nb == prof_np
+    assert table_nb == table_np
+    for a, b in zip(report_np, report_nb):
+        a.pop("created_at", None), b.pop("created_at", None)
+        assert a == b, a["column"]
