@@ -80,7 +80,8 @@ def explain(
     ("new values the reference never had appeared in 20.0% of rows (e.g. 'XL' 20.0%)", "category 'web' fell from 60.0% to 30.0%", "category 'app' rose from 40.0% to 50.0%")
     """
     # Largest first, ties by position: Python's sort is stable, so the key alone does it.
-    # `order`, when given, is that order already (a stable argsort of many columns' terms).
+    # `order`, when given, is that order already (a stable argsort of many columns' terms),
+    # where bins that moved less than _MIN_CHANGE may be left out.
     if order is None:
         order = sorted(range(len(contributions)), key=[-abs(c) for c in contributions].__getitem__)
     missing_index = len(contributions) - 1

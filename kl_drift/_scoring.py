@@ -28,7 +28,7 @@ from ._core.divergence import (
 )
 from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, novelty_pvalue_rows, turing_mass, value_key
 from ._core.stats import adjust_pvalues, drift_pvalue, drift_pvalue_rows, drift_pvalue_unchecked, expand_unseen
-from ._explain import explain
+from ._explain import _MIN_CHANGE, explain
 from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
 from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError, SmallSampleWarning
@@ -37,6 +37,8 @@ from .report import ColumnDrift, DriftReport
 
 __all__ = ["score_table", "score_tables", "UNSEEN_EXAMPLES"]
 
+# Sentences a column's explanations hold at most (`explain`'s default `top`).
+_TOP = 3
 # How many values that landed in "(unseen)" a report names as examples.
 UNSEEN_EXAMPLES = 5
 # A kept category is tested on its own when the reference saw it at least this often, and
@@ -730,9 +732,12 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
         # A profile column's counts and shares are the same in every table scored against it
         # (a timeline's periods): made once, and its results share them (tuples).
         references = [_reference_tuples(job.col, shared) for job in group]
+        cur_shares_rows = cur / n_cur[:, None]
+        cur_shares = cur_shares_rows.tolist()
         columns = zip(
             group, tested, statistics.tolist(), kept, novel.tolist(), vanished.tolist(), references, cur.tolist(),
-            (cur / n_cur[:, None]).tolist(), contributions.tolist(), beyond, noise, _orders(contributions),
+            cur_shares, contributions.tolist(), beyond, noise,
+            _orders(contributions, ref / n_ref[:, None], cur_shares_rows),
         )  # fmt: skip
         for job, test, statistic, k, new, gone, (ref_list, ref_shares), cur_list, cur_shares, terms, outside, more, order in columns:
             n_ref_i, n_cur_i = sum(ref_list), sum(cur_list)
@@ -768,13 +773,23 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
             result["pvalue"], result["pvalue_method"], result["dof"] = pvalue, method, dof
 
 
-def _orders(contributions: NDArray[np.float64]) -> list[list[int]] | list[None]:
-    """Each row's bins by absolute contribution, largest first, ties by position: the order
-    `explain` sorts them in (a stable sort on ``-abs``), for every row at once. Rows with a
-    NaN (whose order Python's sort leaves to chance) are left to `explain` (None)."""
+def _orders(
+    contributions: NDArray[np.float64], ref_shares: NDArray[np.float64], cur_shares: NDArray[np.float64]
+) -> list[list[int]] | list[None]:
+    """Each row's bins `explain` writes sentences for, in its order, for every row at once:
+    by absolute contribution, largest first, ties by position (a stable sort on ``-abs``,
+    as `explain`'s), the first `explain`'s ``top`` (3) of those whose share moved by 0.1% or
+    more (the same comparison on the same floats). Rows with a NaN (whose order Python's
+    sort leaves to chance) are left to `explain` (None)."""
     if np.isnan(contributions).any():
         return [None] * contributions.shape[0]
-    return np.argsort(-np.abs(contributions), axis=1, kind="stable").tolist()
+    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")
+    moved = np.take_along_axis(~(np.abs(cur_shares - ref_shares) < _MIN_CHANGE), order, axis=1)
+    # Bins that moved first, each part in the order above (stable), cut at `top`.
+    first = np.argsort(~moved, axis=1, kind="stable")[:, :_TOP]
+    picked = np.take_along_axis(order, first, axis=1).tolist()
+    counts = np.take_along_axis(moved, first, axis=1).sum(axis=1).tolist()
+    return [row[:n] for row, n in zip(picked, counts)]
 
 
 def _reference_tuples(
