@@ -65,8 +65,10 @@ LINEAR_MAX_EDGES = 32
 VALUES_PER_COLUMN = 15_000
 
 # Whether Arrow-backed string columns are counted by `tally_strings` when the kernels are
-# in use. Off: on 1M rows of 1,000 short labels it took 22-36 ms against 16-23 ms for
-# pandas' (Arrow's) value_counts (docs/performance.md); the tests turn it on and compare.
+# in use. Off: per 1M rows it beat pandas' (Arrow's) value_counts on the benchmark's
+# Zipf-like columns (10-15 ms against 13-15) but lost on labels drawn uniformly (21 against
+# 16 ms for 1,000 labels, 105 against 68 ms for 100,000; docs/performance.md). The tests
+# turn it on and compare it with the pandas path.
 COUNT_STRINGS = False
 
 _lock = threading.Lock()
