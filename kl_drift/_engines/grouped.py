@@ -281,12 +281,7 @@ def _numeric(
             return None
         nat = None
     if runs is not None:
-        # Each group a slice: the plain count of each slice (the engine's own function).
-        table = np.zeros((n_groups, len(spec.edges) + 2), dtype=np.int64)
-        infs = np.zeros(n_groups, dtype=np.int64)
-        for g in range(n_groups):
-            if runs[g + 1] > runs[g]:
-                table[g], infs[g] = count_numeric(x[runs[g] : runs[g + 1]], spec.edges)
+        table, infs = _count_runs(x, spec.edges, runs, n_groups)
     else:
         table, infs = _bin_groups(x, _edges_for(x, spec.edges), groups, n_groups)
     if nat is not None and nat.any():
@@ -299,6 +294,48 @@ def _numeric(
     rows = table.tolist()
     n_inf = infs.tolist()
     return _Column([ColumnCounts(name, tuple(rows[g]), int(n_inf[g])) for g in range(n_groups)])
+
+
+def _count_runs(
+    x: NDArray[Any], edges: tuple[Any, ...], runs: NDArray[np.intp], n_groups: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Rows per (group, bin), missing last, and ±inf per group, of rows in group order (each
+    group the slice ``runs[g]:runs[g + 1]``): the engine's own count of each slice
+    (`count_numeric`). With the compiled kernels in use, its kernel is called on each slice
+    directly, the edges laid out once per column instead of once per slice (what
+    `kernels.count_bins` does per call: the same kernel on the same values and edges)."""
+    n_bins = len(edges) + 2
+    active = kernels._active  # the kernels `kernels.count_bins` would call now (None: numpy)
+    linear = active["linear"] if active else None
+    edge_arr = _edges_for(x, edges) if edges else None
+    if (
+        linear is not None and edge_arr is not None and x.ndim == 1 and x.dtype == edge_arr.dtype
+        and x.dtype in (np.float64, np.int64)
+    ):  # fmt: skip
+        k = edge_arr.size
+        out = np.zeros((n_groups, n_bins + 1), dtype=np.int64)
+        bounds = runs.tolist()
+        if k > kernels.LINEAR_MAX_EDGES:
+            bisect = active["bisect"]
+            for g in range(n_groups):
+                start, stop = bounds[g], bounds[g + 1]
+                if stop > start:
+                    bisect(x[start:stop], edge_arr, out[g])
+            return out[:, :-1], out[:, -1].copy()
+        padded = np.empty(k + 4 - k % 4, dtype=x.dtype)
+        padded[:k] = edge_arr
+        padded[k:] = np.inf if x.dtype == np.float64 else np.iinfo(np.int64).max
+        for g in range(n_groups):
+            start, stop = bounds[g], bounds[g + 1]
+            if stop > start:
+                linear(x[start:stop], padded, k, out[g])
+        return out[:, :-1], out[:, -1].copy()
+    table = np.zeros((n_groups, n_bins), dtype=np.int64)
+    infs = np.zeros(n_groups, dtype=np.int64)
+    for g in range(n_groups):
+        if runs[g + 1] > runs[g]:
+            table[g], infs[g] = count_numeric(x[runs[g] : runs[g + 1]], edges)
+    return table, infs
 
 
 def _bin_groups(
