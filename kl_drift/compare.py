@@ -258,14 +258,13 @@ def count(
         return pandas_engine.count(reference, frame, columns=columns)
     from dataclasses import replace
 
-    from .pairs import chosen_pairs, count_pairs, pair_column_groups
+    from .pairs import chosen_pairs, count_pairs, countable_pairs, pair_column_groups
 
     chosen = chosen_pairs(reference, pairs, columns)
     groups = pair_column_groups(chosen)
     codes: dict[str, Any] = {}
     table = pandas_engine.count(reference, frame, columns=columns, pair_groups=groups, pair_codes=codes)
-    failed = {c.name for c in table if c.problem is not None}
-    countable = [p for p in chosen if failed.isdisjoint(p.columns)]
+    countable = countable_pairs(table, chosen)
     return replace(table, pairs=count_pairs(frame, reference, countable, codes=codes, groups=groups))
 
 

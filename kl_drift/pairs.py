@@ -677,6 +677,13 @@ def chosen_pairs(prof: ReferenceProfile, pairs: Any, columns: Sequence[str] | No
     return chosen
 
 
+def countable_pairs(table: CountTable, pairs: Sequence[PairCounts]) -> list[PairCounts]:
+    """The `pairs` whose two columns `table` counted without a problem; an engine counts
+    only these (the comparison reports the others as skipped, with their column's reason)."""
+    failed = {c.name for c in table if c.problem is not None}
+    return [p for p in pairs if failed.isdisjoint(p.columns)]
+
+
 def count_available_pairs(frame: pd.DataFrame, prof: ReferenceProfile, pairs: Sequence[PairCounts]) -> tuple[PairCounts, ...]:
     """`count_pairs` for an adapter that counts whatever it is given (a GE batch): a pair with
     a column missing from `frame`, or whose values do not fit its bins, is left out; the

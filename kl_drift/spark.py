@@ -93,13 +93,12 @@ def count(
     from dataclasses import replace
 
     from ._engines import spark_pairs
-    from .pairs import chosen_pairs
+    from .pairs import chosen_pairs, countable_pairs
 
     chosen = chosen_pairs(reference, pairs, columns)
     if not chosen:
         return table
-    failed = {c.name for c in table if c.problem is not None}
-    counted = spark_pairs.count_pairs(reference, [p for p in chosen if failed.isdisjoint(p.columns)], frame)
+    counted = spark_pairs.count_pairs(reference, countable_pairs(table, chosen), frame)
     return replace(table, pairs=counted)
 
 

@@ -119,9 +119,9 @@ def count(
         from dataclasses import replace
 
         from ._engines import sql_pairs
+        from .pairs import countable_pairs
 
-        failed = {c.name for c in counted if c.problem is not None}
-        countable = [p for p in chosen if failed.isdisjoint(p.columns)]
+        countable = countable_pairs(counted, chosen)
         found = sql_pairs.count_pairs(reference, countable, table, engine, column_types=column_types, schema=schema)
         return replace(counted, pairs=found)
     finally:
