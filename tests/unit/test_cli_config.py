@@ -138,6 +138,13 @@ def test_unknown_keys_are_errors_naming_the_key_and_the_file(text: str, fragment
         assert fragment in message, message
 
 
+def assert_rejected(text: str, fragment: str) -> None:
+    """The config `text` is refused with an error naming drift.toml and saying `fragment`."""
+    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
+        parse_config(text, "drift.toml")
+    assert str(info.value).startswith("drift.toml: ")
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
@@ -172,9 +179,7 @@ def test_unknown_keys_are_errors_naming_the_key_and_the_file(text: str, fragment
     ],
 )
 def test_values_are_checked_as_the_library_checks_them(text: str, fragment: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
-        parse_config(text, "drift.toml")
-    assert str(info.value).startswith("drift.toml: ")
+    assert_rejected(text, fragment)
 
 
 def test_max_categories_has_no_upper_bound() -> None:
@@ -287,9 +292,7 @@ def test_the_timeline_section_reads_every_option(tmp_path: Path) -> None:
     ],
 )
 def test_timeline_values_and_exclusive_options_are_checked(text: str, fragment: str) -> None:
-    with pytest.raises(ConfigError, match=re.escape(fragment)) as info:
-        parse_config(text, "drift.toml")
-    assert str(info.value).startswith("drift.toml: ")
+    assert_rejected(text, fragment)
 
 
 @pytest.mark.parametrize(

@@ -184,6 +184,18 @@ def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch: pyt
 # (kernels.COUNT_STRINGS, slower than Arrow's hash today); these tests turn it on.
 
 
+def assert_same_results(expected: tuple, compiled: tuple) -> None:
+    """A (profile dict, count table, report columns) of the reference path equals the kernel path's."""
+    (prof_np, table_np, report_np), (prof_nb, table_nb, report_nb) = expected, compiled
+    prof_np.pop("created_at"), prof_nb.pop("created_at")
+    assert prof_nb == prof_np
+    assert table_nb == table_np
+    assert len(report_nb) == len(report_np)
+    for a, b in zip(report_np, report_nb):
+        a.pop("created_at", None), b.pop("created_at", None)
+        assert a == b, a["column"]
+
+
 def _both_strings(monkeypatch: pytest.MonkeyPatch, job):  # noqa: ANN001, ANN202
     """`job()` on the reference path, then with the string kernel on; asserts it ran."""
     calls = []
@@ -290,14 +302,7 @@ def test_string_columns_count_and_compare_the_same_on_both_paths(monkeypatch: py
         expected, compiled = _both_strings(monkeypatch, job)
     else:
         expected, compiled = _both(monkeypatch, job)
-    prof_np, table_np, report_np = expected
-    prof_nb, table_nb, report_nb = compiled
-    prof_np.pop("created_at"), prof_nb.pop("created_at")
-    assert prof_nb == prof_np
-    assert table_nb == table_np
-    for a, b in zip(report_np, report_nb):
-        a.pop("created_at", None), b.pop("created_at", None)
-        assert a == b, a["column"]
+    assert_same_results(expected, compiled)
 
 
 @pytest.mark.parametrize("group", sorted(groups()))
@@ -316,10 +321,4 @@ def test_conformance_catalogue_is_identical_with_the_string_kernel(monkeypatch: 
             result = kd.compare(prof, current, **COMPARE_OPTIONS)
         return prof.to_dict(), kd.count(prof, current), result.to_dict()["columns"]
 
-    (prof_np, table_np, report_np), (prof_nb, table_nb, report_nb) = _both_strings(monkeypatch, job)
-    prof_np.pop("created_at"), prof_nb.pop("created_at")
-    assert prof_nb == prof_np
-    assert table_nb == table_np
-    for a, b in zip(report_np, report_nb):
-        a.pop("created_at", None), b.pop("created_at", None)
-        assert a == b, a["column"]
+    assert_same_results(*_both_strings(monkeypatch, job))
