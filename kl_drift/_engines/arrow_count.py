@@ -32,7 +32,7 @@ import pyarrow as pa
 from .._core import kernels
 from .._core.bins import CategoricalBins, NumericBins
 from ..counts import ColumnCounts, merge_unseen
-from .arrow_values import ValueCounter, count_numeric_array, is_text, keeps_integers, to_frame
+from .arrow_values import NumericCounter, ValueCounter, is_text, keeps_integers, to_frame
 from .files import InputFile, read_batches
 from .pandas import count_column, list_unseen, map_values
 from .types import arrow_family, mismatch
@@ -65,6 +65,7 @@ class Tally:
     counts: np.ndarray
     n_inf: int = 0
     counter: ValueCounter = field(default_factory=ValueCounter)
+    numbers: NumericCounter | None = None
     unseen: tuple[tuple[Any, int], ...] = ()
     unseen_complete: bool = True
     problem: ColumnCounts | None = None
@@ -79,7 +80,9 @@ class Tally:
 
     @classmethod
     def of(cls, column: ColumnProfile) -> Tally:
-        return cls(column, np.zeros(len(column.counts), dtype=np.int64))
+        spec = column.bins
+        numbers = NumericCounter(spec.edges) if isinstance(spec, NumericBins) else None
+        return cls(column, np.zeros(len(column.counts), dtype=np.int64), numbers=numbers)
 
     @property
     def name(self) -> str:
@@ -120,12 +123,9 @@ class Tally:
             else:
                 self._add_missing(batch.num_rows)
             return
-        spec = self.column.bins
         if self.mode == "numeric":
-            assert isinstance(spec, NumericBins)
-            binned, n_inf = count_numeric_array(array, spec.edges)
-            self.counts += binned
-            self.n_inf += n_inf
+            assert self.numbers is not None
+            self.numbers.add(array)
             return
         self.floats |= pa.types.is_floating(array.type) or (array.null_count > 0 and not self.nullable)
         self.counter.add(array)
@@ -158,6 +158,11 @@ class Tally:
             return self.problem
         spec = self.column.bins
         counts = self.counts.copy()
+        n_inf = self.n_inf
+        if self.numbers is not None:
+            binned, numbers_inf = self.numbers.result()
+            counts += binned
+            n_inf += numbers_inf
         unseen, complete = self.unseen, self.unseen_complete
         if isinstance(spec, CategoricalBins):
             self.counter.flush()
@@ -169,7 +174,7 @@ class Tally:
             if spec.value_type == "number" and self.floats:
                 listed = tuple((float(value), n) for value, n in listed)
             unseen, complete = merge_unseen(unseen, complete, listed, listed_all)
-        return ColumnCounts(self.name, tuple(int(c) for c in counts), int(self.n_inf), unseen, complete)
+        return ColumnCounts(self.name, tuple(int(c) for c in counts), int(n_inf), unseen, complete)
 
 
 class BatchHook(Protocol):

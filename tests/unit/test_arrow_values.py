@@ -7,6 +7,7 @@ batches (``collections.Counter``), whatever the index type, nulls, and dictionar
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -14,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kl_drift._core import kernels
 from kl_drift._core.bins import count_numeric
-from kl_drift._engines.arrow_values import ValueCounter, count_numeric_array, numeric_buffer
+from kl_drift._engines.arrow_values import NumericCounter, ValueCounter, count_numeric_array, numeric_buffer
 
 
 def _expected(batches: list[pa.Array]) -> tuple[dict[str, int], int]:
@@ -112,3 +114,104 @@ def test_in_place_float_counts_equal_the_copy(values: list[float | None], skip: 
     array = pa.array(values, pa.float64(), from_pandas=False).slice(min(skip, len(values)))
     edges = tuple(sorted(raw_edges))
     assert _in_place(array, edges) == _through_a_copy(array, edges)
+
+
+# --------------------------------------------------------------------------- NumericCounter
+
+
+def _running(arrays: list[pa.Array], edges: tuple) -> tuple[list[int], int]:
+    counter = NumericCounter(edges)
+    for array in arrays:
+        counter.add(array)
+    counts, n_inf = counter.result()
+    return counts.tolist(), n_inf
+
+
+def _one_by_one(arrays: list[pa.Array], edges: tuple) -> tuple[list[int], int]:
+    """The reference: each batch converted as the in-memory path converts it, then counted."""
+    total, infinite = np.zeros(len(edges) + 2, dtype=np.int64), 0
+    for array in arrays:
+        counts, n_inf = count_numeric(numeric_buffer(array), edges)
+        total += counts
+        infinite += int(n_inf)
+    return total.tolist(), infinite
+
+
+@pytest.fixture(params=["numpy", "kernels"])
+def counting_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Both counting paths: the numpy one, and the compiled kernels where numba is installed."""
+    if request.param == "kernels":
+        pytest.importorskip("numba")
+        monkeypatch.delenv(kernels.DISABLE_ENV, raising=False)
+        monkeypatch.setenv(kernels.FORCE_ENV, "1")
+    else:
+        monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+    assert kernels.prepare(0) == (request.param == "kernels")
+    yield request.param
+    monkeypatch.undo()
+    kernels.prepare(0)
+
+
+NUMERIC_TYPES = [pa.float64(), pa.int64(), pa.float32(), pa.int32(), pa.uint64(), pa.uint8()]
+
+
+@pytest.mark.parametrize("arrow_type", NUMERIC_TYPES, ids=str)
+@pytest.mark.parametrize("n_edges", [0, 1, 3, 11, 40])  # 40: beyond LINEAR_MAX_EDGES, the binary search
+def test_running_counts_equal_each_batch_counted_alone(counting_path: str, arrow_type: pa.DataType, n_edges: int) -> None:
+    rng = np.random.default_rng(n_edges)
+    edges = tuple(np.unique(rng.uniform(-5, 120, n_edges)).tolist())
+    if pa.types.is_integer(arrow_type):
+        edges = tuple(sorted({round(e) if i % 2 else e for i, e in enumerate(edges)}))  # integer and fractional edges
+    arrays = []
+    for i in range(5):
+        values = rng.integers(0, 100, 2_000) if pa.types.is_integer(arrow_type) else rng.normal(50, 40, 2_000)
+        mask = rng.random(2_000) < 0.05 if i % 2 else None
+        arrays.append(pa.array(values, arrow_type, mask=mask).slice(i * 3, 1_900))
+    arrays.append(pa.array([], arrow_type))
+    assert _running(arrays, edges) == _one_by_one(arrays, edges)
+
+
+def test_float_specials_and_null_slots_holding_inf(counting_path: str) -> None:
+    values = pa.array([1.0, np.nan, None, np.inf, -np.inf, 2.5, None, 0.5], pa.float64(), from_pandas=False)
+    under = pa.Array.from_buffers(pa.float64(), 3, [pa.array([True, False, True]).buffers()[1],
+                                                    pa.py_buffer(np.array([1.0, np.inf, 3.0]).tobytes())], null_count=1)  # fmt: skip
+    all_null = pa.array([None, None], pa.float64())
+    edges = (0.0, 1.0, 2.0)
+    arrays = [values, under, values.slice(2, 5), values.slice(7), all_null, pa.array([None], pa.int64())]
+    assert _running(arrays, edges) == _one_by_one(arrays, edges)
+    assert _running([values], edges) == ([1, 2, 0, 2, 3], 2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    batches=st.lists(
+        st.tuples(
+            st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), max_size=120),
+            st.integers(min_value=0, max_value=20),
+        ),
+        max_size=4,
+    ),
+    raw_edges=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=0, max_size=12, unique=True),
+    integers=st.booleans(),
+)
+def test_running_counts_equal_the_copies(
+    batches: list[tuple[list[float | None], int]], raw_edges: list[float], integers: bool
+) -> None:
+    # Integer columns: edges within int64 (beyond it the floor's cast is undefined on both paths).
+    edges = tuple(sorted({max(min(e, 2.0**62), -(2.0**62)) for e in raw_edges} if integers else raw_edges))
+    arrays = []
+    for values, skip in batches:
+        if integers:
+            ints = [None if v is None or not np.isfinite(v) else int(max(min(v, 2**62), -(2**62))) for v in values]
+            array = pa.array(ints, pa.int64())
+        else:
+            array = pa.array(values, pa.float64(), from_pandas=False)
+        arrays.append(array.slice(min(skip, len(array))))
+    for setting in ([kernels.DISABLE_ENV], [kernels.FORCE_ENV] if kernels.available() else []):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.delenv(kernels.FORCE_ENV, raising=False)
+            for name in setting:
+                mp.setenv(name, "1")
+            kernels.prepare(0)
+            assert _running(arrays, edges) == _one_by_one(arrays, edges)
+    kernels.prepare(0)
