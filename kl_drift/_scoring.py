@@ -7,7 +7,9 @@ engine's counts go through the same code, so equal counts give equal reports.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
 import math
 import warnings
 from collections.abc import Sequence
@@ -881,16 +883,34 @@ def _score_all(
     the order scoring the tables one by one would give. `stacklevel`, here as everywhere in
     this module, is what `warnings.warn` would be given in the function receiving it."""
     plans: list[_Plan] = []
-    for prof, table in jobs:
-        try:
-            plans.append(_plan(prof, table, opts, columns))
-        except Exception:
-            # The tables before warn as a loop would have, then this table raises the first
-            # error a loop over its columns meets.
-            _finish(plans, opts, stacklevel + 1)
-            _columnwise(prof, table, opts, columns, stacklevel + 1)
-            raise
-    return _finish(plans, opts, stacklevel + 1)
+    with _collector_paused():
+        for prof, table in jobs:
+            try:
+                plans.append(_plan(prof, table, opts, columns))
+            except Exception:
+                # The tables before warn as a loop would have, then this table raises the first
+                # error a loop over its columns meets.
+                _finish(plans, opts, stacklevel + 1)
+                _columnwise(prof, table, opts, columns, stacklevel + 1)
+                raise
+        return _finish(plans, opts, stacklevel + 1)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Any:
+    """Python's cyclic garbage collector off while results are built, back on after (if it
+    was on). Scoring makes many small containers and no reference cycles; every few hundred
+    allocations the collector would walk them all again, which cost a timeline's 9,150 column
+    results 0.15-0.35 s of CPU (a third of its scoring). Process-wide, as `gc.disable` is: a
+    thread allocating meanwhile is collected once the pause ends."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _finish(plans: list[_Plan], opts: CompareOptions, stacklevel: int) -> list[DriftReport]:

@@ -16,6 +16,7 @@ import kl_drift as kd
 from kl_drift._core.divergence import DIRECTIONS, divergence_rows, divergence_terms_unchecked, g_test_kept, g_test_rows
 from kl_drift._core.stats import drift_pvalue_rows, drift_pvalue_unchecked
 from kl_drift._options import CompareOptions
+from kl_drift import _scoring as kl_scoring
 from kl_drift._scoring import _columnwise, score_table, score_tables
 from kl_drift.counts import ColumnCounts, CountTable
 from kl_drift.errors import EmptyDataError, IncompatibleProfilesError
@@ -137,6 +138,42 @@ def test_errors_and_warnings_come_in_the_loops_order() -> None:
     with warnings.catch_warnings(), pytest.raises(EmptyDataError):
         warnings.simplefilter("ignore", kd.KlDriftWarning)
         score_tables([(prof, good), (prof, empty)], opts)
+
+
+def test_scoring_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """Scoring pauses Python's cyclic collector (its many small results made it walk them again
+    and again); it is back on afterwards, also after an error, and stays off if it was off."""
+    import gc
+
+    reference, current = _frames(5, 300, 300)
+    prof = _quiet_profile(reference)
+    opts = CompareOptions.resolve()
+    good = kd.count(prof, current)
+    empty = CountTable.of(0, [], (), "test")
+    seen: list[bool] = []
+    real_finish = kl_scoring._finish
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real_finish(*args, **kwargs)
+
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(kl_scoring, "_finish", spy)
+            score_tables([(prof, good)], opts)
+        assert seen == [False], "scoring ran with the collector on"
+        assert gc.isenabled()
+        with warnings.catch_warnings(), pytest.raises(EmptyDataError):
+            warnings.simplefilter("ignore", kd.KlDriftWarning)
+            score_tables([(prof, good), (prof, empty)], opts)
+        assert gc.isenabled(), "an error left the collector off"
+        gc.disable()
+        score_tables([(prof, good)], opts)
+        assert not gc.isenabled(), "scoring turned on a collector its caller had turned off"
+    finally:
+        (gc.enable if was else gc.disable)()
 
 
 def test_catalogue_groups_batched_equal_each_column_alone() -> None:
