@@ -515,6 +515,21 @@ def _per_value(
     return np.bincount(keys if everyone else keys[inside], minlength=n_groups * width).reshape(n_groups, width)
 
 
+def _per_bin(per_value: NDArray[np.int64], targets: NDArray[np.int64], n_bins: int) -> NDArray[np.int64]:
+    """Rows per (group, bin) from rows per (group, value) (missing in column 0, the last bin):
+    the values of each bin summed in one `np.add.reduceat` over the values sorted by bin (a
+    loop over bins cost 5,000 passes over the table for a column of 5,000 categories)."""
+    n_groups = per_value.shape[0]
+    table = np.zeros((n_groups, n_bins), dtype=np.int64)
+    table[:, n_bins - 1] = per_value[:, 0]
+    if targets.size:
+        order = np.argsort(targets, kind="stable")
+        ordered = targets[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        table[:, ordered[starts]] += np.add.reduceat(per_value[:, 1:][:, order], starts, axis=1)
+    return table
+
+
 def _categorical(
     series: pd.Series,
     spec: CategoricalBins,
@@ -542,10 +557,7 @@ def _categorical(
     per_value = _per_value(value_codes, n_values, groups, inside, everyone, n_groups, runs)
     if per_value is not None:
         # Rows per (group, value), missing first: bins and listed values both come from it.
-        table = np.zeros((n_groups, n_bins), dtype=np.int64)
-        table[:, n_bins - 1] = per_value[:, 0]
-        for b in np.unique(targets).tolist():
-            table[:, b] += per_value[:, 1:][:, targets == b].sum(axis=1)
+        table = _per_bin(per_value, np.asarray(targets, dtype=np.int64), n_bins)
     else:
         keys = groups * n_bins + bin_of[value_codes]
         table = np.bincount(keys if everyone else keys[inside], minlength=n_groups * n_bins).reshape(n_groups, n_bins)
