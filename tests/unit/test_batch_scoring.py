@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 import kl_drift as kd
+from kl_drift import _scoring as kl_scoring
 from kl_drift._core.divergence import DIRECTIONS, divergence_rows, divergence_terms_unchecked, g_test_kept, g_test_rows
 from kl_drift._core.stats import drift_pvalue_rows, drift_pvalue_unchecked
 from kl_drift._options import CompareOptions
-from kl_drift import _scoring as kl_scoring
 from kl_drift._scoring import _columnwise, score_table, score_tables
 from kl_drift.counts import ColumnCounts, CountTable
 from kl_drift.errors import EmptyDataError, IncompatibleProfilesError
