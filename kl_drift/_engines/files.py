@@ -266,6 +266,15 @@ def _directory_files(directory: str, fmt: Format | None, csv: Any) -> list[Input
         visible = by_suffix[fmt]
     if not visible:
         raise SourceError(directory, "the directory holds no .parquet or .csv files")
+    if not any("=" in part for path in visible for part in path.relative_to(root).parent.parts):
+        # No key=value folder, so no partition columns: pyarrow.dataset, whose import
+        # imports pandas (0.2 s of CPU), is not needed to find them.
+        return [InputFile(str(path), fmt, {}, csv=csv) for path in visible]
+    return _hive_files(root, visible, fmt, csv)
+
+
+def _hive_files(root: Path, visible: list[Path], fmt: Format, csv: Any) -> list[InputFile]:
+    """The files with the partition values of their key=value folders."""
     # pyarrow reads the key=value folder names, with the value types it infers (int32 for
     # digits, else string), as pyarrow.dataset.dataset(..., partitioning="hive") would.
     import pyarrow.dataset as pads
