@@ -15,7 +15,10 @@ in the machine's load hits all of them:
   read as dictionaries (``read_dictionary``): the floor compare_dataset is held against;
 * ``read_plain``: the same without ``read_dictionary`` (strings decoded per row);
 * ``compare``: ``kd.compare_dataset(profile, folder)``, with the default path (numba loads when
-  the job is large enough and numba is installed) and with ``KL_DRIFT_NO_NUMBA=1``.
+  the job is large enough and numba is installed) and with ``KL_DRIFT_NO_NUMBA=1``;
+* ``compare_before`` (with ``--before DIR``): the same, default path, with the ``kl_drift``
+  package found in DIR first (e.g. ``git archive <commit> kl_drift | tar -x -C DIR``), so
+  that a change is measured against the code before it in the same session.
 
 Printed per phase: wall seconds, CPU seconds (all threads; the machine may be shared: CPU
 seconds are the fairer figure), peak RSS, load average. The files are deleted at the end
@@ -84,6 +87,7 @@ def phase_compare(folder: Path) -> dict[str, Any]:
         "cpu_seconds": _cpu() - start_cpu,
         "rows": report.n_current,
         "numba": kernels.ready(),
+        "package": str(Path(kd.__file__).parent),
         "report": {c.column: [c.statistic, list(c.current_counts)] for c in report.columns},
     }
 
@@ -123,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", default=None, help="where to write the files (default: a temporary folder)")
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--json", help="also write the raw numbers to this file")
+    parser.add_argument("--before", help="a folder holding another kl_drift package, compared too (compare_before)")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -148,15 +153,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{written['files']} Parquet files, {written['bytes'] / 2**30:.2f} GiB in {folder} "
               f"(written in {written['seconds']:.0f} s); batch size {BATCH_SIZE:,} rows")  # fmt: skip
         phases = {"read_dictionary": {}, "read_plain": {}, "compare": {}, "compare_numpy": {"KL_DRIFT_NO_NUMBA": "1"}}
+        if args.before:
+            before = str(Path(args.before).resolve())
+            phases["compare_before"] = {"PYTHONPATH": os.pathsep.join(filter(None, [before, os.environ.get("PYTHONPATH")]))}
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in phases}
         for _ in range(args.repeat):
             for name, env in phases.items():
-                runs[name].append(_phase(name.removesuffix("_numpy"), folder, env))
+                runs[name].append(_phase(name.removesuffix("_numpy").removesuffix("_before"), folder, env))
     finally:
         if not args.keep_data:
             shutil.rmtree(folder, ignore_errors=True)
     best = {name: min(r, key=lambda x: x["cpu_seconds"]) for name, r in runs.items()}
-    same = best["compare"].pop("report") == best["compare_numpy"].pop("report")
+    reports = {name: r.pop("report") for name, r in best.items() if "report" in r}
+    same = reports["compare"] == reports["compare_numpy"]
     rows = best["read_dictionary"]["rows"]
     floor = best["read_dictionary"]
     print(f"\n{rows:,} rows x 25 columns, best of {args.repeat} by CPU:")
@@ -166,6 +175,13 @@ def main(argv: list[str] | None = None) -> int:
               f"peak RSS {r['peak_rss'] / 2**20:6,.0f} MiB  load {r['load_average']:.2f}"
               + (f"  numba {'on' if r['numba'] else 'off'}" if "numba" in r else ""))  # fmt: skip
     print(f"compare_dataset reports identical with and without numba: {'yes' if same else 'NO'}")
+    if "compare_before" in reports:
+        print(
+            f"compare_dataset reports identical to the code in --before: {'yes' if reports['compare_before'] == reports['compare'] else 'NO'}"
+        )
+    for name, r in best.items():
+        if "package" in r:
+            print(f"  {name} ran the kl_drift of {r['package']}")
     for name, r in runs.items():
         print(f"  all runs {name}: " + ", ".join(f"{x['seconds']:.2f} s / cpu {x['cpu_seconds']:.2f} s" for x in r))
     if args.json:
