@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 import threading
 import warnings
 from typing import Any
@@ -218,102 +219,13 @@ def _define() -> Any:
         out[k + 1] += x.shape[0] - n_values
         out[k + 2] += n_inf
 
-    def strings(offsets: Any, data: Any, valid: Any, bit_offset: int, state: Any) -> Any:
-        # Distinct strings of one Arrow string array (offsets, data bytes, validity bitmap;
-        # `valid` empty when there are no nulls) added to `state`, a hash table that
-        # carries over chunks: (table, hashes, key offsets, key bytes, counts, n_distinct,
-        # n_missing). The table holds distinct ids (-1 empty), linear probing; distinct ids are given in order of first appearance, the order of
-        # Arrow's value_counts. Every distinct key's bytes are copied into `key bytes`
-        # (so keys from earlier chunks compare without their buffers).
-        table, hashes, key_offsets, key_bytes, counts, n_distinct, n_missing = state
-        mask = np.uint64(table.shape[0] - 1)
-        has_valid = valid.shape[0] > 0
-        for i in range(offsets.shape[0] - 1):
-            if has_valid:
-                bit = bit_offset + i
-                if not (valid[bit >> 3] >> (bit & 7)) & 1:
-                    n_missing += 1
-                    continue
-            start = offsets[i]
-            end = offsets[i + 1]
-            length = end - start
-            # The bytes read as little-endian 64-bit words (the last one zero-padded), each
-            # mixed into the hash with one multiply, then MurmurHash3's finaliser. For a
-            # given length, every step is a bijection of the word while there is one word:
-            # keys of up to 8 bytes with equal hashes and lengths are equal.
-            h = np.uint64(length) * np.uint64(0x9E3779B97F4A7C15)
-            word = np.uint64(0)
-            shift = np.uint64(0)
-            for b in range(start, end):
-                word |= np.uint64(data[b]) << shift
-                shift += np.uint64(8)
-                if shift == np.uint64(64):
-                    h = (h ^ word) * np.uint64(0x100000001B3)
-                    word = np.uint64(0)
-                    shift = np.uint64(0)
-            h = (h ^ word) * np.uint64(0x100000001B3)
-            h ^= h >> np.uint64(33)
-            h *= np.uint64(0xFF51AFD7ED558CCD)
-            h ^= h >> np.uint64(33)
-            slot = h & mask
-            while True:
-                d = table[slot]
-                if d < 0:
-                    break
-                if hashes[d] == h and key_offsets[d + 1] - key_offsets[d] == length:
-                    if length <= 8:
-                        break
-                    k0 = key_offsets[d]
-                    same = True
-                    for b in range(length):
-                        if key_bytes[k0 + b] != data[start + b]:
-                            same = False
-                            break
-                    if same:
-                        break
-                slot = (slot + np.uint64(1)) & mask
-            if d >= 0:
-                counts[d] += 1
-                continue
-            # A new distinct value: grow the per-value arrays, the key bytes, the table.
-            if n_distinct + 1 >= hashes.shape[0]:
-                grown = hashes.shape[0] * 2
-                new_hashes = np.empty(grown, dtype=np.uint64)
-                new_hashes[:n_distinct] = hashes[:n_distinct]
-                hashes = new_hashes
-                new_offsets = np.zeros(grown + 1, dtype=np.int64)
-                new_offsets[: n_distinct + 1] = key_offsets[: n_distinct + 1]
-                key_offsets = new_offsets
-                new_counts = np.zeros(grown, dtype=np.int64)
-                new_counts[:n_distinct] = counts[:n_distinct]
-                counts = new_counts
-            k0 = key_offsets[n_distinct]
-            if k0 + length > key_bytes.shape[0]:
-                new_bytes = np.empty(max(2 * key_bytes.shape[0], k0 + length), dtype=np.uint8)
-                new_bytes[:k0] = key_bytes[:k0]
-                key_bytes = new_bytes
-            for b in range(length):
-                key_bytes[k0 + b] = data[start + b]
-            key_offsets[n_distinct + 1] = k0 + length
-            hashes[n_distinct] = h
-            counts[n_distinct] = 1
-            table[slot] = n_distinct
-            n_distinct += 1
-            if 2 * n_distinct > table.shape[0]:
-                table = np.full(table.shape[0] * 2, -1, dtype=np.int64)
-                mask = np.uint64(table.shape[0] - 1)
-                for e in range(n_distinct):
-                    s = hashes[e] & mask
-                    while table[s] >= 0:
-                        s = (s + np.uint64(1)) & mask
-                    table[s] = e
-        return table, hashes, key_offsets, key_bytes, counts, n_distinct, n_missing
+    from . import string_kernel as strings
 
     with warnings.catch_warnings():
         # numba warns (NumbaWarning) where it cannot find a cache location; it then compiles
         # in memory, which is what the docstring promises.
         warnings.simplefilter("ignore")
-        return {"linear": jit(linear), "bisect": jit(bisect), "strings": jit(strings)}
+        return {"linear": jit(linear), "bisect": jit(bisect), "strings": strings.strings, "string_keys": strings.string_keys}
 
 
 def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None:
@@ -347,60 +259,63 @@ def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None
     return out
 
 
-# The first table of `tally_strings` (slots; doubled when half full) and key-byte capacity.
-_STRING_SLOTS = 1024
+# Slots of the first table of `tally_strings` (doubled when half full).
+_STRING_SLOTS = 256
 
 
-def tally_strings(chunks: Any) -> tuple[list[str], NDArray[np.int64], int] | None:
+def tally_strings(chunks: Any) -> tuple[NDArray[np.object_], NDArray[np.int64], int] | None:
     """Distinct strings of Arrow string arrays, their counts and the missing count.
 
     `chunks` is a sequence of pyarrow ``string`` or ``large_string`` arrays (a chunked
     array's chunks; slices with offsets welcome). One hash pass over the bytes in compiled
-    code; only the distinct values are decoded. The values come in order of first
-    appearance, as Arrow's ``value_counts`` (and pandas' ``value_counts(sort=False)`` of
-    an Arrow-backed column) lists them. Returns None where the kernels are not in use
-    (:func:`prepare`) or a chunk is of another type: the caller then counts as before.
+    code, 8 bytes at a time; only the distinct values are decoded (by Arrow). The values
+    come in order of first appearance, as Arrow's ``value_counts`` (and pandas'
+    ``value_counts(sort=False)`` of an Arrow-backed column) lists them. Returns None where
+    the kernels are not in use (:func:`prepare`), a chunk is of another type, the machine is
+    big-endian, or the keys collide beyond `string_kernel.MAX_PROBES`: the caller then counts as before.
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> out = tally_strings(pa.chunked_array([["b", None, "a", "b"]]).chunks)
-    >>> out is None or (out[0], out[1].tolist(), out[2]) == (["b", "a"], [2, 1], 1)
+    >>> out is None or (out[0].tolist(), out[1].tolist(), out[2]) == (["b", "a"], [2, 1], 1)
     True
     """
     kernels = _active
-    if kernels is None:
+    if kernels is None or sys.byteorder != "little":
         return None
     import pyarrow as pa
+
+    from .string_kernel import MIN_DATA_BYTES
 
     offset_types = {pa.string(): np.int32, pa.large_string(): np.int64}
     if not all(chunk.type in offset_types for chunk in chunks):
         return None
-    state = (
-        np.full(_STRING_SLOTS, -1, dtype=np.int64),
-        np.empty(_STRING_SLOTS // 2, dtype=np.uint64),
-        np.zeros(_STRING_SLOTS // 2 + 1, dtype=np.int64),
-        np.empty(16 * _STRING_SLOTS, dtype=np.uint8),
-        np.zeros(_STRING_SLOTS // 2, dtype=np.int64),
-        0,
-        0,
-    )
-    no_bitmap = np.zeros(0, dtype=np.uint8)
+    state = (np.zeros(4 * _STRING_SLOTS, dtype=np.uint64), np.empty(_STRING_SLOTS, dtype=np.uint64), 0, 0, 0, True)
     for chunk in chunks:
         n = len(chunk)
         if not n:
             continue
         validity, offsets_buffer, data_buffer = chunk.buffers()
+        if data_buffer is not None and data_buffer.size >= 2**32:
+            return None  # a slot keeps a key's length in 32 bits
         offsets = np.frombuffer(offsets_buffer, dtype=offset_types[chunk.type])[chunk.offset : chunk.offset + n + 1]
-        data = (
-            np.frombuffer(data_buffer, dtype=np.uint8)
-            if data_buffer is not None and data_buffer.size
-            else np.zeros(1, dtype=np.uint8)
-        )
-        valid = np.frombuffer(validity, dtype=np.uint8) if validity is not None and chunk.null_count else no_bitmap
-        state = kernels["strings"](offsets, data, valid, chunk.offset, state)
-    _, _, key_offsets, key_bytes, counts, n_distinct, n_missing = state
-    bounds = key_offsets[: n_distinct + 1].tolist()
-    raw = key_bytes.tobytes()
-    values = [raw[a:b].decode("utf-8") for a, b in zip(bounds, bounds[1:])]
-    return values, counts[:n_distinct].copy(), int(n_missing)
+        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else _NO_BYTES
+        if data.size < MIN_DATA_BYTES:
+            data = np.concatenate([data, np.zeros(MIN_DATA_BYTES - data.size, dtype=np.uint8)])
+            data.flags.writeable = False
+        valid = np.frombuffer(validity, dtype=np.uint8) if validity is not None and chunk.null_count else _NO_BYTES
+        state = kernels["strings"](offsets, data, valid, chunk.offset, _SEED, state)
+        if not state[5]:
+            return None
+    table, key_words, _, n_distinct, n_missing, _ = state
+    offsets, data, counts = kernels["string_keys"](table, key_words.view(np.uint8), n_distinct)
+    keys = pa.LargeStringArray.from_buffers(n_distinct, pa.py_buffer(offsets), pa.py_buffer(data))
+    return keys.to_numpy(zero_copy_only=False), counts, int(n_missing)
+
+
+# Read-only, as Arrow's buffers are: one compiled variant of the string kernel serves both.
+_NO_BYTES = np.frombuffer(bytes(1), dtype=np.uint8)[:0]
+# The string hash's seed, new in every process: keys crafted to collide in one process do
+# not collide in another (the counts never depend on it).
+_SEED = np.uint64(int.from_bytes(os.urandom(8), "little"))

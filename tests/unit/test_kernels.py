@@ -180,8 +180,8 @@ def test_without_a_writable_cache_the_kernels_compile_in_memory(monkeypatch: pyt
 
 
 # Strings: the compiled hash of Arrow string buffers (kernels.tally_strings) against pandas'
-# (Arrow's) value_counts, the reference path. The string kernel is off by default
-# (kernels.COUNT_STRINGS, slower than Arrow's hash today); these tests turn it on.
+# (Arrow's) value_counts, the reference path. These tests turn the string kernel on
+# (kernels.COUNT_STRINGS) whatever its default.
 
 
 def assert_same_results(expected: tuple, compiled: tuple) -> None:
@@ -236,15 +236,22 @@ def _tally_both(chunks: list) -> tuple[tuple, tuple]:
         assert kernels.prepare(0)
         out = kernels.tally_strings(chunks)
     assert out is not None
-    return (out[0], out[1].tolist(), out[2]), _arrow_reference(chunks)
+    return (out[0].tolist(), out[1].tolist(), out[2]), _arrow_reference(chunks)
 
 
-TEXT = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "a", "é", "日本語", "a" * 8, "a" * 9, "\x00", "cat_1"]))
+# Keys of 0-40 bytes: the kernel reads up to 8 bytes as one word and compares longer keys
+# word by word, so lengths around 8, 16 and the buffer's ends matter.
+TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.text(max_size=40),
+    st.sampled_from(["", "a", "é", "日本語", "a" * 7, "a" * 8, "a" * 9, "a" * 16, "a" * 17, "\x00", "\x00" * 9, "cat_1"]),
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    values=st.lists(TEXT, max_size=60),
+    values=st.lists(TEXT, max_size=80),
     large=st.booleans(),
     cut=st.lists(st.integers(0, 60), max_size=3),
     start=st.integers(0, 5),
@@ -260,18 +267,76 @@ def test_string_kernel_equals_arrow_value_counts(values: list, large: bool, cut:
     assert compiled == reference
 
 
-@pytest.mark.parametrize("width", [3, 8, 9, 40])
+@pytest.mark.parametrize("width", [3, 8, 9, 16, 40])
 def test_string_kernel_grows_its_table_and_key_bytes(width: int) -> None:
     import pyarrow as pa
 
+    from kl_drift._core import string_kernel
+
     rng = np.random.default_rng(width)
-    distinct = [f"{i:0{width}d}"[-width:] + "é" * (i % 3) for i in range(6000)]
-    picks = rng.integers(0, len(distinct), 40_000)
+    distinct = [f"{i:0{width}d}"[-width:] + "é" * (i % 3) for i in range(20_000)]
+    picks = rng.integers(0, len(distinct), 60_000)
     rows = [None if p % 97 == 0 else distinct[p] for p in picks]
-    chunks = [pa.array(rows[:15_000]), pa.array(rows[15_000:]).slice(7)]
+    kind = pa.large_string() if width in (9, 40) else pa.string()
+    chunks = [pa.array(rows[:15_000], type=kind), pa.array(rows[15_000:], type=kind).slice(7)]
     compiled, reference = _tally_both(chunks)
-    assert len(compiled[0]) > 2 * kernels._STRING_SLOTS, "the table had to grow"
+    # From SPARSE_SLOTS slots on (more than a quarter of them distinct keys) the kernel
+    # hashes blocks of rows ahead of their lookups; 3-digit keys have 3,000 values only.
+    assert width == 3 or len(compiled[0]) > string_kernel.SPARSE_SLOTS // 4, "the table had to grow past SPARSE_SLOTS"
     assert compiled == reference
+
+
+def _colliding_keys(seed: int, n: int, low_bits: int) -> list[str]:
+    """`n` ASCII keys of 8 bytes whose string hashes (under `seed`) share their `low_bits`
+    lowest bits: they all probe from the same slot of any table of up to 2**low_bits slots.
+    The hash of an 8-byte key is a bijection of its word, so it can be inverted."""
+    from kl_drift._core import string_kernel as sk
+
+    mask = (1 << 64) - 1
+
+    def unmix(h: int) -> int:  # the inverse of MurmurHash3's finaliser
+        inverse1, inverse2 = pow(int(sk.FMIX1), -1, 1 << 64), pow(int(sk.FMIX2), -1, 1 << 64)
+        h ^= h >> 33
+        h = (h * inverse2) & mask
+        h ^= h >> 33
+        h = (h * inverse1) & mask
+        return h ^ (h >> 33)
+
+    keys: list[str] = []
+    high = 1
+    while len(keys) < n:
+        word = unmix((high << low_bits) & mask) ^ seed ^ ((8 * int(sk.LENGTH_MIX)) & mask)
+        raw = word.to_bytes(8, "little")
+        if all(b < 0x80 for b in raw):
+            keys.append(raw.decode("ascii"))
+        high += 1
+    return keys
+
+
+@pytest.mark.parametrize("n_keys", [100, 300])
+def test_string_kernel_survives_colliding_keys(monkeypatch: pytest.MonkeyPatch, n_keys: int) -> None:
+    """Keys crafted (knowing the seed) to fall on one slot: below MAX_PROBES the counts are
+    still exact (full keys compare); beyond, the kernel gives up (None) and the caller counts
+    with Arrow, so a flood costs at most MAX_PROBES slots per row."""
+    import pyarrow as pa
+
+    from kl_drift._core import string_kernel
+
+    seed = 0x1234_5678_9ABC_DEF0
+    monkeypatch.setattr(kernels, "_SEED", np.uint64(seed))
+    keys = _colliding_keys(seed, n_keys, 24)
+    rows = keys + keys[::-1] + [None, keys[0]]
+    chunks = [pa.array(rows)]
+    kernels.prepare(0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(kernels.FORCE_ENV, "1")
+        assert kernels.prepare(0)
+        out = kernels.tally_strings(chunks)
+    if n_keys <= string_kernel.MAX_PROBES:
+        assert out is not None
+        assert (out[0].tolist(), out[1].tolist(), out[2]) == _arrow_reference(chunks)
+    else:
+        assert out is None
 
 
 @pytest.mark.parametrize("dtype", ["str", "string[pyarrow]", "large_string[pyarrow]", "string[python]", "object"])
