@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     git worktree add --detach /tmp/old <commit>
-    python benchmarks/bench_ab.py --old /tmp/old [--rows 1000000] [--repeat 5] [--string-kernel]
+    python benchmarks/bench_ab.py --old /tmp/old [--rows 1000000] [--repeat 5] [--string-kernel on|off]
 
 Each measurement is a fresh interpreter that imports kl_drift from one of the two trees
 (``PYTHONPATH``, run from a neutral folder), builds the benchmark table of ``_data_gen.py``
@@ -32,9 +32,9 @@ import json, os, sys, time, warnings
 sys.path.insert(0, {bench!r})
 import _data_gen as gen
 import kl_drift as kd
-if {strings!r}:
+if {strings!r} is not None:
     from kl_drift._core import kernels
-    kernels.COUNT_STRINGS = hasattr(kernels, "COUNT_STRINGS") or sys.exit("no string kernel in this tree")
+    kernels.COUNT_STRINGS = {strings!r} if hasattr(kernels, "COUNT_STRINGS") else sys.exit("no string kernel in this tree")
 assert kd.__file__.startswith({tree!r}), kd.__file__
 ref, cur = gen.frame({rows}, seed=1), gen.frame({rows}, seed=2, drift=True)
 with warnings.catch_warnings():
@@ -51,7 +51,7 @@ print(json.dumps([best_cpu, best_wall, report.to_dict()["columns"][0]["statistic
 """
 
 
-def _measure(tree: str, rows: int, repeat: int, strings: bool = False) -> tuple[float, float, float]:
+def _measure(tree: str, rows: int, repeat: int, strings: bool | None = None) -> tuple[float, float, float]:
     code = CHILD.format(bench=str(HERE), tree=tree, rows=rows, repeat=repeat, strings=strings)
     env = {**os.environ, "PYTHONPATH": tree}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--string-kernel",
-        action="store_true",
-        help="count this tree's Arrow string columns with kernels.tally_strings (kernels.COUNT_STRINGS; with KL_DRIFT_NUMBA=1)",
+        choices=("on", "off"),
+        help="set kernels.COUNT_STRINGS in this tree (Arrow string columns by kernels.tally_strings; default: the tree's own)",
     )
     args = parser.parse_args(argv)
     trees = {"old": str(Path(args.old).resolve()), "new": str(HERE.parent)}
@@ -79,11 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     for _ in range(args.rounds):
         for name, tree in trees.items():
-            cpu, wall, statistics[name] = _measure(tree, args.rows, args.repeat, args.string_kernel and name == "new")
+            strings = None if args.string_kernel is None or name == "old" else args.string_kernel == "on"
+            cpu, wall, statistics[name] = _measure(tree, args.rows, args.repeat, strings)
             best[name] = [min(best[name][0], cpu), min(best[name][1], wall)]
     load_after = os.getloadavg()[0]
     print(f"kd.compare(profile, current), {args.rows:,} rows x 25 columns, best of {args.repeat} x {args.rounds} rounds")
-    print(f"  KL_DRIFT_NUMBA={os.environ.get('KL_DRIFT_NUMBA', '')!r}, string kernel in the new tree: {args.string_kernel}")
+    kernel = args.string_kernel or "default"
+    print(f"  KL_DRIFT_NUMBA={os.environ.get('KL_DRIFT_NUMBA', '')!r}, string kernel in the new tree: {kernel}")
     for name, (cpu, wall) in best.items():
         print(f"  {name}: {trees[name]:<24} CPU {cpu:6.3f} s   wall {wall:6.3f} s")
     print(f"  new / old: CPU {best['new'][0] / best['old'][0]:.2f}x, wall {best['new'][1] / best['old'][1]:.2f}x")

@@ -15,6 +15,13 @@ Phases, each in a fresh process (so each peak RSS is its own):
   (per-column fixed cost), split into counting and scoring.
 * ``startup``: ``import kl_drift``, ``import numba`` and the kernels' first call, with the
   on-disk cache warm and with an empty cache (``NUMBA_CACHE_DIR`` set to a new folder).
+* ``strings``: one Arrow-backed string column of ``--rows`` rows counted by the pandas
+  engine's ``_tally`` with the string kernel (``kernels.tally_strings``) and with pandas'
+  (Arrow's) ``value_counts``, alternating, best CPU of ``--repeat`` x 3 each; then
+  ``kd.count`` of the column against a profile of it both ways. Columns: the benchmark's four
+  Zipf-like ones, labels drawn uniformly (3 to 100,000 of them, short like ``e0001`` and
+  35 bytes long), with 10% nulls, and in chunks of 64,000 rows. ``--strings-only`` runs
+  this phase alone.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +143,62 @@ def phase_startup(args: argparse.Namespace) -> dict[str, Any]:
     return {"warm": warm, "cold": cold, "load_average": os.getloadavg()[0]}
 
 
-PHASES = {"numeric": phase_numeric, "wide": phase_wide, "startup": phase_startup}
+def _string_columns(rows: int) -> dict[str, Any]:
+    import _data_gen as gen
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    current = gen.frame(rows, seed=2, drift=True)
+    columns: dict[str, Any] = {f"benchmark {c} (Zipf-like)": current[c] for c in ("cat_0", "cat_1", "cat_3", "cat_4")}
+    rng = np.random.default_rng(0)
+    for k in (3, 1_000, 100_000):
+        for long in (False, True):
+            labels = [f"label-{i:06d}-of-a-longer-key-text" if long else f"e{i:04d}" for i in range(k)]
+            picks = rng.integers(0, k, rows)
+            name = f"{k:,} {'35-byte' if long else 'short'} labels, uniform"
+            columns[name] = pd.Series(pd.array(labels, dtype="str").take(picks))
+    labels = [f"e{i:04d}" for i in range(1_000)]
+    rows_ = [None if m else labels[p] for p, m in zip(rng.integers(0, 1_000, rows), rng.random(rows) < 0.1)]
+    columns["1,000 short labels, 10% nulls"] = pd.Series(rows_, dtype="str")
+    whole = pa.array(rows_, type=pa.string())
+    chunked = pa.chunked_array([whole.slice(a, 64_000) for a in range(0, rows, 64_000)])
+    columns["the same in chunks of 64,000 rows"] = pd.Series(pd.arrays.ArrowStringArray(chunked))
+    return columns
+
+
+def phase_strings(args: argparse.Namespace) -> dict[str, Any]:
+    import pandas as pd
+
+    import kl_drift as kd
+    from kl_drift._core import kernels
+    from kl_drift._engines import pandas as engine
+
+    kernels.prepare(kernels.MIN_VALUES)
+    assert kernels.ready(), "numba is not installed (pip install kl-drift[fast])"
+    out: dict[str, Any] = {}
+    for name, column in _string_columns(args.rows).items():
+        frame = pd.DataFrame({"s": column})
+        prof = kd.profile(frame.iloc[: args.rows // 5])
+        row: dict[str, Any] = {}
+        for job, run in (("tally", partial(engine._tally, column)), ("count", partial(kd.count, prof, frame))):
+            best = {"kernel": float("inf"), "arrow": float("inf")}
+            results = {}
+            for _ in range(3):
+                for path in ("arrow", "kernel"):
+                    kernels.COUNT_STRINGS = path == "kernel"
+                    results[path] = run()
+                    best[path] = min(best[path], _best(run, args.repeat)["cpu_seconds"])
+            if job == "tally":
+                same = [list(map(str, results[p][0])) + results[p][1].tolist() + [results[p][2]] for p in best]
+            else:
+                same = [[c.counts for c in results[p]] for p in best]
+            row[job] = {**best, "same": same[0] == same[1]}
+        out[name] = row
+    return {"columns": out, "load_average": os.getloadavg()[0]}
+
+
+PHASES = {"numeric": phase_numeric, "wide": phase_wide, "startup": phase_startup, "strings": phase_strings}
 
 
 def _run(name: str, args: argparse.Namespace, path: str = "numpy") -> dict[str, Any]:
@@ -144,6 +207,8 @@ def _run(name: str, args: argparse.Namespace, path: str = "numpy") -> dict[str, 
     env.pop("KL_DRIFT_NO_NUMBA", None)
     if name == "numeric":
         env["KL_DRIFT_NUMBA" if path == "numba" else "KL_DRIFT_NO_NUMBA"] = "1"
+    if name == "strings":
+        env["KL_DRIFT_NUMBA"] = "1"
     cmd = [sys.executable, __file__, "--phase", name, "--path", path, "--rows", str(args.rows),
            "--repeat", str(args.repeat), "--wide-columns", str(args.wide_columns)]  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -166,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--wide-columns", type=int, default=16_000)
     parser.add_argument("--json", help="also write the raw numbers to this file")
+    parser.add_argument("--strings-only", action="store_true", help="run the strings phase alone")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--path", default="numpy", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -175,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     from bench import machine
 
     print(machine())
+    if args.strings_only:
+        results = {"strings": _run("strings", args)}
+        _print_strings(results["strings"], args)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1))
+        return 0
     results = {
         "numpy": _run("numeric", args, "numpy"),
         "numba": _run("numeric", args, "numba"),
@@ -203,9 +275,23 @@ def main(argv: list[str] | None = None) -> int:
         v = s[key]
         print(f"  numba cache {key}: import kl_drift {v['import_kl_drift']:.2f} s, import numba {v['import_numba']:.2f} s, "
               f"first calls (float64 + int64) {v['first_calls']:.2f} s")  # fmt: skip
+    results["strings"] = _run("strings", args)
+    _print_strings(results["strings"], args)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
+
+
+def _print_strings(result: dict[str, Any], args: argparse.Namespace) -> None:
+    load = result["load_average"]
+    print(f"\none string column x {args.rows:,} rows, CPU ms, best of {args.repeat} x 3 (load average {load:.2f}):")
+    head = ("column", "_tally: Arrow", "kernel", "ratio", "kd.count: Arrow", "kernel", "ratio")
+    print("  {:42s} {:>14s} {:>8s} {:>6s}   {:>16s} {:>8s} {:>6s}  same".format(*head))
+    for name, row in result["columns"].items():
+        t, c = row["tally"], row["count"]
+        print(f"  {name:42s} {t['arrow'] * 1e3:14.1f} {t['kernel'] * 1e3:8.1f} {t['kernel'] / t['arrow']:5.2f}x   "
+              f"{c['arrow'] * 1e3:16.1f} {c['kernel'] * 1e3:8.1f} {c['kernel'] / c['arrow']:5.2f}x  "
+              f"{'yes' if t['same'] and c['same'] else 'NO'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -66,11 +66,10 @@ LINEAR_MAX_EDGES = 32
 VALUES_PER_COLUMN = 15_000
 
 # Whether Arrow-backed string columns are counted by `tally_strings` when the kernels are
-# in use. Off: per 1M rows it beat pandas' (Arrow's) value_counts on the benchmark's
-# Zipf-like columns (10-15 ms against 13-15) but lost on labels drawn uniformly (21 against
-# 16 ms for 1,000 labels, 105 against 68 ms for 100,000; docs/performance.md). The tests
-# turn it on and compare it with the pandas path.
-COUNT_STRINGS = False
+# in use. On: per 1M-row column it took 0.38-0.88x the CPU of pandas' (Arrow's)
+# value_counts on every column measured (3 to 100,000 labels, Zipf-like and uniform, 5- and
+# 35-byte labels, nulls, chunks; benchmarks/bench_kernels.py, docs/performance.md).
+COUNT_STRINGS = True
 
 _lock = threading.Lock()
 # None: not tried yet; False: numba unavailable; otherwise the compiled kernels.
