@@ -66,9 +66,10 @@ LINEAR_MAX_EDGES = 32
 VALUES_PER_COLUMN = 15_000
 
 # Whether Arrow-backed string columns are counted by `tally_strings` when the kernels are
-# in use. On: per 1M-row column it took 0.38-0.88x the CPU of pandas' (Arrow's)
+# in use. On: per 1M-row column it took 0.35-0.83x the CPU of pandas' (Arrow's)
 # value_counts on every column measured (3 to 100,000 labels, Zipf-like and uniform, 5- and
-# 35-byte labels, nulls, chunks; benchmarks/bench_kernels.py, docs/performance.md).
+# 35-byte labels, nulls, chunks; benchmarks/bench_kernels.py --strings-only,
+# docs/performance.md). The kernel itself is in string_kernel.py.
 COUNT_STRINGS = True
 
 _lock = threading.Lock()
