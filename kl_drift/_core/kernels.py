@@ -47,6 +47,7 @@ __all__ = [
     "in_use",
     "count_bins",
     "tally_strings",
+    "factorize_strings",
 ]
 
 DISABLE_ENV = "KL_DRIFT_NO_NUMBA"
@@ -281,6 +282,40 @@ def tally_strings(chunks: Any) -> tuple[NDArray[np.object_], NDArray[np.int64], 
     >>> out is None or (out[0].tolist(), out[1].tolist(), out[2]) == (["b", "a"], [2, 1], 1)
     True
     """
+    hashed = _hash_strings(chunks, _NO_CODES)
+    if hashed is None:
+        return None
+    keys, counts = _string_keys(*hashed)
+    return keys, counts, int(hashed[1][4])
+
+
+def factorize_strings(chunks: Any) -> tuple[NDArray[np.int32], NDArray[np.object_]] | None:
+    """Each row's distinct-value code (-1 for a null) and the distinct strings, in one pass.
+
+    The pass of :func:`tally_strings` writing every row's id as it goes: codes in order of
+    first appearance, as Arrow's ``dictionary_encode`` gives them. None where
+    :func:`tally_strings` gives None (the caller then encodes with Arrow).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> out = factorize_strings(pa.chunked_array([["b", None, "a", "b"]]).chunks)
+    >>> out is None or (out[0].tolist(), out[1].tolist()) == ([0, -1, 1, 0], ["b", "a"])
+    True
+    """
+    n_rows = sum(len(chunk) for chunk in chunks)
+    if n_rows >= 2**31:
+        return None
+    codes = np.empty(n_rows, dtype=np.int32)
+    hashed = _hash_strings(chunks, codes)
+    if hashed is None:
+        return None
+    return codes, _string_keys(*hashed)[0]
+
+
+def _hash_strings(chunks: Any, codes: NDArray[np.int32]) -> Any:
+    """The kernels and the string kernel's state after every chunk (rows' ids written to a
+    non-empty `codes`), or None where the kernel does not apply."""
     kernels = _active
     if kernels is None or sys.byteorder != "little":
         return None
@@ -292,6 +327,7 @@ def tally_strings(chunks: Any) -> tuple[NDArray[np.object_], NDArray[np.int64], 
     if not all(chunk.type in offset_types for chunk in chunks):
         return None
     state = (np.zeros(4 * _STRING_SLOTS, dtype=np.uint64), np.empty(_STRING_SLOTS, dtype=np.uint64), 0, 0, 0, True)
+    row0 = 0
     for chunk in chunks:
         n = len(chunk)
         if not n:
@@ -305,17 +341,27 @@ def tally_strings(chunks: Any) -> tuple[NDArray[np.object_], NDArray[np.int64], 
             data = np.concatenate([data, np.zeros(MIN_DATA_BYTES - data.size, dtype=np.uint8)])
             data.flags.writeable = False
         valid = np.frombuffer(validity, dtype=np.uint8) if validity is not None and chunk.null_count else _NO_BYTES
-        state = kernels["strings"](offsets, data, valid, chunk.offset, _SEED, state)
+        state = kernels["strings"](offsets, data, valid, chunk.offset, _SEED, state, codes, row0)
         if not state[5]:
             return None
-    table, key_words, _, n_distinct, n_missing, _ = state
+        row0 += n
+    return kernels, state
+
+
+def _string_keys(kernels: Any, state: Any) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """The distinct strings of a string kernel's state, in id order, and their counts."""
+    import pyarrow as pa
+
+    table, key_words, _, n_distinct, _, _ = state
     offsets, data, counts = kernels["string_keys"](table, key_words.view(np.uint8), n_distinct)
     keys = pa.LargeStringArray.from_buffers(n_distinct, pa.py_buffer(offsets), pa.py_buffer(data))
-    return keys.to_numpy(zero_copy_only=False), counts, int(n_missing)
+    return keys.to_numpy(zero_copy_only=False), counts
 
 
 # Read-only, as Arrow's buffers are: one compiled variant of the string kernel serves both.
 _NO_BYTES = np.frombuffer(bytes(1), dtype=np.uint8)[:0]
+# No codes wanted (`tally_strings`).
+_NO_CODES = np.zeros(0, dtype=np.int32)
 # The string hash's seed, new in every process: keys crafted to collide in one process do
 # not collide in another (the counts never depend on it).
 _SEED = np.uint64(int.from_bytes(os.urandom(8), "little"))

@@ -148,8 +148,11 @@ def key_hash(address: int, size: int, start: int, end: int, length: int, seed: A
 
 
 @_jit()
-def strings(offsets: Any, data: Any, valid: Any, bit_offset: int, seed: Any, state: Any) -> Any:
+def strings(offsets: Any, data: Any, valid: Any, bit_offset: int, seed: Any, state: Any, codes: Any, row0: int) -> Any:
     """Count the strings of one Arrow string array into `state`, which carries over chunks.
+
+    With a non-empty `codes` (int32), each row's id is also written to ``codes[row0 + i]``
+    (-1 for a null): the column factorised, for counting its rows per group.
 
     `offsets` are the array's n + 1 offsets into `data` (its bytes, at least
     `MIN_DATA_BYTES`), `valid` its validity bitmap from bit `bit_offset` (empty: no nulls).
@@ -168,6 +171,7 @@ def strings(offsets: Any, data: Any, valid: Any, bit_offset: int, seed: Any, sta
     mask = np.uint64(table.shape[0] // 4 - 1)
     has_valid = valid.shape[0] > 0
     n = offsets.shape[0] - 1
+    write = codes.shape[0] > 0
     hashes = np.empty(BLOCK, dtype=np.uint64)
     for first in range(0, n, BLOCK):
         last = min(first + BLOCK, n)
@@ -189,6 +193,8 @@ def strings(offsets: Any, data: Any, valid: Any, bit_offset: int, seed: Any, sta
                 bit = bit_offset + i
                 if not (valid[bit >> 3] >> (bit & 7)) & 1:
                     n_missing += 1
+                    if write:
+                        codes[row0 + i] = -1
                     continue
             start = np.int64(offsets[i])
             end = np.int64(offsets[i + 1])
@@ -223,7 +229,11 @@ def strings(offsets: Any, data: Any, valid: Any, bit_offset: int, seed: Any, sta
                 slot = (slot + ONE) & mask
             if found:
                 table[at + 2] += ONE
+                if write:
+                    codes[row0 + i] = np.int32(np.int64(meta & LOW32) - 1)
                 continue
+            if write:
+                codes[row0 + i] = np.int32(n_distinct)
             # A new distinct value: its words, then its slot; the table doubles when a quarter
             # full (from SPARSE_SLOTS slots on: half full).
             need = (length + 7) >> 3

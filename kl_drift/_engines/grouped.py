@@ -470,7 +470,9 @@ def _define() -> Any:
 
 def _factorize(series: pd.Series) -> tuple[NDArray[np.integer[Any]], Any]:
     """Each row's distinct-value code (-1 missing) and the distinct values. Arrow-backed text
-    is encoded by Arrow (half the time of ``pd.factorize`` on 10M strings: 0.19 vs 0.46 s)."""
+    is encoded by the compiled string kernel when it is in use, else by Arrow (half the time
+    of ``pd.factorize`` on 10M strings: 0.19 vs 0.46 s); both give codes in order of first
+    appearance."""
     dtype = series.dtype
     arrow_text = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
         isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype) in ("string", "large_string")
@@ -480,6 +482,12 @@ def _factorize(series: pd.Series) -> tuple[NDArray[np.integer[Any]], Any]:
         import pyarrow.compute as pc
 
         values = pa.array(series.array)
+        if kernels.strings_in_use():
+            # The compiled string kernel (what the pandas engine's count of the column uses
+            # now): one hash pass over every chunk, the same codes in the same order.
+            found = kernels.factorize_strings(values.chunks if isinstance(values, pa.ChunkedArray) else [values])
+            if found is not None:
+                return found[0], found[1].tolist()
         if isinstance(values, pa.ChunkedArray):
             # One dictionary for the whole column (each chunk would get its own).
             values = values.combine_chunks()
