@@ -349,7 +349,7 @@ def _bin_groups(
     kernel = _compiled() if _State.compiled else None
     if kernel is not None and x.dtype == edges.dtype:
         if x.size:
-            kernel(x, edges, groups, n_bins, table, infs)
+            kernel["grouped"](x, edges, groups, n_bins, table, infs)
         return table.reshape(n_groups, n_bins), infs
     is_float = x.dtype.kind == "f"
     inside = groups >= 0
@@ -394,7 +394,7 @@ class _State:
 
 
 def _compiled() -> Any:
-    """The compiled grouped kernel (numba), or None when numba is not in use."""
+    """The compiled grouped kernels (numba) by name, or None when numba is not in use."""
     if not kernels.ready():
         return None
     with _State.lock:
@@ -457,12 +457,23 @@ def _define() -> Any:
                     if g >= 0 and np.abs(chunk[i]) == np.inf:
                         infs[g] += 1
 
+    def per_run(codes: Any, runs: Any, out: Any) -> None:
+        # Rows per (group, value) of rows in group order (group g the rows runs[g]:runs[g+1]),
+        # value code -1 (missing) in column 0: one increment per row, what a bincount of
+        # each slice's codes + 1 gives.
+        for g in range(runs.shape[0] - 1):
+            for i in range(runs[g], runs[g + 1]):
+                out[g, np.int64(codes[i]) + 1] += 1
+
+    def jit(function: Any) -> Any:
+        try:
+            return numba.njit(nogil=True, cache=True)(function)
+        except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
+            return numba.njit(nogil=True, cache=False)(function)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            return numba.njit(nogil=True, cache=True)(grouped)
-        except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
-            return numba.njit(nogil=True, cache=False)(grouped)
+        return {"grouped": jit(grouped), "per_run": jit(per_run)}
 
 
 # --------------------------------------------------------------------------- categorical
@@ -513,6 +524,10 @@ def _per_value(
         return None
     if runs is not None:
         per_value = np.zeros((n_groups, width), dtype=np.int64)
+        kernel = _compiled() if _State.compiled else None
+        if kernel is not None and value_codes.dtype in (np.int32, np.int64):
+            kernel["per_run"](value_codes, runs.astype(np.int64, copy=False), per_value)
+            return per_value
         for g in range(n_groups):
             if runs[g + 1] > runs[g]:
                 per_value[g] = np.bincount(value_codes[runs[g] : runs[g + 1]] + 1, minlength=width)
