@@ -25,3 +25,18 @@ def quietly(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", kd.KlDriftWarning)
         return func(*args, **kwargs)
+
+
+def record_calls(monkeypatch: Any, owner: Any, name: str) -> list[bool]:
+    """Wrap ``owner.name`` (a function that returns None when it declines) for the test: the
+    returned list gets, per call, whether the call returned something."""
+    real = getattr(owner, name)
+    calls: list[bool] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(owner, name, recorded)
+    return calls

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_helpers import record_calls
 
 import kl_drift as kd
 from kl_drift._core import kernels
@@ -86,15 +87,7 @@ def test_grouped_text_counts_through_the_kernel_equal_each_groups_count(
         pytest.skip("text is not Arrow-backed on this pandas")
     prof = kd.profile(ref, max_categories=50)
     groups = np.sort(rng.integers(0, n_groups, len(cur)))
-    used = []
-    real = kernels.factorize_strings
-
-    def spy(chunks):  # noqa: ANN001, ANN202
-        out = real(chunks)
-        used.append(out is not None)
-        return out
-
-    monkeypatch.setattr(kernels, "factorize_strings", spy)
+    used = record_calls(monkeypatch, kernels, "factorize_strings")
     counted = grouped.count_groups(prof, cur, groups, n_groups, parallel=False)
     assert used == [True], "the kernel factorised the text column"
     # The reference: Arrow's value_counts of each group's rows (the string kernel off).

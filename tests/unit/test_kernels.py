@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_helpers import record_calls
 
 import kl_drift as kd
 from kl_drift._core import kernels
@@ -198,15 +199,7 @@ def assert_same_results(expected: tuple, compiled: tuple) -> None:
 
 def _both_strings(monkeypatch: pytest.MonkeyPatch, job):  # noqa: ANN001, ANN202
     """`job()` on the reference path, then with the string kernel on; asserts it ran."""
-    calls = []
-    tally = kernels.tally_strings
-
-    def counted(chunks):  # noqa: ANN001, ANN202
-        out = tally(chunks)
-        calls.append(out is not None)
-        return out
-
-    monkeypatch.setattr(kernels, "tally_strings", counted)
+    calls = record_calls(monkeypatch, kernels, "tally_strings")
     monkeypatch.setattr(kernels, "COUNT_STRINGS", True)
     expected, compiled = _both(monkeypatch, job)
     assert any(calls), "the string kernel counted"
