@@ -123,18 +123,22 @@ def with_time(df: pd.DataFrame, offset: int, total: int) -> pd.DataFrame:
 
 
 def write_and_stream(rows: int, freq: str, window: int | None) -> None:
+    import shutil
     import subprocess
     import tempfile
 
     folder = Path(tempfile.mkdtemp(prefix="bench_timeline_"))
-    chunk = 500_000
-    for k, offset in enumerate(range(0, rows, chunk)):
-        part = frame(min(chunk, rows - offset), seed=2, drift=True, chunk=k)
-        with_time(part, offset, rows).to_parquet(folder / f"part-{k:04d}.parquet", index=False)
-    kd.profile(frame(200_000, seed=1)).save(folder / "profile.json")
-    subprocess.run([sys.executable, __file__, "--stream-compare", str(folder)], check=True)
-    rolling = ["--window", str(window)] if window else []
-    subprocess.run([sys.executable, __file__, "--stream-only", str(folder), "--freq", freq, *rolling], check=True)
+    try:
+        chunk = 500_000
+        for k, offset in enumerate(range(0, rows, chunk)):
+            part = frame(min(chunk, rows - offset), seed=2, drift=True, chunk=k)
+            with_time(part, offset, rows).to_parquet(folder / f"part-{k:04d}.parquet", index=False)
+        kd.profile(frame(200_000, seed=1)).save(folder / "profile.json")
+        subprocess.run([sys.executable, __file__, "--stream-compare", str(folder)], check=True)
+        rolling = ["--window", str(window)] if window else []
+        subprocess.run([sys.executable, __file__, "--stream-only", str(folder), "--freq", freq, *rolling], check=True)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # 1.5 GB at 10M rows
 
 
 def stream_compare(folder: Path) -> None:
