@@ -48,6 +48,7 @@ __all__ = [
     "count_bins",
     "tally_strings",
     "factorize_strings",
+    "jit",
 ]
 
 DISABLE_ENV = "KL_DRIFT_NO_NUMBA"
@@ -141,17 +142,25 @@ def _load() -> None:
             _loaded = _define() or False
 
 
+def jit(function: Any, **options: Any) -> Any:
+    """`function` compiled by numba (``nogil``), cached on disk where a cache location can be
+    set up, else compiled in memory; numba's warning about the cache location is silenced.
+    Used by every compiled kernel of the package; call it only once numba is importable."""
+    import numba
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return numba.njit(nogil=True, cache=True, **options)(function)
+        except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
+            return numba.njit(nogil=True, cache=False, **options)(function)
+
+
 def _define() -> Any:
     try:
-        import numba
+        import numba  # noqa: F401 - a numba that fails to import leaves the numpy path
     except ImportError:
         return None
-
-    def jit(function: Any) -> Any:
-        try:
-            return numba.njit(nogil=True, cache=True)(function)
-        except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
-            return numba.njit(nogil=True, cache=False)(function)
 
     def linear(x: Any, padded: Any, k: int, out: Any) -> None:
         # out[:k + 1] += rows per value bin, out[k + 1] += missing, out[k + 2] += ±inf, from
@@ -222,11 +231,7 @@ def _define() -> Any:
 
     from . import string_kernel as strings
 
-    with warnings.catch_warnings():
-        # numba warns (NumbaWarning) where it cannot find a cache location; it then compiles
-        # in memory, which is what the docstring promises.
-        warnings.simplefilter("ignore")
-        return {"linear": jit(linear), "bisect": jit(bisect), "strings": strings.strings, "string_keys": strings.string_keys}
+    return {"linear": jit(linear), "bisect": jit(bisect), "strings": strings.strings, "string_keys": strings.string_keys}
 
 
 def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None:

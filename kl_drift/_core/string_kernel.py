@@ -12,13 +12,14 @@ operations), which took 4 of the 5 ns per row of hashing a short key.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numba
 import numpy as np
 from llvmlite import ir
 from numba.core import cgutils, types
+
+from .kernels import jit
 
 # A probe of the string table that passes this many occupied slots ends the kernel's pass,
 # and the caller counts with Arrow instead. In a table at most half full under a good hash
@@ -50,14 +51,7 @@ FMIX2 = np.uint64(0xC4CEB9FE1A85EC53)
 
 def _jit(**options: Any) -> Any:
     def decorate(function: Any) -> Any:
-        with warnings.catch_warnings():
-            # numba warns (NumbaWarning) where it cannot find a cache location; it then
-            # compiles in memory.
-            warnings.simplefilter("ignore")
-            try:
-                return numba.njit(nogil=True, cache=True, **options)(function)
-            except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
-                return numba.njit(nogil=True, cache=False, **options)(function)
+        return jit(function, **options)
 
     return decorate
 
