@@ -405,10 +405,8 @@ def _compiled() -> Any:
 
 
 def _define() -> Any:
-    import warnings
-
     try:
-        import numba
+        import numba  # noqa: F401 - a numba that fails to import leaves the numpy path
     except ImportError:
         return None
     block = _BLOCK
@@ -465,15 +463,7 @@ def _define() -> Any:
             for i in range(runs[g], runs[g + 1]):
                 out[g, np.int64(codes[i]) + 1] += 1
 
-    def jit(function: Any) -> Any:
-        try:
-            return numba.njit(nogil=True, cache=True)(function)
-        except Exception:  # noqa: BLE001 - any failure to set up caching: compile in memory
-            return numba.njit(nogil=True, cache=False)(function)
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return {"grouped": jit(grouped), "per_run": jit(per_run)}
+    return {"grouped": kernels.jit(grouped), "per_run": kernels.jit(per_run)}
 
 
 # --------------------------------------------------------------------------- categorical
@@ -509,7 +499,7 @@ def _factorize(series: pd.Series) -> tuple[NDArray[np.integer[Any]], Any]:
 
 
 def _per_value(
-    value_codes: NDArray[np.int64],
+    value_codes: NDArray[np.signedinteger[Any]],
     n_values: int,
     groups: NDArray[np.int64],
     inside: NDArray[np.bool_],
@@ -530,7 +520,7 @@ def _per_value(
             return per_value
         for g in range(n_groups):
             if runs[g + 1] > runs[g]:
-                per_value[g] = np.bincount(value_codes[runs[g] : runs[g + 1]] + 1, minlength=width)
+                per_value[g] = np.bincount(value_codes[runs[g] : runs[g + 1]].astype(np.int64) + 1, minlength=width)
         return per_value
     keys = groups * width
     keys += value_codes
@@ -567,11 +557,9 @@ def _categorical(
     if dense:
         # value_counts of a categorical lists every category, counted or not: so does the
         # pandas engine's unseen list of a group (zeros included).
-        # The codes as pandas keeps them (int8 up to 126 categories): the compiled per-run
-        # count takes them as they are (a copy to int64 cost 10-60 ms per 10M rows).
+        # The codes as pandas keeps them (int8 up to 126 categories; a copy to int64 cost
+        # 10-60 ms per 10M rows): every use below takes any signed integer codes.
         value_codes = series.cat.codes.to_numpy()
-        if not (runs is not None and _State.compiled):
-            value_codes = value_codes.astype(np.int64)
         uniques: Any = series.cat.categories
     else:
         value_codes, uniques = _factorize(series)
@@ -646,7 +634,7 @@ def _pooled(
 
 
 def _value_counts(
-    value_codes: NDArray[np.int64],
+    value_codes: NDArray[np.signedinteger[Any]],
     groups: NDArray[np.int64],
     inside: NDArray[np.bool_],
     chosen: NDArray[np.intp],
