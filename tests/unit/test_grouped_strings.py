@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from shared_helpers import record_calls
 
@@ -94,3 +94,26 @@ def test_grouped_text_counts_through_the_kernel_equal_each_groups_count(
     monkeypatch.setattr(kernels, "COUNT_STRINGS", False)
     for g in range(n_groups):
         assert counted.tables[g]["s"] == kd.count(prof, cur[groups == g].reset_index(drop=True))["s"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    width=st.integers(1, 6),
+    sizes=st.lists(st.integers(0, 120), min_size=1, max_size=6),
+    dtype=st.sampled_from([np.int8, np.int32, np.int64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+@example(width=2, sizes=[101, 3, 0, 50], dtype=np.int8, seed=1)  # a long run with a tail of 1 row
+def test_per_run_kernel_equals_a_bincount_of_each_run(width: int, sizes: list, dtype: type, seed: int) -> None:
+    # Runs both shorter and longer than `_SCRATCH_RUN` rows per value, so both of the
+    # kernel's loops (one increment per row, four scratch rows) are compared.
+    kernel = grouped._compiled()
+    assert kernel is not None
+    rng = np.random.default_rng(seed)
+    runs = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    codes = rng.integers(-1, width - 1, size=int(runs[-1]), endpoint=True).astype(dtype)
+    out = np.zeros((len(sizes), width + 1), dtype=np.int64)
+    kernel["per_run"](codes, runs, out)
+    for g in range(len(sizes)):
+        part = codes[runs[g] : runs[g + 1]].astype(np.int64) + 1
+        assert out[g].tolist() == np.bincount(part, minlength=width + 1).tolist(), g
