@@ -54,7 +54,7 @@ PARALLEL_MIN_GROUP_ROWS = 20_000
 DENSE_CELLS = 16_000_000
 # A run of rows this many times the number of distinct values (or more) is counted by
 # `per_run` into four scratch rows: zeroing and adding them costs less than it saves.
-_SCRATCH_RUN = 8
+_SCRATCH_RUN = 2
 
 
 @dataclass(frozen=True)
