@@ -435,7 +435,10 @@ def _cut_by_time(times: pd.Series, freq: str) -> _Cut:
     everyone = bool(valid.all())
     present = raw if everyone else raw[valid]
     first, last = int(present.min()), int(present.max())
-    codes = np.subtract(raw, first, dtype=np.int64)
+    # `raw` is this call's own array (a floor division's or np.where's result): shifted in
+    # place, not copied (80 MB of fresh pages per 10M rows cost more than the subtraction).
+    codes = raw.astype(np.int64, copy=False)
+    codes -= first
     if not everyone:
         codes[~valid] = -1
     labels, starts, ends = _spans(first, last, freq, tz)
