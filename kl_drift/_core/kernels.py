@@ -46,6 +46,7 @@ __all__ = [
     "ready",
     "in_use",
     "count_bins",
+    "count_codes",
     "tally_strings",
     "factorize_strings",
     "jit",
@@ -229,9 +230,61 @@ def _define() -> Any:
         out[k + 1] += x.shape[0] - n_values
         out[k + 2] += n_inf
 
+    def codes(x: Any, valid: Any, start: int, out: Any) -> bool:
+        # out[c] += rows holding code c (c < size = out.size - 1), out[size] += nulls (rows
+        # whose bit `start + i` of `valid` is 0; `valid` empty: no nulls), as np.bincount of
+        # the codes with the nulls' codes set to `size` gives. One pass over the codes in
+        # their own type (np.bincount casts them to int64 first, then finds their range). Four
+        # histograms taken in turn where they fit, so that repeated codes do not wait on each
+        # other's increment. False, and `out` untouched, when a valid row's code is not in
+        # [0, size): the caller's numpy path then counts (or fails) as before.
+        n = x.shape[0]
+        size = out.shape[0] - 1
+        stride = size + 1
+        lanes = 4 if 4 * stride <= n else 1
+        h = np.zeros(lanes * stride, dtype=np.int64)
+        i = 0
+        if valid.shape[0] == 0:
+            if lanes == 4:
+                while i + 4 <= n:
+                    c0, c1, c2, c3 = x[i], x[i + 1], x[i + 2], x[i + 3]
+                    if c0 < 0 or c0 >= size or c1 < 0 or c1 >= size or c2 < 0 or c2 >= size or c3 < 0 or c3 >= size:
+                        return False
+                    h[c0] += 1
+                    h[stride + c1] += 1
+                    h[2 * stride + c2] += 1
+                    h[3 * stride + c3] += 1
+                    i += 4
+            while i < n:
+                c = x[i]
+                if c < 0 or c >= size:
+                    return False
+                h[c] += 1
+                i += 1
+        else:
+            for i in range(n):
+                j = start + i
+                c = x[i]
+                if (valid[j >> 3] >> (j & 7)) & 1:
+                    if c < 0 or c >= size:
+                        return False
+                else:
+                    c = size
+                h[(i % lanes) * stride + c] += 1
+        for lane in range(lanes):
+            for c in range(stride):
+                out[c] += h[lane * stride + c]
+        return True
+
     from . import string_kernel as strings
 
-    return {"linear": jit(linear), "bisect": jit(bisect), "strings": strings.strings, "string_keys": strings.string_keys}
+    return {
+        "linear": jit(linear),
+        "bisect": jit(bisect),
+        "codes": jit(codes),
+        "strings": strings.strings,
+        "string_keys": strings.string_keys,
+    }
 
 
 def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None:
@@ -263,6 +316,32 @@ def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None
     padded[k:] = np.inf if x.dtype == np.float64 else np.iinfo(np.int64).max
     kernels["linear"](x, padded, k, out)
     return out
+
+
+# Index types of dictionary codes counted by `count_codes` (Parquet's and pandas' are signed).
+_CODE_TYPES = (np.dtype(np.int8), np.dtype(np.int16), np.dtype(np.int32), np.dtype(np.int64))
+
+
+def count_codes(codes: NDArray[Any], valid: NDArray[np.uint8] | None, start: int, out: NDArray[np.int64]) -> bool:
+    """Add each dictionary code's rows to ``out[:-1]`` and the nulls to ``out[-1]``, in one pass.
+
+    `codes` are a dictionary array's indices (any values under the nulls), `valid` the bytes
+    of its validity bitmap (None: no nulls) and `start` the array's offset into it. The
+    counts are those of ``np.bincount`` with the nulls' codes set to ``len(out) - 1``.
+    Returns False, with `out` untouched, where the kernels are not in use, the codes are
+    not of a signed integer type, or a valid row's code is outside ``[0, len(out) - 1)``:
+    the caller then counts with numpy.
+
+    Examples
+    --------
+    >>> out = np.zeros(3, dtype=np.int64)
+    >>> not count_codes(np.array([1, 0, 1], dtype=np.int32), None, 0, out) or out.tolist() == [1, 2, 0]
+    True
+    """
+    kernels = _active
+    if kernels is None or codes.ndim != 1 or codes.dtype not in _CODE_TYPES or out.size < 1:
+        return False
+    return bool(kernels["codes"](codes, _NO_BYTES if valid is None else valid, start, out))
 
 
 # Slots of the first table of `tally_strings` (doubled when half full).

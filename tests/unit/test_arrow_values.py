@@ -39,25 +39,79 @@ INDEX_TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uin
 
 @pytest.mark.parametrize("index_type", INDEX_TYPES, ids=str)
 @pytest.mark.parametrize("with_nulls", [False, True])
-def test_dictionary_codes_count_as_the_values(index_type: pa.DataType, with_nulls: bool) -> None:
+@pytest.mark.parametrize("n_values", [3, 127])  # 3: four histograms in the kernel; 127: one (4 x 128 > 504 rows)
+def test_dictionary_codes_count_as_the_values(
+    counting_path: str, monkeypatch: pytest.MonkeyPatch, index_type: pa.DataType, with_nulls: bool, n_values: int
+) -> None:
     rng = np.random.default_rng(3)
-    dictionary = pa.array([f"v{i}" for i in range(100)])
+    dictionary = pa.array([f"v{i}" for i in range(n_values)])
     batches = []
-    for _ in range(4):
-        codes = rng.integers(0, 100, 500)
-        mask = rng.random(500) < 0.1 if with_nulls else None
-        batches.append(pa.DictionaryArray.from_arrays(pa.array(codes, index_type, mask=mask), dictionary))
+    for i in range(4):
+        codes = rng.integers(0, n_values, 501 + i)  # lengths not a multiple of 4
+        mask = rng.random(501 + i) < 0.1 if with_nulls else None
+        # Offsets not a multiple of 8: the validity bits start mid-byte.
+        batches.append(pa.DictionaryArray.from_arrays(pa.array(codes, index_type, mask=mask), dictionary).slice(i * 3))
+    calls: list[bool] = []
+    real = kernels.count_codes
+    monkeypatch.setattr(kernels, "count_codes", lambda *args: calls.append(real(*args)) or calls[-1])
     counted = _counted(batches)
     assert counted == _expected(batches)
     assert (counted[1] > 0) == with_nulls
+    # The kernel counts every batch of signed codes (and declines unsigned ones) when in use.
+    signed = index_type in (pa.int8(), pa.int16(), pa.int32(), pa.int64())
+    assert calls == ([signed] * 4 if counting_path == "kernels" else [])
 
 
-def test_a_new_dictionary_mid_stream_and_a_sliced_batch() -> None:
+def test_a_new_dictionary_mid_stream_and_a_sliced_batch(counting_path: str) -> None:
     first = pa.DictionaryArray.from_arrays(pa.array([0, 1, 1, 2], pa.int32()), pa.array(["a", "b", "c"]))
     # The same values under other codes, a value of its own, and an offset into the codes.
     second = pa.DictionaryArray.from_arrays(pa.array([2, 2, 0, 1, 3], pa.int32()), pa.array(["c", "b", "a", "d"]))
-    batches = [first, second.slice(1), first.slice(2, 1)]
+    batches = [first, second.slice(1), first.slice(2, 1), first.slice(4)]
     assert _counted(batches) == _expected(batches) == ({"a": 2, "b": 4, "c": 2, "d": 1}, 0)
+
+
+@pytest.mark.parametrize("with_nulls", [False, True])
+def test_a_code_outside_the_dictionary_fails_as_on_the_numpy_path(counting_path: str, with_nulls: bool) -> None:
+    # Not a valid Arrow array (from_arrays would refuse it): the kernel declines it, and the
+    # numpy path's bincount fails on it as before, whichever path counts.
+    indices = pa.array([0, 1, 5, 1] * 10, pa.int32(), mask=np.arange(40) == 7 if with_nulls else None)
+    array = pa.DictionaryArray.from_arrays(indices, pa.array(["a", "b"]), safe=False)
+    counter = ValueCounter()
+    with pytest.raises(ValueError):
+        counter.add(array)
+    assert not counter._per_code.any(), "nothing was added before the failure"
+
+
+def test_codes_kernel_equals_bincount() -> None:
+    if not kernels.available():
+        pytest.skip("numba not installed")
+    rng = np.random.default_rng(5)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(kernels.FORCE_ENV, "1")
+        assert kernels.prepare(0)
+        for dtype in (np.int8, np.int16, np.int32, np.int64):
+            for size, n in ((1, 0), (1, 7), (3, 4_099), (40, 100), (40, 161), (300, 5_000)):
+                if size > np.iinfo(dtype).max:
+                    continue
+                codes = rng.integers(0, size, n).astype(dtype)
+                valid = rng.random(n + 13) < 0.8
+                bitmap = np.packbits(valid, bitorder="little")
+                for start, bits in ((0, None), (0, bitmap), (13, bitmap)):
+                    out = np.arange(size + 1, dtype=np.int64)  # counts are added to what is there
+                    assert kernels.count_codes(codes, bits, start, out)
+                    filled = codes.astype(np.int64)
+                    if bits is not None:
+                        filled[~valid[start : start + n]] = size
+                    assert out.tolist() == (np.arange(size + 1) + np.bincount(filled, minlength=size + 1)).tolist()
+        out = np.zeros(3, dtype=np.int64)
+        assert not kernels.count_codes(np.array([0, 2], dtype=np.int32), None, 0, out), "code 2 of a 2-value dictionary"
+        assert not kernels.count_codes(np.array([-1, 0], dtype=np.int8), None, 0, out)
+        assert not kernels.count_codes(np.array([0, 1], dtype=np.uint32), None, 0, out), "unsigned codes: numpy"
+        assert not out.any()
+        # A code out of range under a null is not looked at.
+        assert kernels.count_codes(np.array([0, 9, 1], dtype=np.int32), np.array([0b101], dtype=np.uint8), 0, out)
+        assert out.tolist() == [1, 1, 1]
+    kernels.prepare(0)
 
 
 @settings(max_examples=60, deadline=None)
@@ -77,7 +131,14 @@ def test_dictionary_counts_equal_the_decoded_values(codes: list[list[int | None]
         # Shared: one dictionary for all batches (a row group); else each batch its own order.
         order = words if shared else words[i % 10 :] + words[: i % 10]
         batches.append(pa.DictionaryArray.from_arrays(pa.array(chunk, index_type), pa.array(order)))
-    assert _counted(batches) == _expected(batches)
+    for setting in ([kernels.DISABLE_ENV], [kernels.FORCE_ENV] if kernels.available() else []):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.delenv(kernels.FORCE_ENV, raising=False)
+            for name in setting:
+                mp.setenv(name, "1")
+            kernels.prepare(0)
+            assert _counted(batches) == _expected(batches)
+    kernels.prepare(0)
 
 
 def _through_a_copy(array: pa.Array, edges: tuple[float, ...]) -> tuple[list[int], int]:
