@@ -309,7 +309,8 @@ def _count_runs(
     `kernels.count_bins` does per call: the same kernel on the same values and edges)."""
     n_bins = len(edges) + 2
     active = kernels._active  # the kernels `kernels.count_bins` would call now (None: numpy)
-    linear = active["linear"] if active else None
+    # As `kernels.count_bins`: int64 values go to the int64 variant (1.3x faster), the rest to `linear`.
+    linear = active["linear_int" if x.dtype == np.int64 else "linear"] if active else None
     edge_arr = _edges_for(x, edges) if edges else None
     if (
         linear is not None and edge_arr is not None and x.ndim == 1 and x.dtype == edge_arr.dtype
