@@ -14,7 +14,11 @@ Phases, each in a fresh process (so each peak RSS is its own):
 * ``wide``: ``kd.compare`` of 16,000 numeric columns x 1,000 rows against a saved profile
   (per-column fixed cost), split into counting and scoring.
 * ``startup``: ``import kl_drift``, ``import numba`` and the kernels' first call, with the
-  on-disk cache warm and with an empty cache (``NUMBA_CACHE_DIR`` set to a new folder).
+  on-disk cache warm and with an empty cache (``NUMBA_CACHE_DIR`` set to a new folder);
+  ``scipy.special`` is imported first (scoring imports it in every compare), and the CPU
+  of each step and what each imports (``-X importtime`` self time per package) are
+  printed: the first call of any kernel runs numba's registries (``BaseContext.refresh``).
+  ``--startup-only`` runs this phase alone.
 * ``strings``: one Arrow-backed string column of ``--rows`` rows counted by the pandas
   engine's ``_tally`` with the string kernel (``kernels.tally_strings``) and with pandas'
   (Arrow's) ``value_counts``, alternating, best CPU of ``--repeat`` x 3 each; then
@@ -116,25 +120,59 @@ def phase_wide(args: argparse.Namespace) -> dict[str, Any]:
 
 
 _FIRST_CALL = """
-import json, os, sys, time
-start = time.perf_counter(); import kl_drift; imported = time.perf_counter() - start
+import json, resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+def mark(name):
+    print("MARK " + name, file=sys.stderr, flush=True)
+    return cpu()
+start = time.perf_counter(); c0 = cpu(); import kl_drift; imported = time.perf_counter() - start
 import numpy as np
-start = time.perf_counter(); import numba; numba_import = time.perf_counter() - start
+c1 = mark("scipy.special"); import scipy.special  # scoring imports it in every compare
+c2 = mark("import numba"); start = time.perf_counter(); import numba; numba_import = time.perf_counter() - start
 from kl_drift._core import kernels
-start = time.perf_counter()
-kernels.ready()
-kernels.count_bins(np.array([1.0, 2.0]), np.array([1.5]))
+c3 = mark("prepare"); kernels.ready()
+x = np.frombuffer(np.array([1.0, 2.0]).tobytes(), dtype=np.float64)  # read-only, as Arrow's buffers
+c4 = mark("first call"); start = time.perf_counter()
+kernels.count_bins(x, np.array([1.5]))
+c5 = mark("int64 and codes")
 kernels.count_bins(np.array([1, 2]), np.array([1]))
+codes = np.frombuffer(np.array([0, 1], dtype=np.int32).tobytes(), dtype=np.int32)
+kernels.count_codes(codes, None, 0, np.zeros(3, dtype=np.int64))
 first = time.perf_counter() - start
-print(json.dumps({"import_kl_drift": imported, "import_numba": numba_import, "first_calls": first}))
+c6 = mark("end")
+cpus = {"import_kl_drift": c1 - c0, "scipy_special": c2 - c1, "import_numba": c3 - c2, "prepare": c4 - c3,
+        "first_call": c5 - c4, "int64_and_codes": c6 - c5}
+print(json.dumps({"import_kl_drift": imported, "import_numba": numba_import, "first_calls": first, "cpu": cpus}))
 """
 
 
+def _import_breakdown(stderr: str) -> dict[str, dict[str, float]]:
+    """Seconds of ``-X importtime`` self time per top-level package, per marked step."""
+    steps: dict[str, dict[str, float]] = {}
+    step = None
+    for line in stderr.splitlines():
+        if line.startswith("MARK "):
+            step = line[5:]
+            continue
+        parts = line.removeprefix("import time:").split("|")
+        if step is None or len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        name = parts[2].strip()
+        top = "scipy.linalg" if name.startswith("scipy.linalg") else name.split(".")[0]
+        per_package = steps.setdefault(step, {})
+        per_package[top] = per_package.get(top, 0.0) + int(parts[0]) / 1e6
+    return steps
+
+
 def phase_startup(args: argparse.Namespace) -> dict[str, Any]:
-    def run(env: dict[str, str]) -> dict[str, float]:
-        done = subprocess.run([sys.executable, "-c", _FIRST_CALL], capture_output=True, text=True, check=True,
-                              env={**os.environ, "KL_DRIFT_NUMBA": "1", **env})  # fmt: skip
-        return json.loads(done.stdout.strip().splitlines()[-1])
+    def run(env: dict[str, str]) -> dict[str, Any]:
+        done = subprocess.run([sys.executable, "-X", "importtime", "-c", _FIRST_CALL], capture_output=True, text=True,
+                              check=True, env={**os.environ, "KL_DRIFT_NUMBA": "1", **env})  # fmt: skip
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result["imports"] = _import_breakdown(done.stderr)
+        return result
 
     run({})  # fills the on-disk cache
     warm = run({})
@@ -232,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wide-columns", type=int, default=16_000)
     parser.add_argument("--json", help="also write the raw numbers to this file")
     parser.add_argument("--strings-only", action="store_true", help="run the strings phase alone")
+    parser.add_argument("--startup-only", action="store_true", help="run the startup phase alone")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--path", default="numpy", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -241,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench import machine
 
     print(machine())
+    if args.startup_only:
+        _print_startup(_run("startup", args))
+        return 0
     if args.strings_only:
         results = {"strings": _run("strings", args)}
         _print_strings(results["strings"], args)
@@ -269,17 +311,24 @@ def main(argv: list[str] | None = None) -> int:
         s = w[key]
         print(f"  {key:8s} {s['seconds']:7.2f} s  cpu {s['cpu_seconds']:7.2f} s  {s['cpu_seconds'] / w['columns'] * 1e3:6.3f} ms CPU per column")
     print(f"  peak RSS {w['peak_rss'] / 2**20:,.0f} MiB")
-    s = results["startup"]
-    print(f"\nstartup (load average {s['load_average']:.2f}):")
-    for key in ("warm", "cold"):
-        v = s[key]
-        print(f"  numba cache {key}: import kl_drift {v['import_kl_drift']:.2f} s, import numba {v['import_numba']:.2f} s, "
-              f"first calls (float64 + int64) {v['first_calls']:.2f} s")  # fmt: skip
+    _print_startup(results["startup"])
     results["strings"] = _run("strings", args)
     _print_strings(results["strings"], args)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
+
+
+def _print_startup(s: dict[str, Any]) -> None:
+    print(f"\nstartup (load average {s['load_average']:.2f}):")
+    for key in ("warm", "cold"):
+        v = s[key]
+        print(f"  numba cache {key}: import kl_drift {v['import_kl_drift']:.2f} s, import numba {v['import_numba']:.2f} s, "
+              f"first calls (float64 + int64 + codes) {v['first_calls']:.2f} s")  # fmt: skip
+        print("    CPU s: " + ", ".join(f"{step} {seconds:.3f}" for step, seconds in v["cpu"].items()))
+        for step in ("import numba", "first call"):
+            top = sorted(v["imports"].get(step, {}).items(), key=lambda kv: -kv[1])[:6]
+            print(f"    imported by '{step}' (-X importtime self s): " + ", ".join(f"{name} {t:.3f}" for name, t in top))
 
 
 def _print_strings(result: dict[str, Any], args: argparse.Namespace) -> None:

@@ -202,6 +202,35 @@ def _define() -> Any:
         out[k + 1] += n - n_values
         out[k + 2] += n_inf
 
+    def linear_int(x: Any, padded: Any, k: int, out: Any) -> None:
+        # `linear` for int64 values (no NaN, no inf): #{x <= e} as the block's length less
+        # #{x > e}, which AVX2 compares in one instruction (x <= e is its complement:
+        # one more per edge and value, 1.3x the time).
+        n = x.shape[0]
+        cum = np.zeros(padded.shape[0], dtype=np.int64)
+        for start in range(0, n, BLOCK):
+            block = x[start : min(start + BLOCK, n)]
+            m = block.shape[0]
+            for e in range(0, padded.shape[0], 4):
+                e0, e1, e2, e3 = padded[e], padded[e + 1], padded[e + 2], padded[e + 3]
+                a0 = a1 = a2 = a3 = 0
+                for i in range(m):
+                    v = block[i]
+                    a0 += v > e0
+                    a1 += v > e1
+                    a2 += v > e2
+                    a3 += v > e3
+                cum[e] += m - a0
+                cum[e + 1] += m - a1
+                cum[e + 2] += m - a2
+                cum[e + 3] += m - a3
+        previous = 0
+        for e in range(k):
+            out[e] += cum[e] - previous
+            previous = cum[e]
+        out[k] += cum[k] - previous
+        out[k + 1] += n - cum[k]
+
     def bisect(x: Any, edges: Any, out: Any) -> None:
         # The same output as `linear`, from a histogram of "edges below the value" (the
         # bin of a value), as np.searchsorted(edges, x, side="left") gives.
@@ -280,6 +309,7 @@ def _define() -> Any:
 
     return {
         "linear": jit(linear),
+        "linear_int": jit(linear_int),
         "bisect": jit(bisect),
         "codes": jit(codes),
         "strings": strings.strings,
@@ -314,7 +344,7 @@ def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None
     padded = np.empty(k + 4 - k % 4, dtype=x.dtype)
     padded[:k] = edges
     padded[k:] = np.inf if x.dtype == np.float64 else np.iinfo(np.int64).max
-    kernels["linear"](x, padded, k, out)
+    kernels["linear" if x.dtype == np.float64 else "linear_int"](x, padded, k, out)
     return out
 
 

@@ -204,8 +204,9 @@ class NumericCounter:
 
 def _bound_kernel(active: Any, edges: NDArray[Any]) -> Callable[[NDArray[Any], NDArray[np.int64]], None]:
     """The compiled count of `kernels.count_bins` for these edges: ``bisect`` beyond
-    ``LINEAR_MAX_EDGES`` edges, else ``linear`` with the edges padded to a multiple of 4 by
-    the dtype's top (an empty array adds nothing: `count_bins` returns zeros for it)."""
+    ``LINEAR_MAX_EDGES`` edges, else ``linear`` (``linear_int`` for int64) with the edges
+    padded to a multiple of 4 by the dtype's top (an empty array adds nothing: `count_bins`
+    returns zeros for it)."""
     k = edges.size
     if k > kernels.LINEAR_MAX_EDGES:
         bisect = active["bisect"]
@@ -215,7 +216,7 @@ def _bound_kernel(active: Any, edges: NDArray[Any]) -> Callable[[NDArray[Any], N
                 bisect(values, edges, out)
 
         return count
-    linear = active["linear"]
+    linear = active["linear" if edges.dtype == np.float64 else "linear_int"]
     padded = np.empty(k + 4 - k % 4, dtype=edges.dtype)
     padded[:k] = edges
     padded[k:] = np.inf if edges.dtype == np.float64 else np.iinfo(np.int64).max
