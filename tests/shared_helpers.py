@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import kl_drift as kd
 
@@ -40,3 +41,22 @@ def record_calls(monkeypatch: Any, owner: Any, name: str) -> list[bool]:
 
     monkeypatch.setattr(owner, name, recorded)
     return calls
+
+
+def on_each_counting_path(check: Callable[[], None]) -> None:
+    """Run `check` on the numpy counting path and, when numba is installed, on the compiled
+    kernels (the environment variable set, `kernels.prepare(0)` called first); the counting
+    path is decided afresh afterwards, also when `check` fails."""
+    from kl_drift._core import kernels
+
+    settings = [kernels.DISABLE_ENV] + ([kernels.FORCE_ENV] if kernels.available() else [])
+    try:
+        for name in settings:
+            with pytest.MonkeyPatch.context() as patch:
+                patch.delenv(kernels.FORCE_ENV, raising=False)
+                patch.delenv(kernels.DISABLE_ENV, raising=False)
+                patch.setenv(name, "1")
+                kernels.prepare(0)
+                check()
+    finally:
+        kernels.prepare(0)

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_helpers import on_each_counting_path
 
 from kl_drift._core import kernels
 from kl_drift._core.bins import count_numeric
@@ -131,14 +132,10 @@ def test_dictionary_counts_equal_the_decoded_values(codes: list[list[int | None]
         # Shared: one dictionary for all batches (a row group); else each batch its own order.
         order = words if shared else words[i % 10 :] + words[: i % 10]
         batches.append(pa.DictionaryArray.from_arrays(pa.array(chunk, index_type), pa.array(order)))
-    for setting in ([kernels.DISABLE_ENV], [kernels.FORCE_ENV] if kernels.available() else []):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.delenv(kernels.FORCE_ENV, raising=False)
-            for name in setting:
-                mp.setenv(name, "1")
-            kernels.prepare(0)
-            assert _counted(batches) == _expected(batches)
-    kernels.prepare(0)
+    def check() -> None:
+        assert _counted(batches) == _expected(batches)
+
+    on_each_counting_path(check)
 
 
 def _through_a_copy(array: pa.Array, edges: tuple[float, ...]) -> tuple[list[int], int]:
@@ -268,11 +265,7 @@ def test_running_counts_equal_the_copies(
         else:
             array = pa.array(values, pa.float64(), from_pandas=False)
         arrays.append(array.slice(min(skip, len(array))))
-    for setting in ([kernels.DISABLE_ENV], [kernels.FORCE_ENV] if kernels.available() else []):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.delenv(kernels.FORCE_ENV, raising=False)
-            for name in setting:
-                mp.setenv(name, "1")
-            kernels.prepare(0)
-            assert _running(arrays, edges) == _one_by_one(arrays, edges)
-    kernels.prepare(0)
+    def check() -> None:
+        assert _running(arrays, edges) == _one_by_one(arrays, edges)
+
+    on_each_counting_path(check)

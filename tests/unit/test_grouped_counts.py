@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shared_helpers import on_each_counting_path
 
 import kl_drift as kd
 from kl_drift._core import kernels
@@ -160,14 +161,11 @@ def test_random_frames_equal_the_pandas_engine(ref, cur, bins):
         prof = kd.profile(reference, bins=bins)
     frame = pd.DataFrame({"x": [c[0] for c in cur], "s": pd.Series([c[1] for c in cur], dtype=object)})
     codes = np.array([c[2] for c in cur], dtype=np.int64)
-    for setting in ([kernels.DISABLE_ENV], [kernels.FORCE_ENV] if kernels.available() else []):
-        for name in setting:
-            with pytest.MonkeyPatch.context() as patch:
-                patch.delenv(kernels.DISABLE_ENV, raising=False)
-                patch.setenv(name, "1")
-                assert_groups_equal(prof, frame, codes, 4)
-                assert_groups_equal(prof, frame, np.sort(codes), 4)
-                with pytest.MonkeyPatch.context() as few_cells:
-                    few_cells.setattr(grouped, "DENSE_CELLS", 0)
-                    assert_groups_equal(prof, frame, codes, 4)
-    kernels.prepare(0)
+    def check() -> None:
+        assert_groups_equal(prof, frame, codes, 4)
+        assert_groups_equal(prof, frame, np.sort(codes), 4)
+        with pytest.MonkeyPatch.context() as few_cells:
+            few_cells.setattr(grouped, "DENSE_CELLS", 0)
+            assert_groups_equal(prof, frame, codes, 4)
+
+    on_each_counting_path(check)

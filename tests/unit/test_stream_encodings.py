@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shared_helpers import on_each_counting_path
 
 import kl_drift as kd
 from kl_drift._core import kernels
@@ -114,10 +115,4 @@ def test_streamed_reports_equal_the_in_memory_report(
     for i, part in enumerate(parts):
         _write(part, folder / f"part-{i}.parquet", encodings[i])
     expected = kd.compare(prof, pd.concat(parts, ignore_index=True))
-    for setting in ([kernels.DISABLE_ENV], [kernels.FORCE_ENV] if kernels.available() else []):
-        with pytest.MonkeyPatch.context() as mp:
-            mp.delenv(kernels.FORCE_ENV, raising=False)
-            for name in setting:
-                mp.setenv(name, "1")
-            _same(compare_dataset(prof, folder, batch_size=batch_size), expected)
-    kernels.prepare(0)
+    on_each_counting_path(lambda: _same(compare_dataset(prof, folder, batch_size=batch_size), expected))
