@@ -31,6 +31,7 @@ import os
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "ready",
     "in_use",
     "count_bins",
+    "bin_counter",
     "count_codes",
     "tally_strings",
     "factorize_strings",
@@ -331,21 +333,49 @@ def count_bins(x: NDArray[Any], edges: NDArray[Any]) -> NDArray[np.int64] | None
     >>> out is None or out.tolist() == [2, 1, 1, 1]
     True
     """
-    kernels = _active
-    if kernels is None or x.ndim != 1 or x.dtype != edges.dtype or x.dtype not in (np.float64, np.int64):
+    if _active is None or x.ndim != 1 or x.dtype != edges.dtype or x.dtype not in (np.float64, np.int64):
         return None
     out = np.zeros(edges.size + 3, dtype=np.int64)
-    if not x.size:
-        return out
-    if edges.size > LINEAR_MAX_EDGES:
-        kernels["bisect"](x, edges, out)
-        return out
-    k = edges.size
-    padded = np.empty(k + 4 - k % 4, dtype=x.dtype)
-    padded[:k] = edges
-    padded[k:] = np.inf if x.dtype == np.float64 else np.iinfo(np.int64).max
-    kernels["linear" if x.dtype == np.float64 else "linear_int"](x, padded, k, out)
+    bin_counter(edges)(x, out)
     return out
+
+
+def bin_counter(edges: NDArray[Any]) -> Callable[[NDArray[Any], NDArray[np.int64]], None]:
+    """``count(values, out)``: adds the counts :func:`count_bins` returns to `out` (``k + 3``
+    int64), with the kernel for these edges chosen and laid out once, for callers that count
+    many arrays against the same edges (batches, periods). ``bisect`` beyond
+    `LINEAR_MAX_EDGES` edges, else ``linear`` (``linear_int`` for int64 edges) with the edges
+    padded to a multiple of 4 by the dtype's top. The kernels must be in use (:func:`in_use`)
+    and the values of the edges' dtype, float64 or int64; an empty array adds nothing.
+
+    Examples
+    --------
+    >>> count = bin_counter(np.array([1.0])) if ready() else None
+    >>> out = np.zeros(4, dtype=np.int64)
+    >>> count is None or (count(np.array([0.5, 2.0, np.nan]), out), out.tolist())[1] == [1, 1, 1, 0]
+    True
+    """
+    kernels = _active
+    assert kernels is not None, "bin_counter needs the kernels in use"
+    k = edges.size
+    if k > LINEAR_MAX_EDGES:
+        bisect = kernels["bisect"]
+
+        def count_bisect(values: NDArray[Any], out: NDArray[np.int64]) -> None:
+            if values.size:
+                bisect(values, edges, out)
+
+        return count_bisect
+    linear = kernels["linear" if edges.dtype == np.float64 else "linear_int"]
+    padded = np.empty(k + 4 - k % 4, dtype=edges.dtype)
+    padded[:k] = edges
+    padded[k:] = np.inf if edges.dtype == np.float64 else np.iinfo(np.int64).max
+
+    def count_linear(values: NDArray[Any], out: NDArray[np.int64]) -> None:
+        if values.size:
+            linear(values, padded, k, out)
+
+    return count_linear
 
 
 # Index types of dictionary codes counted by `count_codes` (Parquet's and pandas' are signed).

@@ -194,38 +194,12 @@ class NumericCounter:
             self._kernels, self._count = active, {}
         count = self._count.get(dtype)
         if count is None:
-            count = self._count[dtype] = _bound_kernel(active, _edges_for(np.empty(0, dtype=dtype), self.edges))
+            count = self._count[dtype] = kernels.bin_counter(_edges_for(np.empty(0, dtype=dtype), self.edges))
         return count
 
     def result(self) -> tuple[NDArray[np.int64], int]:
         """The counts (value bins, then missing) and the ±inf count, as :func:`count_numeric_array`."""
         return self.out[:-1].copy(), int(self.out[-1])
-
-
-def _bound_kernel(active: Any, edges: NDArray[Any]) -> Callable[[NDArray[Any], NDArray[np.int64]], None]:
-    """The compiled count of `kernels.count_bins` for these edges: ``bisect`` beyond
-    ``LINEAR_MAX_EDGES`` edges, else ``linear`` (``linear_int`` for int64) with the edges
-    padded to a multiple of 4 by the dtype's top (an empty array adds nothing: `count_bins`
-    returns zeros for it)."""
-    k = edges.size
-    if k > kernels.LINEAR_MAX_EDGES:
-        bisect = active["bisect"]
-
-        def count(values: NDArray[Any], out: NDArray[np.int64]) -> None:
-            if values.size:
-                bisect(values, edges, out)
-
-        return count
-    linear = active["linear" if edges.dtype == np.float64 else "linear_int"]
-    padded = np.empty(k + 4 - k % 4, dtype=edges.dtype)
-    padded[:k] = edges
-    padded[k:] = np.inf if edges.dtype == np.float64 else np.iinfo(np.int64).max
-
-    def count_linear(values: NDArray[Any], out: NDArray[np.int64]) -> None:
-        if values.size:
-            linear(values, padded, k, out)
-
-    return count_linear
 
 
 def to_frame(batch: pa.RecordBatch) -> pd.DataFrame:

@@ -308,31 +308,16 @@ def _count_runs(
     directly, the edges laid out once per column instead of once per slice (what
     `kernels.count_bins` does per call: the same kernel on the same values and edges)."""
     n_bins = len(edges) + 2
-    active = kernels._active  # the kernels `kernels.count_bins` would call now (None: numpy)
-    # As `kernels.count_bins`: int64 values go to the int64 variant (1.3x faster), the rest to `linear`.
-    linear = active["linear_int" if x.dtype == np.int64 else "linear"] if active else None
     edge_arr = _edges_for(x, edges) if edges else None
     if (
-        linear is not None and edge_arr is not None and x.ndim == 1 and x.dtype == edge_arr.dtype
+        kernels.in_use() and edge_arr is not None and x.ndim == 1 and x.dtype == edge_arr.dtype
         and x.dtype in (np.float64, np.int64)
     ):  # fmt: skip
-        k = edge_arr.size
+        count = kernels.bin_counter(edge_arr)
         out = np.zeros((n_groups, n_bins + 1), dtype=np.int64)
         bounds = runs.tolist()
-        if k > kernels.LINEAR_MAX_EDGES:
-            bisect = active["bisect"]
-            for g in range(n_groups):
-                start, stop = bounds[g], bounds[g + 1]
-                if stop > start:
-                    bisect(x[start:stop], edge_arr, out[g])
-            return out[:, :-1], out[:, -1].copy()
-        padded = np.empty(k + 4 - k % 4, dtype=x.dtype)
-        padded[:k] = edge_arr
-        padded[k:] = np.inf if x.dtype == np.float64 else np.iinfo(np.int64).max
         for g in range(n_groups):
-            start, stop = bounds[g], bounds[g + 1]
-            if stop > start:
-                linear(x[start:stop], padded, k, out[g])
+            count(x[bounds[g] : bounds[g + 1]], out[g])
         return out[:, :-1], out[:, -1].copy()
     table = np.zeros((n_groups, n_bins), dtype=np.int64)
     infs = np.zeros(n_groups, dtype=np.int64)
