@@ -391,9 +391,9 @@ def novelty_pvalue_rows(tests: Sequence[tuple[int, int, Mapping[int, int], int, 
     """`novelty_pvalue`'s p-value of many tests ``(n_novel, n_current, freq, n_reference,
     extra_variance)`` at once, with the same bits.
 
-    The beta-binomial tests' probabilities are computed in one array across all tests (the
-    same operations on the same values); each test's sums are over its own window, copied out
-    as its own array, as alone.
+    The beta-binomial tests' log steps are computed in one array across all tests (the same
+    operations on the same values); each test's running sums and sums are over its own
+    window (:func:`_window`), as alone.
 
     Examples
     --------
@@ -402,47 +402,160 @@ def novelty_pvalue_rows(tests: Sequence[tuple[int, int, Mapping[int, int], int, 
     True
     """
     pvalues: list[float] = [1.0] * len(tests)
-    windows: list[tuple[int, int, int, int, int, float, float]] = []
+    windows: list[tuple[int, _Points]] = []
     for i, (n_novel, n_current, freq, n_reference, extra_variance) in enumerate(tests):
         if extra_variance > 0 or n_current <= 0 or n_reference <= 0:
             pvalues[i] = novelty_pvalue(n_novel, n_current, freq, n_reference, extra_variance=extra_variance)[0]
             continue
         mean, concentration = _beta_parameters(freq, n_reference, missing_mass(freq, n_reference)[1])
-        a, b = mean * concentration, (1 - mean) * concentration
-        low, high = _window(n_novel, n_current, a, b)
-        windows.append((i, n_novel, n_current, low, high, a, b))
+        windows.append((i, _points(n_novel, n_current, mean * concentration, (1 - mean) * concentration)))
     if not windows:
         return pvalues
-    from scipy.special import betaln, gammaln
-
-    sizes = [high - low + 1 for _, _, _, low, high, _, _ in windows]
-    k = np.concatenate([np.arange(low, high + 1, dtype=np.float64) for _, _, _, low, high, _, _ in windows])
-    n = np.repeat(np.array([w[2] for w in windows], dtype=np.float64), sizes)
-    a = np.repeat(np.array([w[5] for w in windows], dtype=np.float64), sizes)
-    b = np.repeat(np.array([w[6] for w in windows], dtype=np.float64), sizes)
-    pmf = np.exp(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + betaln(k + a, n - k + b) - betaln(a, b))
+    sizes = [w.k.size for _, w in windows]
+    k = np.concatenate([w.k for _, w in windows])
+    n = np.repeat(np.array([w.n for _, w in windows], dtype=np.float64), sizes)
+    a = np.repeat(np.array([w.a for _, w in windows], dtype=np.float64), sizes)
+    b = np.repeat(np.array([w.b for _, w in windows], dtype=np.float64), sizes)
+    steps = _log_steps(k, n, a, b)
     start = 0
-    for (i, x, _, low, _, _, _), size in zip(windows, sizes):
-        part = pmf[start : start + size].copy()
+    for (i, w), size in zip(windows, sizes):
+        pvalues[i] = _mid_p(*_split(_pmf(steps[start : start + size], w), w.at))
         start += size
-        pvalues[i] = _mid_p(*_split(part, x - low))
     return pvalues
 
 
+@dataclass(frozen=True)
+class _Points:
+    """The counts a beta-binomial(n, a, b) test sums over (:func:`_window`), as floats in
+    increasing order; `at` is the position of x among them, `segments` each range's start
+    in `k`, length, and log-probability at its first count relative to the mode's."""
+
+    n: int
+    a: float
+    b: float
+    k: NDArray[np.float64]
+    at: int
+    segments: tuple[tuple[int, int, float], ...]
+
+
+def _points(x: int, n: int, a: float, b: float) -> _Points:
+    """:class:`_Points` of a test of x in a beta-binomial(n, a, b)."""
+    ranges = _window(x, n, a, b)
+    k = np.concatenate([np.arange(low, high + 1, dtype=np.float64) for low, high in ranges])
+    log_mode = _log_pmf_point(_mode(n, a, b), n, a, b)
+    segments, start, at = [], 0, -1
+    for low, high in ranges:
+        segments.append((start, high - low + 1, _log_pmf_point(low, n, a, b) - log_mode))
+        if low <= x <= high:
+            at = start + x - low
+        start += high - low + 1
+    return _Points(n, a, b, k, at, tuple(segments))
+
+
+def _log_steps(k: NDArray[np.float64], n: ArrayLike, a: ArrayLike, b: ArrayLike) -> NDArray[np.float64]:
+    """``log p(k + 1) - log p(k)`` elementwise: ``log((k + a) / (k + 1)) + log((n - k) /
+    (n - k - 1 + b))``, each term as a log1p of a small ratio, so each step is exact to a
+    few ulps of itself (the same operations for one test and for many: the same bits). At
+    k = n there is no next count; that step is never used (it is the last of its range)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log1p((a - 1) / (k + 1)) - np.log1p((b - 1) / (n - k))  # type: ignore[no-any-return]
+
+
+def _pmf(steps: NDArray[np.float64], points: _Points) -> NDArray[np.float64]:
+    """Unnormalised probabilities of `points` (the largest 1) from their log steps.
+
+    Within a range the log-probabilities are running sums of the steps from its first
+    count: rounding adds up to a few ulps of the partial sums per step, ~1e-12 relative over
+    thousands of counts, where differences of log-gamma functions of arguments near n would
+    lose ~n log(n) * 1e-16 (5e-9 at n = 1e7). The ranges' levels come from log-gamma; a
+    range beyond the first holds < 1e-22 of the mass (:func:`_window`), so its level's
+    rounding does not show.
+    """
+    logs = np.empty_like(steps)
+    for start, size, level in points.segments:
+        logs[start] = level
+        np.cumsum(steps[start : start + size - 1], out=logs[start + 1 : start + size])
+        logs[start + 1 : start + size] += level
+    logs -= logs.max()
+    return np.exp(logs)
+
+
 def _beta_binomial_split(x: int, n: int, a: float, b: float) -> tuple[float, float, float]:
-    """P(X < x), P(X = x), P(X > x) for a beta-binomial(n, a, b), summed over the window
-    where its mass lies (40 standard deviations either side of the mean)."""
-    from scipy.special import betaln, gammaln
-
-    low, high = _window(x, n, a, b)
-    k = np.arange(low, high + 1, dtype=np.float64)
-    log_pmf = gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + betaln(k + a, n - k + b) - betaln(a, b)
-    return _split(np.exp(log_pmf), x - low)
+    """P(X < x), P(X = x), P(X > x) for a beta-binomial(n, a, b), summed over the counts
+    :func:`_window` keeps."""
+    points = _points(x, n, a, b)
+    return _split(_pmf(_log_steps(points.k, float(n), a, b), points), points.at)
 
 
-def _window(x: int, n: int, a: float, b: float) -> tuple[int, int]:
-    """The counts a beta-binomial's mass lies on: 40 standard deviations either side of the
-    mean, and `x`."""
+# Share of the mass each cut tail may hold at most, relative to a kept count's probability.
+# The window's edges are searched for with a margin of 1e-22; lgamma's rounding on values up
+# to ~1e9 moves a log-probability by ~1e-7, far less than the factor 50 between that margin
+# and the bound the module promises (< 1e-20 of the total mass in all cut tails together).
+_LOG_TAIL = math.log(1e-22)
+# Counts whose probability is below e^-1000 of the mode's are 0 in double precision whatever
+# is added to them; a tail is not searched for relative to them.
+_LOG_UNDERFLOW = 1000.0
+# The bounded window is used unless it holds more than this many times the counts of the
+# older, unbounded one (heavy tails, where the bound is costly or absent: see _window).
+_WIDE_FACTOR = 4
+
+
+def _window(x: int, n: int, a: float, b: float) -> tuple[tuple[int, int], ...]:
+    """The counts a beta-binomial(n, a, b) test sums over: where its mass lies, and `x`
+    with the tail beyond it; inclusive ``(low, high)`` ranges in increasing order.
+
+    Bound on what is left out. With p(k) the probability of k, the ratio of successive
+    terms is ``r(k) = p(k+1) / p(k) = (k + a) / (k + 1) * (n - k) / (n - k - 1 + b)``, a
+    product of two factors each monotone in k (their derivatives have the constant signs of
+    ``1 - a`` and ``1 - b``). So on ``[K, n - 1]`` r is at most ``rho(K)``, the product of
+    each factor's larger end value, and when ``rho(K) < 1`` the mass beyond K is at most the
+    geometric series ``p(K) rho / (1 - rho)``. An upper edge K is kept when that bound is at
+    most 1e-22 of a reference probability inside the window (the lower edge is the same on
+    the reflected distribution, since ``X`` and ``n - X`` swap a and b). This holds for any
+    shape; unimodality (a, b >= 1: log-concave; a < 1 <= b or b < 1 <= a: monotone) only
+    makes the bisection find the smallest such edge.
+
+    The window is the mode's neighbourhood, cut at 1e-22 of the mode's probability on both
+    sides (all cut mass < 1e-20 of the total), and, when x lies beyond it, the tail beyond x
+    cut at 1e-22 of p(x), so that the side of the mid-p value x lies on keeps its relative
+    precision (the counts between the two are part of the other side, < 1e-22 of it). Where
+    the bound needs more than 4 times the counts of the window used before it (40 standard
+    deviations either side of the mean, and x), that older window is used instead: those are
+    the shapes where r nears 1 at an end (a U shape, a or b well below 1), whose tails are
+    too heavy for either window to be cheap; the older one does not bound its error.
+
+    Examples
+    --------
+    A drifted column: 1.9M new rows where about 42 are expected. The mode's neighbourhood
+    and x alone (the 1.9M counts between hold < 1e-22 of the mass):
+
+    >>> _window(1_900_000, 21_500_000, 0.99999, 514_328.0)
+    ((0, 2301), (1900000, 1900000))
+    """
+    if n <= 0:
+        return ((0, 0),)
+    mode = _mode(n, a, b)
+    log_mode = _log_pmf_point(mode, n, a, b)
+    low, high = _lower_edge(mode, n, a, b, log_mode), _upper_edge(mode, n, a, b, log_mode)
+    segments = [(low, high)]
+    if x > high:
+        edge = _upper_edge(x, n, a, b, max(_log_pmf_point(x, n, a, b), log_mode - _LOG_UNDERFLOW))
+        segments = [(low, high), (x, edge)] if x > high + 1 else [(low, edge)]
+    elif x < low:
+        edge = _lower_edge(x, n, a, b, max(_log_pmf_point(x, n, a, b), log_mode - _LOG_UNDERFLOW))
+        segments = [(edge, x), (low, high)] if x < low - 1 else [(edge, high)]
+    elif x > mode:
+        segments = [(low, max(high, _upper_edge(x, n, a, b, _log_pmf_point(x, n, a, b))))]
+    elif x < mode:
+        segments = [(min(low, _lower_edge(x, n, a, b, _log_pmf_point(x, n, a, b))), high)]
+    wide = _wide_window(x, n, a, b)
+    if sum(hi - lo + 1 for lo, hi in segments) > _WIDE_FACTOR * (wide[1] - wide[0] + 1):
+        return (wide,)
+    return tuple(segments)
+
+
+def _wide_window(x: int, n: int, a: float, b: float) -> tuple[int, int]:
+    """40 standard deviations either side of the mean, and `x` (the window before the bound)."""
     mean = n * a / (a + b)
     sd = math.sqrt(n * a * b * (a + b + n) / ((a + b) ** 2 * (a + b + 1)))
     low = int(max(0, min(x, math.floor(mean - 40 * sd - 10))))
@@ -450,12 +563,57 @@ def _window(x: int, n: int, a: float, b: float) -> tuple[int, int]:
     return low, high
 
 
+def _log_pmf_point(k: int, n: int, a: float, b: float) -> float:
+    """log p(k) up to a constant of k (for comparisons within one distribution)."""
+    return math.lgamma(k + a) + math.lgamma(n - k + b) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def _mode(n: int, a: float, b: float) -> int:
+    """The beta-binomial's most likely count (r(k) >= 1 exactly for k <= k0), or near it
+    where it has none inside (U shape, uniform): only the window's size depends on it."""
+    if a >= 1 and b >= 1 and a + b > 2:
+        k0 = (n * (a - 1) + 1 - b) / (a + b - 2)
+        return int(min(n, max(0, math.floor(k0) + 1)))
+    if a < 1 <= b:
+        return 0
+    if b < 1 <= a:
+        return n
+    return int(min(n, max(0, round(n * a / (a + b)))))
+
+
+def _upper_edge(start: int, n: int, a: float, b: float, log_ref: float) -> int:
+    """The smallest K >= start (found by bisection) whose tail beyond is bounded by 1e-22 of
+    exp(log_ref); n when none is (see :func:`_window`)."""
+
+    def enough(k: int) -> bool:
+        if k >= n:
+            return True
+        rise = max((k + a) / (k + 1), (n - 1 + a) / n) * max((n - k) / (n - k - 1 + b), 1 / b)
+        if rise >= 1:
+            return False
+        return _log_pmf_point(k, n, a, b) + math.log(rise / (1 - rise)) <= log_ref + _LOG_TAIL
+
+    if enough(start):
+        return start
+    low, high = start, n
+    while high - low > 1:
+        middle = (low + high) // 2
+        if enough(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _lower_edge(start: int, n: int, a: float, b: float, log_ref: float) -> int:
+    """:func:`_upper_edge` downwards: the same on n - X, a beta-binomial(n, b, a)."""
+    return n - _upper_edge(n - start, n, b, a, log_ref)
+
+
 def _split(pmf: NDArray[np.float64], at: int) -> tuple[float, float, float]:
     """P(X < x), P(X = x), P(X > x) from unnormalised probabilities, x at position `at`."""
     pmf /= pmf.sum()
     return float(pmf[:at].sum()), float(pmf[at]), float(pmf[at + 1 :].sum())
-
-
 
 
 def combine_pvalues(p_seen: float, dof_seen: int, p_novel: float) -> float:
