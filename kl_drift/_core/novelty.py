@@ -513,7 +513,7 @@ def _window(x: int, n: int, a: float, b: float) -> tuple[tuple[int, int], ...]:
     most 1e-22 of a reference probability inside the window (the lower edge is the same on
     the reflected distribution, since ``X`` and ``n - X`` swap a and b). This holds for any
     shape; unimodality (a, b >= 1: log-concave; a < 1 <= b or b < 1 <= a: monotone) only
-    makes the bisection find the smallest such edge.
+    makes the search find the smallest such edge.
 
     The window is the mode's neighbourhood, cut at 1e-22 of the mode's probability on both
     sides (all cut mass < 1e-20 of the total), and, when x lies beyond it, the tail beyond x
@@ -536,22 +536,32 @@ def _window(x: int, n: int, a: float, b: float) -> tuple[tuple[int, int], ...]:
         return ((0, 0),)
     mode = _mode(n, a, b)
     log_mode = _log_pmf_point(mode, n, a, b)
-    low, high = _lower_edge(mode, n, a, b, log_mode), _upper_edge(mode, n, a, b, log_mode)
-    segments = [(low, high)]
-    if x > high:
-        edge = _upper_edge(x, n, a, b, max(_log_pmf_point(x, n, a, b), log_mode - _LOG_UNDERFLOW))
-        segments = [(low, high), (x, edge)] if x > high + 1 else [(low, edge)]
-    elif x < low:
-        edge = _lower_edge(x, n, a, b, max(_log_pmf_point(x, n, a, b), log_mode - _LOG_UNDERFLOW))
-        segments = [(edge, x), (low, high)] if x < low - 1 else [(edge, high)]
-    elif x > mode:
-        segments = [(low, max(high, _upper_edge(x, n, a, b, _log_pmf_point(x, n, a, b))))]
-    elif x < mode:
-        segments = [(min(low, _lower_edge(x, n, a, b, _log_pmf_point(x, n, a, b))), high)]
+    # The searches gallop out in steps of a standard deviation, then bisect.
+    step = max(1, int(math.sqrt(n * a * b * (a + b + n) / ((a + b) ** 2 * (a + b + 1)))))
+    if x >= mode:
+        segments = _window_above(x, n, a, b, mode, log_mode, step)
+    else:
+        # x below the mode is x above it in n - X, a beta-binomial(n, b, a).
+        reflected = _window_above(n - x, n, b, a, n - mode, log_mode, step)
+        segments = [(n - high, n - low) for low, high in reversed(reflected)]
     wide = _wide_window(x, n, a, b)
-    if sum(hi - lo + 1 for lo, hi in segments) > _WIDE_FACTOR * (wide[1] - wide[0] + 1):
+    if sum(high - low + 1 for low, high in segments) > _WIDE_FACTOR * (wide[1] - wide[0] + 1):
         return (wide,)
     return tuple(segments)
+
+
+def _window_above(x: int, n: int, a: float, b: float, mode: int, log_mode: float, step: int) -> list[tuple[int, int]]:
+    """:func:`_window` for x at or above the mode."""
+    low = _lower_edge(mode, n, a, b, log_mode, step)
+    log_x = _log_pmf_point(x, n, a, b)
+    if log_x >= log_mode + _LOG_TAIL:
+        # x within the mode's neighbourhood: one range, cut relative to the smaller of both.
+        return [(low, _upper_edge(x, n, a, b, min(log_x, log_mode), step))]
+    high = _upper_edge(mode, n, a, b, log_mode, step)
+    log_ref = min(log_mode, max(log_x, log_mode - _LOG_UNDERFLOW))
+    if x > high + 1:
+        return [(low, high), (x, _upper_edge(x, n, a, b, log_ref, step))]
+    return [(low, _upper_edge(max(x, high), n, a, b, log_ref, step))]
 
 
 def _wide_window(x: int, n: int, a: float, b: float) -> tuple[int, int]:
@@ -581,21 +591,30 @@ def _mode(n: int, a: float, b: float) -> int:
     return int(min(n, max(0, round(n * a / (a + b)))))
 
 
-def _upper_edge(start: int, n: int, a: float, b: float, log_ref: float) -> int:
-    """The smallest K >= start (found by bisection) whose tail beyond is bounded by 1e-22 of
-    exp(log_ref); n when none is (see :func:`_window`)."""
+def _upper_edge(start: int, n: int, a: float, b: float, log_ref: float, step: int) -> int:
+    """A K >= start whose tail beyond is bounded by 1e-22 of exp(log_ref), n when none is
+    (see :func:`_window`): the smallest when the bound falls with K (unimodal shapes), found
+    by galloping out from `start` in doubling steps and bisecting the last one."""
+    lgamma, target = math.lgamma, log_ref + _LOG_TAIL
+    a_end, b_end = (n - 1 + a) / n, 1 / b
 
     def enough(k: int) -> bool:
         if k >= n:
             return True
-        rise = max((k + a) / (k + 1), (n - 1 + a) / n) * max((n - k) / (n - k - 1 + b), 1 / b)
+        rise = max((k + a) / (k + 1), a_end) * max((n - k) / (n - k - 1 + b), b_end)
         if rise >= 1:
             return False
-        return _log_pmf_point(k, n, a, b) + math.log(rise / (1 - rise)) <= log_ref + _LOG_TAIL
+        log_p = lgamma(k + a) + lgamma(n - k + b) - lgamma(k + 1) - lgamma(n - k + 1)
+        return log_p + math.log(rise / (1 - rise)) <= target
 
     if enough(start):
         return start
-    low, high = start, n
+    low = start
+    while True:
+        high = min(n, low + step)
+        if enough(high):
+            break
+        low, step = high, 2 * step
     while high - low > 1:
         middle = (low + high) // 2
         if enough(middle):
@@ -605,9 +624,9 @@ def _upper_edge(start: int, n: int, a: float, b: float, log_ref: float) -> int:
     return high
 
 
-def _lower_edge(start: int, n: int, a: float, b: float, log_ref: float) -> int:
+def _lower_edge(start: int, n: int, a: float, b: float, log_ref: float, step: int) -> int:
     """:func:`_upper_edge` downwards: the same on n - X, a beta-binomial(n, b, a)."""
-    return n - _upper_edge(n - start, n, b, a, log_ref)
+    return n - _upper_edge(n - start, n, b, a, log_ref, step)
 
 
 def _split(pmf: NDArray[np.float64], at: int) -> tuple[float, float, float]:
