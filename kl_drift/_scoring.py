@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._core.bins import CategoricalBins, NumericBins
+from ._core.bins import BinSpec, CategoricalBins, NumericBins
 from ._core.divergence import (
     divergence_rows,
     divergence_terms,
@@ -30,17 +30,15 @@ from ._core.divergence import (
 )
 from ._core.novelty import combine_pvalues, frequencies, novelty_pvalue, novelty_pvalue_rows, turing_mass, value_key
 from ._core.stats import adjust_pvalues, drift_pvalue, drift_pvalue_rows, drift_pvalue_unchecked, expand_unseen
-from ._explain import _MIN_CHANGE, explain
+from ._explain import explain
 from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
 from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError, SmallSampleWarning
 from .profile import ColumnProfile, ReferenceProfile
-from .report import ColumnDrift, DriftReport
+from .report import ColumnDrift, Deferred, DriftReport
 
 __all__ = ["score_table", "score_tables", "UNSEEN_EXAMPLES"]
 
-# Sentences a column's explanations hold at most (`explain`'s default `top`).
-_TOP = 3
 # How many values that landed in "(unseen)" a report names as examples.
 UNSEEN_EXAMPLES = 5
 # A kept category is tested on its own when the reference saw it at least this often, and
@@ -389,11 +387,11 @@ def _fields(
     expected: float, pvalue: float, method: str, dof: int, novel: float, vanished: float, ref_list: list[int],
     cur_list: list[int], ref_shares: list[float], cur_shares: list[float], terms: list[float],
     examples: tuple[tuple[Any, int], ...], expected_novel: float | None, beyond: float | None,
-    order: list[int] | None = None,
 ) -> _Pending:
     """A scored column's fields, from its numbers (both scoring paths build them here)."""
     n_cur = sum(cur_list)
     assert col.bins is not None
+    ref_shares, cur_shares, terms = tuple(ref_shares), tuple(cur_shares), tuple(terms)  # type: ignore[assignment]
     return _Pending(dict(
         column=col.name, kind=col.kind, statistic=statistic,
         threshold=levels[0], warn_threshold=levels[1], pvalue=pvalue, expected_statistic=expected, dof=dof,
@@ -401,16 +399,27 @@ def _fields(
         missing_current=cur_shares[-1], n_inf_reference=col.n_inf, n_inf_current=counted.n_inf,
         novel_fraction=novel, vanished_fraction=vanished,
         bin_labels=col.labels, reference_counts=tuple(ref_list), current_counts=tuple(cur_list),
-        reference_proportions=tuple(ref_shares), current_proportions=tuple(cur_shares), contributions=tuple(terms),
+        reference_proportions=ref_shares, current_proportions=cur_shares, contributions=terms,
         reason=_ALL_MISSING if n_cur == cur_list[-1] else None,
         pvalue_method=method,
-        explanations=explain(col.bins, ref_shares, cur_shares, terms, unseen_examples=examples, n_current=n_cur,
-                             expected_novel=expected_novel, order=order),
+        # Written when first read: a timeline's heatmap, charts and frame never read them.
+        explanations=Deferred((_sentences, explain, col.bins, ref_shares, cur_shares, terms, examples, n_cur,
+                               expected_novel)),
         unseen_examples=examples,
         expected_novel_fraction=expected_novel,
         out_of_range_fraction=beyond,
         **opts.settings,
     ))  # fmt: skip
+
+
+def _sentences(
+    write: Any, spec: BinSpec, ref_shares: tuple[float, ...], cur_shares: tuple[float, ...], terms: tuple[float, ...],
+    examples: tuple[tuple[Any, int], ...], n_current: int, expected_novel: float | None,
+) -> tuple[str, ...]:
+    """A result's `explanations`, when first read: `write` is `explain` (taken when the
+    result was made)."""
+    return write(spec, ref_shares, cur_shares, terms, unseen_examples=examples, n_current=n_current,
+                 expected_novel=expected_novel)  # fmt: skip
 
 
 _NO_FINITE_LABELS = ("±inf", "finite values", "(missing)")
@@ -734,21 +743,19 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
         # A profile column's counts and shares are the same in every table scored against it
         # (a timeline's periods): made once, and its results share them (tuples).
         references = [_reference_tuples(job.col, shared) for job in group]
-        cur_shares_rows = cur / n_cur[:, None]
-        cur_shares = cur_shares_rows.tolist()
+        cur_shares = (cur / n_cur[:, None]).tolist()
         columns = zip(
             group, tested, statistics.tolist(), kept, novel.tolist(), vanished.tolist(), references, cur.tolist(),
             cur_shares, contributions.tolist(), beyond, noise,
-            _orders(contributions, ref / n_ref[:, None], cur_shares_rows),
         )  # fmt: skip
-        for job, test, statistic, k, new, gone, (ref_list, ref_shares), cur_list, cur_shares, terms, outside, more, order in columns:
+        for job, test, statistic, k, new, gone, (ref_list, ref_shares), cur_list, cur_shares, terms, outside, more in columns:
             n_ref_i, n_cur_i = sum(ref_list), sum(cur_list)
             expected = expected_statistic_unchecked(k, n_cur_i, n_ref_i, direction, log_base)
             if test is None:
                 job.result = _fields(
                     job.col, job.counted, job.levels, opts, max(statistic, 0.0), expected, 1.0, "", 0, new, gone,
                     ref_list, cur_list, ref_shares, cur_shares, terms, job.counted.unseen[:UNSEEN_EXAMPLES], None,
-                    outside, order,
+                    outside,
                 )  # fmt: skip
                 continue
             if more is not None:
@@ -756,7 +763,7 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
             job.result = _fields(
                 job.col, job.counted, job.levels, opts, max(statistic, 0.0), expected, test.pvalue, test.method,
                 test.dof, test.novel, gone, ref_list, cur_list, ref_shares, cur_shares, terms, test.examples,
-                test.expected_novel, None, order,
+                test.expected_novel, None,
             )  # fmt: skip
     by_test_size: dict[int, list[tuple[list[_Job], NDArray[np.float64], NDArray[np.float64]]]] = {}
     for layout in tests:
@@ -773,25 +780,6 @@ def _score_batch(jobs: list[_Job], opts: CompareOptions) -> None:
             result = job.result
             assert result is not None
             result["pvalue"], result["pvalue_method"], result["dof"] = pvalue, method, dof
-
-
-def _orders(
-    contributions: NDArray[np.float64], ref_shares: NDArray[np.float64], cur_shares: NDArray[np.float64]
-) -> list[list[int]] | list[None]:
-    """Each row's bins `explain` writes sentences for, in its order, for every row at once:
-    by absolute contribution, largest first, ties by position (a stable sort on ``-abs``,
-    as `explain`'s), the first `explain`'s ``top`` (3) of those whose share moved by 0.1% or
-    more (the same comparison on the same floats). Rows with a NaN (whose order Python's
-    sort leaves to chance) are left to `explain` (None)."""
-    if np.isnan(contributions).any():
-        return [None] * contributions.shape[0]
-    order = np.argsort(-np.abs(contributions), axis=1, kind="stable")
-    moved = np.take_along_axis(~(np.abs(cur_shares - ref_shares) < _MIN_CHANGE), order, axis=1)
-    # Bins that moved first, each part in the order above (stable), cut at `top`.
-    first = np.argsort(~moved, axis=1, kind="stable")[:, :_TOP]
-    picked = np.take_along_axis(order, first, axis=1).tolist()
-    counts = np.take_along_axis(moved, first, axis=1).sum(axis=1).tolist()
-    return [row[:n] for row, n in zip(picked, counts)]
 
 
 def _reference_tuples(
@@ -893,7 +881,11 @@ def _score_all(
                 _finish(plans, opts, stacklevel + 1)
                 _columnwise(prof, table, opts, columns, stacklevel + 1)
                 raise
-        return _finish(plans, opts, stacklevel + 1)
+        reports = _finish(plans, opts, stacklevel + 1)
+        # The jobs and their pending fields (one of each per result) are freed here, before
+        # the collector resumes: it would otherwise walk them all once more on its first run.
+        plans.clear()
+    return reports
 
 
 @contextlib.contextmanager

@@ -38,6 +38,47 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
+class Deferred(tuple):  # type: ignore[type-arg]
+    """A value written the first time it is read: ``Deferred((func, *args))()`` is
+    ``func(*args)``.
+
+    What `ColumnDrift.explanations` may hold until it is read: the sentences are text made
+    from the result's numbers, which reports that never show them (a timeline's heatmap and
+    charts, `to_frame`) need not pay for. One tuple, so that the thousands of results a
+    timeline holds add one object each for the garbage collector to walk, not three.
+    """
+
+    __slots__ = ()
+
+    def __call__(self) -> Any:
+        return self[0](*self[1:])
+
+
+class _WrittenWhenRead:
+    """A dataclass field whose stored value may be a `Deferred`, replaced by what it writes
+    on the first read (the instance's ``__dict__`` keeps the field's own name, so ``vars``,
+    pickling and copies see the same keys; equality, ``repr``, `to_dict` and
+    ``dataclasses.replace`` read through here and see the written value)."""
+
+    def __init__(self, default: Any) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self.default  # the dataclass's default for the field
+        stored = obj.__dict__.get(self.name, self.default)
+        if isinstance(stored, Deferred):
+            stored = obj.__dict__[self.name] = stored()
+        return stored
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # Frozen dataclasses set fields with object.__setattr__, which lands here.
+        obj.__dict__[self.name] = value
+
+
 @dataclass(frozen=True)
 class ColumnDrift:
     """Drift of one column: the score, the decision and what drove it.
@@ -143,7 +184,7 @@ class ColumnDrift:
     reason: str | None = None
     pvalue_method: str | None = None
     pvalue_adjusted: float | None = None
-    explanations: tuple[str, ...] = ()
+    explanations: tuple[str, ...] = _WrittenWhenRead(())  # type: ignore[assignment]
     unseen_examples: tuple[tuple[Any, int], ...] = ()
     expected_novel_fraction: float | None = None
     out_of_range_fraction: float | None = None

@@ -323,10 +323,10 @@ def test_categorical_columns_of_many_periods_batched_equal_each_alone(
     monkeypatch.setattr(scoring, "drift_pvalue_rows", swapped)
     assert batched(jobs, opts) != expected
     monkeypatch.setattr(scoring, "drift_pvalue_rows", real_pvalue_rows)
-    real_orders = scoring._orders
-    monkeypatch.setattr(scoring, "_orders", lambda c: [o[::-1] if o is not None else None for o in real_orders(c)])
+    real_explain = scoring.explain
+    monkeypatch.setattr(scoring, "explain", lambda *args, **kwargs: real_explain(*args, **kwargs)[::-1])
     assert batched(jobs, opts) != expected
-    monkeypatch.setattr(scoring, "_orders", real_orders)
+    monkeypatch.setattr(scoring, "explain", real_explain)
     assert batched(jobs, opts) == expected
 
 
