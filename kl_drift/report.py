@@ -141,6 +141,8 @@ class ColumnDrift:
         `pvalue` adjusted for the number of columns tested (the report's `correction`).
     explanations : tuple of str
         Sentences on the bins that moved most, e.g. "missing rate rose from 1.0% to 12.0%".
+        Results scored by the library write them from their own numbers when first read
+        (a timeline's heatmap and frame never read them); the value is the same either way.
     unseen_examples : tuple of (value, count)
         The most frequent current values the reference never had.
     expected_novel_fraction : float or None

@@ -217,4 +217,6 @@ def test_window_holds_x_in_increasing_disjoint_ranges(n: int, a: float, b: float
     assert all(0 <= low <= high <= max(n, 0) for low, high in ranges)
     assert all(h1 + 1 < l2 for (_, h1), (l2, _) in zip(ranges, ranges[1:]))
     wide_low, wide_high = novelty._wide_window(x, n, a, b)
-    assert sum(high - low + 1 for low, high in ranges) <= 4 * (wide_high - wide_low + 1)
+    # The bounded window, unless it would hold more than 2^20 counts and 4x the older one.
+    size = sum(high - low + 1 for low, high in ranges)
+    assert size <= max(novelty._WIDE_FACTOR * (wide_high - wide_low + 1), novelty._EXACT_POINTS)
