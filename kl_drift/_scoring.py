@@ -35,7 +35,7 @@ from ._options import CompareOptions
 from .counts import ColumnCounts, CountTable
 from .errors import AllMissingWarning, ColumnError, EmptyDataError, IncompatibleProfilesError, SmallSampleWarning
 from .profile import ColumnProfile, ReferenceProfile
-from .report import ColumnDrift, Deferred, DriftReport
+from .report import ColumnDrift, DriftReport, _Deferred
 
 __all__ = ["score_table", "score_tables", "UNSEEN_EXAMPLES"]
 
@@ -403,7 +403,7 @@ def _fields(
         reason=_ALL_MISSING if n_cur == cur_list[-1] else None,
         pvalue_method=method,
         # Written when first read: a timeline's heatmap, charts and frame never read them.
-        explanations=Deferred((_sentences, explain, col.bins, ref_shares, cur_shares, terms, examples, n_cur,
+        explanations=_Deferred((_sentences, explain, col.bins, ref_shares, cur_shares, terms, examples, n_cur,
                                expected_novel)),
         unseen_examples=examples,
         expected_novel_fraction=expected_novel,

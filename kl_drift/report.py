@@ -38,8 +38,8 @@ def _fmt(value: float | None, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-class Deferred(tuple):  # type: ignore[type-arg]
-    """A value written the first time it is read: ``Deferred((func, *args))()`` is
+class _Deferred(tuple):  # type: ignore[type-arg]
+    """A value written the first time it is read: ``_Deferred((func, *args))()`` is
     ``func(*args)``.
 
     What `ColumnDrift.explanations` may hold until it is read: the sentences are text made
@@ -55,7 +55,7 @@ class Deferred(tuple):  # type: ignore[type-arg]
 
 
 class _WrittenWhenRead:
-    """A dataclass field whose stored value may be a `Deferred`, replaced by what it writes
+    """A dataclass field whose stored value may be a `_Deferred`, replaced by what it writes
     on the first read (the instance's ``__dict__`` keeps the field's own name, so ``vars``,
     pickling and copies see the same keys; equality, ``repr``, `to_dict` and
     ``dataclasses.replace`` read through here and see the written value)."""
@@ -70,7 +70,7 @@ class _WrittenWhenRead:
         if obj is None:
             return self.default  # the dataclass's default for the field
         stored = obj.__dict__.get(self.name, self.default)
-        if isinstance(stored, Deferred):
+        if isinstance(stored, _Deferred):
             stored = obj.__dict__[self.name] = stored()
         return stored
 

@@ -1,6 +1,6 @@
 """`ColumnDrift.explanations` is written when first read, and is then what it always was.
 
-Scoring keeps the sentences' inputs (a `Deferred`) instead of writing them: a timeline's
+Scoring keeps the sentences' inputs (a `_Deferred`) instead of writing them: a timeline's
 heatmap, charts and frame never read them. These tests pin that nothing else changes: the
 sentences equal `explain` on the result's own numbers, equality, pickling, copies,
 ``dataclasses.replace`` and `to_dict` see the written tuple, and a ColumnDrift made by hand
@@ -22,7 +22,7 @@ import pytest
 import kl_drift as kd
 import kl_drift._scoring as scoring
 from kl_drift._explain import explain
-from kl_drift.report import ColumnDrift, Deferred
+from kl_drift.report import ColumnDrift, _Deferred
 
 
 def _frames() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,10 +62,10 @@ def test_scoring_writes_no_sentence_until_one_is_read(monkeypatch: pytest.Monkey
     assert len(calls) == 1 and first and all(isinstance(s, str) for s in first)
     assert report["plan"].explanations is first and len(calls) == 1, "written once, then kept"
     assert isinstance(vars(report["plan"])["explanations"], tuple) and not isinstance(
-        vars(report["plan"])["explanations"], Deferred
+        vars(report["plan"])["explanations"], _Deferred
     )
     # The other columns are still unwritten, and are written when read.
-    assert isinstance(vars(report["x"])["explanations"], Deferred)
+    assert isinstance(vars(report["x"])["explanations"], _Deferred)
     assert report["x"].explanations and len(calls) == 2
 
 
@@ -85,7 +85,7 @@ def test_written_sentences_are_explain_on_the_results_own_numbers() -> None:
 def test_unread_sentences_survive_every_way_of_handling_a_result(how: str) -> None:
     fresh, read = _compare()["plan"], _compare()["plan"]
     expected = read.explanations
-    assert isinstance(vars(fresh)["explanations"], Deferred)
+    assert isinstance(vars(fresh)["explanations"], _Deferred)
     if how == "pickle":
         assert pickle.loads(pickle.dumps(fresh)).explanations == expected
     elif how == "deepcopy":
